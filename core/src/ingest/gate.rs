@@ -1,0 +1,82 @@
+//! Stage: gate. Input: the site as stored and the request's `Origin`. Output: pass, or a [`GateError`]
+//! (answered 403). Must not: look the site up itself (the worker's store does, and passes it in).
+
+use crate::scrub::{host_matches, split_url};
+
+/// What the gate needs to know about a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Site id.
+    pub id: String,
+    /// Hosts allowed to send events (subdomains included).
+    pub domains: Vec<String>,
+    /// False when the site is paused or deleted.
+    pub active: bool,
+}
+
+/// Why a request is refused before its events are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GateError {
+    /// No active site with this id.
+    UnknownSite,
+    /// The `Origin` header names a host outside the site's domains.
+    OriginNotAllowed(String),
+}
+
+impl GateError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GateError::UnknownSite => "unknown_site",
+            GateError::OriginNotAllowed(_) => "origin_not_allowed",
+        }
+    }
+
+    /// A sentence for a human.
+    pub fn message(&self) -> String {
+        match self {
+            GateError::UnknownSite => "no active site has this id".into(),
+            GateError::OriginNotAllowed(host) => {
+                format!("origin host `{host}` is not one of the site's domains")
+            }
+        }
+    }
+}
+
+/// Checks the site is active and the origin (when the browser sent one) is one of its domains.
+pub fn check(site: Option<&Site>, origin: Option<&str>) -> Result<(), GateError> {
+    let site = site.filter(|s| s.active).ok_or(GateError::UnknownSite)?;
+    let Some(origin) = origin.filter(|o| !o.is_empty() && *o != "null") else {
+        return Ok(());
+    };
+    let host = split_url(origin).map(|p| p.host).unwrap_or(origin);
+    if site.domains.iter().any(|d| host_matches(host, d)) {
+        Ok(())
+    } else {
+        Err(GateError::OriginNotAllowed(host.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(active: bool) -> Site {
+        Site {
+            id: "demo".into(),
+            domains: vec!["shop.example".into()],
+            active,
+        }
+    }
+
+    #[test]
+    fn gates_site_and_origin() {
+        assert_eq!(check(Some(&site(true)), Some("https://www.shop.example")), Ok(()));
+        assert_eq!(check(Some(&site(true)), None), Ok(()));
+        assert_eq!(check(None, None), Err(GateError::UnknownSite));
+        assert_eq!(check(Some(&site(false)), None), Err(GateError::UnknownSite));
+        let err = check(Some(&site(true)), Some("https://evil.example")).unwrap_err();
+        assert_eq!(err.code(), "origin_not_allowed");
+    }
+}

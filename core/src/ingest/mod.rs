@@ -1,0 +1,204 @@
+//! The collector's ingest pipeline, one module per stage, in the order [`run`] states once:
+//! validate (per event, [`crate::wire`]) → anonymise → enrich → identify → [`Event`] rows.
+//!
+//! Input: a parsed [`RawBeacon`], the gated [`Site`], and a [`Context`] holding everything from outside
+//! (receive time, client IP, user agent, edge country, today's salt). Output: an [`Outcome`] with the
+//! rows to store and a count per [`DropReason`]. Must not: do I/O, read the clock, or keep the raw IP
+//! or user agent in anything it returns.
+
+pub mod anonymise;
+pub mod enrich;
+pub mod gate;
+pub mod identify;
+
+use std::collections::BTreeMap;
+
+pub use gate::{GateError, Site};
+
+use crate::wire::{validate_event, DropReason, PropValue, RawBeacon, PAGEVIEW};
+
+/// What the edge knows about one request, read once by the worker and passed in.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// Receive time, ms since the epoch.
+    pub received_at: i64,
+    /// The client IP as the edge saw it. Anonymised before any other stage reads it.
+    pub client_ip: Option<&'a str>,
+    /// The full user-agent header. Read by enrich/identify only; never returned.
+    pub user_agent: &'a str,
+    /// Two-letter country code from the edge, if any.
+    pub country: Option<&'a str>,
+    /// Today's secret salt for keyed visitor hashes.
+    pub salt: &'a [u8],
+}
+
+/// One stored event: only the privacy-safe fields (no IP, no user agent, no query string, no email).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Site id.
+    pub site_id: String,
+    /// Client-made unique id; the de-duplication key with `site_id`.
+    pub event_id: String,
+    /// Event time, ms since the epoch.
+    pub ts: i64,
+    /// Receive time, ms since the epoch.
+    pub received_at: i64,
+    /// Event name; `pageview` for pageviews.
+    pub name: String,
+    /// Page host, lower case.
+    pub hostname: String,
+    /// Page path, scrubbed, without query string.
+    pub path: String,
+    /// Enrichment: source, campaign and geo.
+    pub enrichment: enrich::Enrichment,
+    /// Keyed, salted hash identifying the visitor for one day.
+    pub visitor_key: String,
+    /// Keyed, salted hash identifying the visit.
+    pub session_key: String,
+    /// Custom properties as a JSON object, PII removed.
+    pub props_json: String,
+}
+
+impl Event {
+    /// True for pageviews.
+    pub fn is_pageview(&self) -> bool {
+        self.name == PAGEVIEW
+    }
+}
+
+/// What one beacon gave: rows to store and the drops, by reason.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Rows to store (de-duplication by event id happens in storage).
+    pub events: Vec<Event>,
+    /// Dropped events, by reason.
+    pub dropped: BTreeMap<DropReason, u32>,
+}
+
+impl Outcome {
+    /// Total number of dropped events.
+    pub fn dropped_total(&self) -> u32 {
+        self.dropped.values().sum()
+    }
+
+    /// Records `n` events dropped for `reason`.
+    pub fn drop_events(&mut self, reason: DropReason, n: u32) {
+        if n > 0 {
+            *self.dropped.entry(reason).or_default() += n;
+        }
+    }
+}
+
+/// Runs every pure stage over one gated beacon.
+pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
+    let anon_ip = anonymise::ip(ctx.client_ip);
+    let identity = identify::Identity::new(
+        ctx.salt,
+        &beacon.site,
+        beacon.visitor_id.as_deref(),
+        beacon.session_id.as_deref(),
+        &anon_ip,
+        ctx.user_agent,
+    );
+    let mut outcome = Outcome::default();
+    for raw in &beacon.events {
+        let valid = match validate_event(raw, ctx.received_at) {
+            Ok(valid) => valid,
+            Err(reason) => {
+                outcome.drop_events(reason, 1);
+                continue;
+            }
+        };
+        let Some(page) = enrich::page(&valid.url) else {
+            outcome.drop_events(DropReason::InvalidUrl, 1);
+            continue;
+        };
+        outcome.events.push(Event {
+            site_id: site.id.clone(),
+            event_id: valid.id,
+            ts: valid.ts,
+            received_at: ctx.received_at,
+            enrichment: enrich::enrich(&valid.url, valid.referrer.as_deref(), ctx.country),
+            name: valid.name,
+            hostname: page.hostname,
+            path: page.path,
+            visitor_key: identity.visitor_key.clone(),
+            session_key: identity.session_key.clone(),
+            props_json: props_json(&valid.props),
+        });
+    }
+    outcome
+}
+
+/// Serialises props to a JSON object, leaving out string values that hold PII.
+fn props_json(props: &[(String, PropValue)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = props
+        .iter()
+        .filter_map(|(key, value)| {
+            let json = match value {
+                PropValue::Str(s) if crate::scrub::contains_pii(s) => return None,
+                PropValue::Str(s) => serde_json::Value::from(s.as_str()),
+                PropValue::Num(n) => serde_json::Value::from(*n),
+                PropValue::Bool(b) => serde_json::Value::from(*b),
+            };
+            Some((key.clone(), json))
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::parse_beacon;
+
+    const NOW: i64 = 1_764_000_000_000;
+
+    fn ctx() -> Context<'static> {
+        Context {
+            received_at: NOW,
+            client_ip: Some("203.0.113.77"),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36",
+            country: Some("DE"),
+            salt: b"salt-of-the-day",
+        }
+    }
+
+    fn site() -> Site {
+        Site {
+            id: "demo".into(),
+            domains: vec!["localhost".into()],
+            active: true,
+        }
+    }
+
+    #[test]
+    fn good_events_survive_bad_neighbours() {
+        let body = br#"{"v":1,"site":"demo","visitor_id":"v1","session_id":"s1","events":[
+            {"id":"a","ts":1763999999000,"name":"pageview","url":"http://localhost/p?email=x@y.com&utm_source=nl"},
+            {"id":"b","ts":"bad","name":"pageview","url":"http://localhost/"},
+            {"id":"c","ts":1763999999500,"name":"cart_add","url":"http://localhost/p","props":{"who":"x@y.com","n":2}}
+        ]}"#;
+        let out = run(&parse_beacon(body).unwrap(), &site(), &ctx());
+        assert_eq!(out.events.len(), 2);
+        assert_eq!(out.dropped_total(), 1);
+        assert_eq!(out.dropped[&DropReason::InvalidTimestamp], 1);
+        let pv = &out.events[0];
+        assert!(pv.is_pageview());
+        assert_eq!((pv.hostname.as_str(), pv.path.as_str()), ("localhost", "/p"));
+        assert_eq!(pv.enrichment.utm_source.as_deref(), Some("nl"));
+        assert_eq!(pv.enrichment.country.as_deref(), Some("DE"));
+        assert_eq!(out.events[1].props_json, r#"{"n":2.0}"#);
+        assert_eq!(pv.session_key, out.events[1].session_key);
+    }
+
+    #[test]
+    fn nothing_returned_holds_the_ip_or_user_agent() {
+        let body = br#"{"v":1,"site":"demo","events":[{"id":"a","ts":1,"name":"pageview","url":"http://localhost/"}]}"#;
+        let out = run(&parse_beacon(body).unwrap(), &site(), &ctx());
+        let dump = format!("{out:?}");
+        assert!(!dump.contains("203.0.113"), "{dump}");
+        assert!(!dump.contains("Chrome/140"), "{dump}");
+        assert_eq!(out.events[0].ts, NOW, "a timestamp outside the window becomes the receive time");
+    }
+}

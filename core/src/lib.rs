@@ -1,0 +1,19 @@
+//! `sightline-core`: the pure heart of Sightline, shared by the browser SDK and the edge worker.
+//!
+//! Input is plain data (bytes, strings, numbers, and the clock, salts and geo passed in as arguments);
+//! output is plain data. Nothing here reads the clock, the network, storage or randomness, and nothing
+//! depends on `wasm-bindgen`, `web-sys` or `worker`.
+//!
+//! - [`wire`]: the one versioned wire format, its limits and error codes (used by the SDK and the worker).
+//! - [`scrub`]: URL splitting, query allowlists and PII removal (used by the SDK and the worker).
+//! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
+//! - `stats` (feature `server`): report queries parsed into data, and result shaping.
+#![deny(missing_docs)]
+
+pub mod scrub;
+pub mod wire;
+
+#[cfg(feature = "server")]
+pub mod ingest;
+#[cfg(feature = "server")]
+pub mod stats;

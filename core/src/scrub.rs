@@ -1,0 +1,195 @@
+//! Scrubbing: URL splitting, query allowlists and PII removal, shared by the SDK and the collector.
+//!
+//! Input: URLs and free text as sent by a page. Output: the same with only what may be stored: a host,
+//! a path without emails or card-like digit runs, and the allowlisted query parameters.
+//! Must not: allocate a URL parser crate (the `url` crate costs ~74 KB of wasm in the SDK; the split
+//! we need — scheme, host, path, query — is small, so it is written here, see [`split_url`]).
+
+/// Query parameters kept by default: campaign tags, referral markers and ad click ids.
+pub const DEFAULT_QUERY_ALLOWLIST: &[&str] = &[
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "ref",
+    "source",
+    "gclid",
+    "fbclid",
+    "msclkid",
+];
+
+/// The parts of an absolute http(s) URL that Sightline looks at. Borrowed from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// Lower-case is not applied; compare with [`host_matches`].
+    pub host: &'a str,
+    /// Always starts with `/`.
+    pub path: &'a str,
+    /// Without the `?`; empty when there is none.
+    pub query: &'a str,
+}
+
+/// Splits `http(s)://[user@]host[:port]/path?query#fragment`; `None` for anything else.
+pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
+    let rest = strip_prefix_ignore_case(url, "https://")
+        .or_else(|| strip_prefix_ignore_case(url, "http://"))?;
+    let rest = rest.split('#').next().unwrap_or_default();
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, query),
+        None => (tail, ""),
+    };
+    Some(UrlParts {
+        host,
+        path: if path.is_empty() { "/" } else { path },
+        query,
+    })
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+/// True when `host` equals `domain` or is a subdomain of it, ignoring case and a leading `www.`.
+pub fn host_matches(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let domain = domain.strip_prefix("www.").unwrap_or(&domain);
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|sub| sub.ends_with('.'))
+}
+
+/// The value of the first query parameter `name` (not percent-decoded beyond `+` → space).
+pub fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The query string with only the allowlisted parameters whose values carry no PII, in their order.
+pub fn clean_query(query: &str, allowlist: &[&str]) -> String {
+    query
+        .split('&')
+        .filter(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            allowlist.contains(&key) && !contains_pii(value)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A path with every segment that holds PII replaced by `_`.
+pub fn clean_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| if contains_pii(segment) { "_" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// True when `text` holds something shaped like an email address or a payment card number.
+pub fn contains_pii(text: &str) -> bool {
+    looks_like_email(text) || has_card_like_digits(text)
+}
+
+/// True when `text` holds `local@domain.tld` (also percent-encoded `%40`).
+pub fn looks_like_email(text: &str) -> bool {
+    let decoded = text.replace("%40", "@").replace("%2540", "@");
+    decoded.match_indices('@').any(|(at, _)| {
+        let local = decoded[..at]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || "._%+-".contains(*c))
+            .count();
+        let domain: String = decoded[at + 1..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || ".-".contains(*c))
+            .collect();
+        let tld_ok = domain
+            .rsplit_once('.')
+            .is_some_and(|(name, tld)| !name.is_empty() && tld.len() >= 2);
+        local > 0 && tld_ok
+    })
+}
+
+/// True when `text` holds a run of 13–19 digits (spaces and dashes allowed between), like a card number.
+pub fn has_card_like_digits(text: &str) -> bool {
+    let mut digits = 0;
+    for c in text.chars() {
+        match c {
+            '0'..='9' => {
+                digits += 1;
+                if digits >= 13 {
+                    return true;
+                }
+            }
+            ' ' | '-' if digits > 0 => {}
+            _ => digits = 0,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_urls() {
+        let p = split_url("https://user@Shop.example:8443/p/1?utm_source=x#top").unwrap();
+        assert_eq!(
+            (p.host, p.path, p.query),
+            ("Shop.example", "/p/1", "utm_source=x")
+        );
+        let p = split_url("http://localhost:8787").unwrap();
+        assert_eq!((p.host, p.path, p.query), ("localhost", "/", ""));
+        let p = split_url("http://[::1]:8787/a?b").unwrap();
+        assert_eq!((p.host, p.path, p.query), ("::1", "/a", "b"));
+        assert_eq!(split_url("ftp://x/y"), None);
+        assert_eq!(split_url("https:///nohost"), None);
+        assert_eq!(split_url("javascript:alert(1)"), None);
+    }
+
+    #[test]
+    fn hosts_match_domains_and_subdomains() {
+        assert!(host_matches("www.shop.example", "shop.example"));
+        assert!(host_matches("eu.Shop.example", "shop.example"));
+        assert!(!host_matches("evilshop.example", "shop.example"));
+        assert!(host_matches("127.0.0.1", "127.0.0.1"));
+    }
+
+    #[test]
+    fn query_keeps_only_allowlisted_clean_params() {
+        let q = "utm_source=news&token=abc&ref=a%40b.com&gclid=1&email=x";
+        assert_eq!(clean_query(q, DEFAULT_QUERY_ALLOWLIST), "utm_source=news&gclid=1");
+        assert_eq!(query_param(q, "utm_source"), Some("news"));
+        assert_eq!(query_param("flag&x=1", "flag"), Some(""));
+        assert_eq!(query_param(q, "missing"), None);
+    }
+
+    #[test]
+    fn finds_pii() {
+        assert!(looks_like_email("contact jane.doe+x@mail.example.com now"));
+        assert!(looks_like_email("jane%40example.org"));
+        assert!(!looks_like_email("@handle and a@b"));
+        assert!(has_card_like_digits("4111 1111 1111 1111"));
+        assert!(has_card_like_digits("order-4111-1111-1111-1111"));
+        assert!(!has_card_like_digits("order 12345 on 2026-11-24"));
+        assert_eq!(clean_path("/u/jane@example.com/orders"), "/u/_/orders");
+    }
+}

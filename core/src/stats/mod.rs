@@ -1,0 +1,366 @@
+//! Stats: a report request parsed into data ([`Query`]), and raw aggregates shaped into answers.
+//!
+//! Input: the path's report name, the query string's `period`/`from`/`to`/`compare`, and `now`.
+//! Output: a [`Query`] the worker's store turns into its fixed SQL, then JSON-ready shapes.
+//! Must not: hold SQL text (that lives in the worker's one storage module) or read the clock.
+
+use serde::Serialize;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Longest custom range, in days.
+pub const MAX_RANGE_DAYS: i64 = 731;
+
+/// Every report the stats API serves, by the name used in its URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// Totals: pageviews, visitors, visits, bounce rate, visit duration.
+    Overview,
+    /// Visitors seen in the last 5 minutes.
+    Realtime,
+    /// Pageviews and visitors per day.
+    Timeseries,
+    /// A top list grouped by one dimension.
+    Breakdown(Dimension),
+}
+
+/// The dimensions a breakdown can group by: a closed set, each mapped to fixed SQL by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// Page paths by pageviews.
+    Pages,
+    /// First page of each visit.
+    EntryPages,
+    /// Last page of each visit.
+    ExitPages,
+    /// Source: UTM source, else referrer host, else "Direct / None".
+    Sources,
+    /// Acquisition channel.
+    Channels,
+    /// Referrer hosts.
+    Referrers,
+    /// UTM campaigns.
+    Utm,
+    /// Countries.
+    Countries,
+    /// Device classes.
+    Devices,
+    /// Browsers.
+    Browsers,
+    /// Operating systems.
+    Os,
+    /// Custom events by name.
+    Events,
+    /// Conversions (goal events) by name.
+    Goals,
+    /// Revenue per currency.
+    Revenue,
+    /// Web vitals per metric.
+    Vitals,
+}
+
+impl Report {
+    /// Parses the `{report}` path segment.
+    pub fn parse(name: &str) -> Option<Report> {
+        use Dimension::*;
+        let dimension = match name {
+            "overview" => return Some(Report::Overview),
+            "realtime" => return Some(Report::Realtime),
+            "timeseries" => return Some(Report::Timeseries),
+            "pages" => Pages,
+            "entry-pages" => EntryPages,
+            "exit-pages" => ExitPages,
+            "sources" => Sources,
+            "channels" => Channels,
+            "referrers" => Referrers,
+            "utm" => Utm,
+            "countries" => Countries,
+            "devices" => Devices,
+            "browsers" => Browsers,
+            "os" => Os,
+            "events" => Events,
+            "goals" => Goals,
+            "revenue" => Revenue,
+            "vitals" => Vitals,
+            _ => return None,
+        };
+        Some(Report::Breakdown(dimension))
+    }
+}
+
+/// A half-open time range `[from, to)` in ms since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Range {
+    /// Inclusive start, ms.
+    pub from: i64,
+    /// Exclusive end, ms.
+    pub to: i64,
+}
+
+impl Range {
+    /// The range of the same length just before this one.
+    pub fn previous(self) -> Range {
+        Range {
+            from: self.from - (self.to - self.from),
+            to: self.from,
+        }
+    }
+}
+
+/// A parsed stats request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// Which report.
+    pub report: Report,
+    /// The period asked for.
+    pub range: Range,
+    /// The period to compare with, when `compare=previous`.
+    pub compare: Option<Range>,
+}
+
+/// Why a stats request is refused (answered 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StatsError {
+    /// The report name is not one of [`Report`]'s.
+    UnknownReport(String),
+    /// `period` is not `today`, `7d`, `30d`, `90d` or `custom`.
+    InvalidPeriod(String),
+    /// `custom` without valid `from`/`to` dates, or a range that is reversed or too long.
+    InvalidRange(String),
+    /// `compare` is not `previous`.
+    InvalidCompare(String),
+}
+
+impl StatsError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatsError::UnknownReport(_) => "unknown_report",
+            StatsError::InvalidPeriod(_) => "invalid_period",
+            StatsError::InvalidRange(_) => "invalid_range",
+            StatsError::InvalidCompare(_) => "invalid_compare",
+        }
+    }
+
+    /// A sentence for a human.
+    pub fn message(&self) -> String {
+        match self {
+            StatsError::UnknownReport(r) => format!("no report is called `{r}`"),
+            StatsError::InvalidPeriod(p) => {
+                format!("period `{p}` is not one of today, 7d, 30d, 90d, custom")
+            }
+            StatsError::InvalidRange(why) => format!("custom range: {why}"),
+            StatsError::InvalidCompare(c) => format!("compare `{c}` is not `previous`"),
+        }
+    }
+}
+
+/// Parses a report request from the path segment and the query pairs, at time `now` (UTC days).
+pub fn parse_query(report: &str, params: &[(String, String)], now: i64) -> Result<Query, StatsError> {
+    let report =
+        Report::parse(report).ok_or_else(|| StatsError::UnknownReport(report.to_owned()))?;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let today = now.div_euclid(DAY_MS) * DAY_MS;
+    let last_days = |n: i64| Range {
+        from: today - (n - 1) * DAY_MS,
+        to: today + DAY_MS,
+    };
+    let range = match param("period").unwrap_or("7d") {
+        "today" | "day" => last_days(1),
+        "7d" => last_days(7),
+        "30d" => last_days(30),
+        "90d" => last_days(90),
+        "custom" => custom_range(param("from"), param("to"))?,
+        other => return Err(StatsError::InvalidPeriod(other.to_owned())),
+    };
+    let compare = match param("compare") {
+        None | Some("") | Some("off") => None,
+        Some("previous") => Some(range.previous()),
+        Some(other) => return Err(StatsError::InvalidCompare(other.to_owned())),
+    };
+    Ok(Query {
+        report,
+        range,
+        compare,
+    })
+}
+
+fn custom_range(from: Option<&str>, to: Option<&str>) -> Result<Range, StatsError> {
+    let day = |name: &str, value: Option<&str>| {
+        value.and_then(parse_date).ok_or_else(|| {
+            StatsError::InvalidRange(format!("`{name}` must be a date YYYY-MM-DD"))
+        })
+    };
+    let (from, to) = (day("from", from)?, day("to", to)? + DAY_MS);
+    if to <= from {
+        return Err(StatsError::InvalidRange("`to` is before `from`".into()));
+    }
+    if to - from > MAX_RANGE_DAYS * DAY_MS {
+        return Err(StatsError::InvalidRange(format!(
+            "at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    Ok(Range { from, to })
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` date, in ms since the epoch.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * DAY_MS)
+}
+
+/// `YYYY-MM-DD` of the UTC day holding `ms`.
+pub fn format_date(ms: i64) -> String {
+    let z = ms.div_euclid(DAY_MS) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Raw totals over a range, as the store reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize)]
+pub struct Totals {
+    /// Pageviews.
+    pub pageviews: f64,
+    /// Distinct visitor keys.
+    pub visitors: f64,
+    /// Distinct visits.
+    pub visits: f64,
+    /// Visits with fewer than two pageviews and no interactive event.
+    pub bounces: f64,
+    /// Sum over visits of (last event − first event), ms.
+    pub total_duration_ms: f64,
+}
+
+/// The overview report.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Overview {
+    /// Pageviews.
+    pub pageviews: u64,
+    /// Unique visitors (per day, summed over the days' salts).
+    pub visitors: u64,
+    /// Visits (sessions).
+    pub visits: u64,
+    /// Share of visits that bounced, percent, 0–100, whole number.
+    pub bounce_rate: u64,
+    /// Mean visit duration in seconds, whole number.
+    pub visit_duration: u64,
+}
+
+impl From<Totals> for Overview {
+    fn from(t: Totals) -> Self {
+        let visits = t.visits.max(0.0) as u64;
+        let per_visit = |x: f64| if visits == 0 { 0.0 } else { x / visits as f64 };
+        Overview {
+            pageviews: t.pageviews.max(0.0) as u64,
+            visitors: t.visitors.max(0.0) as u64,
+            visits,
+            bounce_rate: (per_visit(t.bounces) * 100.0).round() as u64,
+            visit_duration: (per_visit(t.total_duration_ms) / 1000.0).round() as u64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000_000; // 2025-11-24T16:00:00Z
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn periods_cover_whole_utc_days() {
+        let q = parse_query("overview", &params(&[("period", "7d")]), NOW).unwrap();
+        assert_eq!(format_date(q.range.from), "2025-11-18");
+        assert_eq!(q.range.to - q.range.from, 7 * DAY_MS);
+        assert!(q.range.to > NOW);
+        let q = parse_query("pages", &params(&[("period", "today"), ("compare", "previous")]), NOW)
+            .unwrap();
+        assert_eq!(q.report, Report::Breakdown(Dimension::Pages));
+        assert_eq!(q.compare.unwrap().to, q.range.from);
+    }
+
+    #[test]
+    fn custom_ranges_are_checked() {
+        let ok = params(&[("period", "custom"), ("from", "2024-02-28"), ("to", "2024-03-01")]);
+        let q = parse_query("overview", &ok, NOW).unwrap();
+        assert_eq!(q.range.to - q.range.from, 3 * DAY_MS, "2024 is a leap year");
+        let bad = |from: &str, to: &str| {
+            parse_query("overview", &params(&[("period", "custom"), ("from", from), ("to", to)]), NOW)
+                .unwrap_err()
+                .code()
+        };
+        assert_eq!(bad("2024-02-30", "2024-03-01"), "invalid_range");
+        assert_eq!(bad("2024-03-02", "2024-03-01"), "invalid_range");
+        assert_eq!(bad("2020-01-01", "2024-03-01"), "invalid_range");
+        assert_eq!(bad("yesterday", "2024-03-01"), "invalid_range");
+    }
+
+    #[test]
+    fn bad_requests_have_codes() {
+        let e = parse_query("nope", &[], NOW).unwrap_err();
+        assert_eq!(e.code(), "unknown_report");
+        let e = parse_query("overview", &params(&[("period", "1y")]), NOW).unwrap_err();
+        assert_eq!(e.code(), "invalid_period");
+        let e = parse_query("overview", &params(&[("compare", "year")]), NOW).unwrap_err();
+        assert_eq!(e.code(), "invalid_compare");
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        for date in ["1970-01-01", "2000-02-29", "2026-11-24", "2099-12-31"] {
+            assert_eq!(format_date(parse_date(date).unwrap()), date);
+        }
+    }
+
+    #[test]
+    fn overview_is_shaped_from_totals() {
+        let o = Overview::from(Totals {
+            pageviews: 10.0,
+            visitors: 3.0,
+            visits: 4.0,
+            bounces: 1.0,
+            total_duration_ms: 130_000.0,
+        });
+        assert_eq!((o.bounce_rate, o.visit_duration), (25, 33));
+        assert_eq!(Overview::from(Totals::default()).bounce_rate, 0);
+    }
+}

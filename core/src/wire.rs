@@ -1,0 +1,391 @@
+//! Wire format v1: the one contract between the SDK and the collector (see `docs/PROTOCOL.md`).
+//!
+//! Input: the raw body bytes of `POST /api/collect`. Output: a [`RawBeacon`] whose events are each
+//! validated on their own into a [`ValidEvent`] or a [`DropReason`], so one bad event never costs the
+//! good events of the same batch. A body that is not a beacon at all is a [`WireError`] (a 4xx).
+//! Field names and limits live here once; the SDK builds its payload from these constants.
+//! Must not: read the clock (the receive time is an argument), or know about sites or storage.
+
+/// The wire format version this build speaks.
+pub const VERSION: u32 = 1;
+/// Largest accepted request body, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest payload the SDK puts in one beacon (under `sendBeacon`'s 64 KiB).
+pub const SDK_MAX_PAYLOAD_BYTES: usize = 60 * 1024;
+/// Most events in one batch.
+pub const MAX_EVENTS: usize = 100;
+/// Longest site id, visitor id, session id or event id.
+pub const MAX_ID_LEN: usize = 64;
+/// Longest event name.
+pub const MAX_NAME_LEN: usize = 120;
+/// Longest page or referrer URL.
+pub const MAX_URL_LEN: usize = 2048;
+/// Most props on one event; extra props are dropped.
+pub const MAX_PROPS: usize = 30;
+/// Longest prop key.
+pub const MAX_PROP_KEY_LEN: usize = 64;
+/// Longest string prop value; longer values are cut.
+pub const MAX_PROP_VALUE_LEN: usize = 500;
+/// How far in the past a client timestamp is trusted (offline replays), in ms: 7 days.
+pub const MAX_CLIENT_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How far in the future a client timestamp is tolerated (clock skew), in ms: 5 minutes.
+pub const MAX_CLIENT_SKEW_MS: i64 = 5 * 60 * 1000;
+/// The event name of a pageview.
+pub const PAGEVIEW: &str = "pageview";
+
+/// Field names of the beacon envelope and of each event, exactly as they travel.
+pub mod field {
+    /// Envelope: wire format version (number).
+    pub const VERSION: &str = "v";
+    /// Envelope: site id (string).
+    pub const SITE: &str = "site";
+    /// Envelope: the SDK's random visitor id (string, absent in strict mode).
+    pub const VISITOR_ID: &str = "visitor_id";
+    /// Envelope: the SDK's session id (string, absent in strict mode).
+    pub const SESSION_ID: &str = "session_id";
+    /// Envelope: the batch (array of events).
+    pub const EVENTS: &str = "events";
+    /// Event: client-made unique id (string).
+    pub const ID: &str = "id";
+    /// Event: client time in ms since the Unix epoch (integer).
+    pub const TS: &str = "ts";
+    /// Event: name; `pageview` for pageviews (string).
+    pub const NAME: &str = "name";
+    /// Event: the page URL, already scrubbed by the SDK (string).
+    pub const URL: &str = "url";
+    /// Event: the referrer URL, if any (string).
+    pub const REFERRER: &str = "referrer";
+    /// Event: custom properties (object of string, number or boolean).
+    pub const PROPS: &str = "props";
+}
+
+/// True for ids the wire accepts: 1..=64 characters of `[A-Za-z0-9_-.:]`.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+/// True for event names the wire accepts: 1..=120 printable characters, no control characters.
+pub fn is_valid_event_name(name: &str) -> bool {
+    let trimmed = name.trim();
+    !trimmed.is_empty()
+        && trimmed.len() == name.len()
+        && name.len() <= MAX_NAME_LEN
+        && !name.chars().any(char::is_control)
+}
+
+/// True for page URLs the wire accepts: `http(s)://host/...` within [`MAX_URL_LEN`].
+pub fn is_valid_page_url(url: &str) -> bool {
+    url.len() <= MAX_URL_LEN
+        && crate::scrub::split_url(url).is_some_and(|parts| !parts.host.is_empty())
+}
+
+/// Why a whole body is refused (answered 4xx; nothing in it is counted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The body is not JSON, or not an object of the beacon's shape.
+    MalformedJson(String),
+    /// `v` is missing or not a version this build speaks.
+    UnsupportedVersion,
+    /// `site` is missing or not a valid id.
+    InvalidSite,
+    /// `visitor_id` or `session_id` is present but not a valid id.
+    InvalidVisitor,
+    /// `events` is empty.
+    EmptyBatch,
+    /// `events` has more than [`MAX_EVENTS`] entries.
+    TooManyEvents(usize),
+}
+
+impl WireError {
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WireError::MalformedJson(_) => "malformed_json",
+            WireError::UnsupportedVersion => "unsupported_version",
+            WireError::InvalidSite => "invalid_site",
+            WireError::InvalidVisitor => "invalid_visitor",
+            WireError::EmptyBatch => "empty_batch",
+            WireError::TooManyEvents(_) => "too_many_events",
+        }
+    }
+
+    /// A sentence for a human saying what is wrong.
+    pub fn message(&self) -> String {
+        match self {
+            WireError::MalformedJson(detail) => format!("body is not a valid beacon: {detail}"),
+            WireError::UnsupportedVersion => format!("field `v` must be {VERSION}"),
+            WireError::InvalidSite => {
+                "field `site` must be an id of 1-64 characters [A-Za-z0-9_-.:]".into()
+            }
+            WireError::InvalidVisitor => {
+                "fields `visitor_id` and `session_id` must be ids of 1-64 characters when present"
+                    .into()
+            }
+            WireError::EmptyBatch => "field `events` must hold at least one event".into(),
+            WireError::TooManyEvents(n) => {
+                format!("field `events` holds {n} events; at most {MAX_EVENTS} are allowed")
+            }
+        }
+    }
+}
+
+/// Why one event of a batch was dropped. Closed: every drop is one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DropReason {
+    /// The event is not an object.
+    NotAnObject,
+    /// `id` missing or not a valid id.
+    InvalidId,
+    /// `ts` missing or not an integer.
+    InvalidTimestamp,
+    /// `name` missing, empty, too long or with control characters.
+    InvalidName,
+    /// `url` missing, not http(s), or too long.
+    InvalidUrl,
+    /// The same event id was already counted (a resend).
+    Duplicate,
+}
+
+impl DropReason {
+    /// The stable machine-readable code of this reason.
+    pub fn code(self) -> &'static str {
+        match self {
+            DropReason::NotAnObject => "not_an_object",
+            DropReason::InvalidId => "invalid_id",
+            DropReason::InvalidTimestamp => "invalid_timestamp",
+            DropReason::InvalidName => "invalid_name",
+            DropReason::InvalidUrl => "invalid_url",
+            DropReason::Duplicate => "duplicate",
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+pub use parse::*;
+
+#[cfg(feature = "server")]
+mod parse {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    /// A body that has the beacon's envelope; its events are still unchecked JSON.
+    #[derive(Debug, Clone, Deserialize)]
+    pub struct RawBeacon {
+        /// Wire format version.
+        pub v: u32,
+        /// Site id.
+        pub site: String,
+        /// The SDK's visitor id; absent in strict mode.
+        #[serde(default)]
+        pub visitor_id: Option<String>,
+        /// The SDK's session id; absent in strict mode.
+        #[serde(default)]
+        pub session_id: Option<String>,
+        /// The batch, each event checked on its own by [`validate_event`].
+        pub events: Vec<Value>,
+    }
+
+    /// A property value the wire accepts.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum PropValue {
+        /// A string, cut to [`MAX_PROP_VALUE_LEN`] characters.
+        Str(String),
+        /// A finite number.
+        Num(f64),
+        /// A boolean.
+        Bool(bool),
+    }
+
+    /// One event that passed validation. Its URLs are not yet scrubbed by the server.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ValidEvent {
+        /// Client-made unique id.
+        pub id: String,
+        /// Event time, ms since the epoch: the client's when plausible, else the receive time.
+        pub ts: i64,
+        /// Event name (`pageview` for pageviews).
+        pub name: String,
+        /// Page URL.
+        pub url: String,
+        /// Referrer URL, if a valid one was sent.
+        pub referrer: Option<String>,
+        /// Properties that passed; invalid ones are left out.
+        pub props: Vec<(String, PropValue)>,
+    }
+
+    /// Parses a body into a beacon envelope, or says why it is not one.
+    pub fn parse_beacon(body: &[u8]) -> Result<RawBeacon, WireError> {
+        let beacon: RawBeacon = serde_json::from_slice(body)
+            .map_err(|e| WireError::MalformedJson(e.to_string()))?;
+        if beacon.v != VERSION {
+            return Err(WireError::UnsupportedVersion);
+        }
+        if !is_valid_id(&beacon.site) {
+            return Err(WireError::InvalidSite);
+        }
+        let ids_ok = [&beacon.visitor_id, &beacon.session_id]
+            .iter()
+            .all(|id| id.as_deref().is_none_or(is_valid_id));
+        if !ids_ok {
+            return Err(WireError::InvalidVisitor);
+        }
+        match beacon.events.len() {
+            0 => Err(WireError::EmptyBatch),
+            n if n > MAX_EVENTS => Err(WireError::TooManyEvents(n)),
+            _ => Ok(beacon),
+        }
+    }
+
+    /// Validates one event of a batch; `received_at` is the server's receive time in ms.
+    pub fn validate_event(raw: &Value, received_at: i64) -> Result<ValidEvent, DropReason> {
+        let obj = raw.as_object().ok_or(DropReason::NotAnObject)?;
+        let text = |key: &str| obj.get(key).and_then(Value::as_str);
+        let id = text(field::ID)
+            .filter(|id| is_valid_id(id))
+            .ok_or(DropReason::InvalidId)?;
+        let client_ts = obj
+            .get(field::TS)
+            .and_then(Value::as_i64)
+            .ok_or(DropReason::InvalidTimestamp)?;
+        let name = text(field::NAME)
+            .filter(|n| is_valid_event_name(n))
+            .ok_or(DropReason::InvalidName)?;
+        let url = text(field::URL)
+            .filter(|u| is_valid_page_url(u))
+            .ok_or(DropReason::InvalidUrl)?;
+        let referrer = text(field::REFERRER)
+            .filter(|r| is_valid_page_url(r))
+            .map(str::to_owned);
+        let props = obj
+            .get(field::PROPS)
+            .and_then(Value::as_object)
+            .map(|p| validate_props(p))
+            .unwrap_or_default();
+        Ok(ValidEvent {
+            id: id.to_owned(),
+            ts: event_time(client_ts, received_at),
+            name: name.to_owned(),
+            url: url.to_owned(),
+            referrer,
+            props,
+        })
+    }
+
+    /// The client's timestamp when it lies in the trusted window around `received_at`, else `received_at`.
+    pub fn event_time(client_ts: i64, received_at: i64) -> i64 {
+        let oldest = received_at - MAX_CLIENT_AGE_MS;
+        let newest = received_at + MAX_CLIENT_SKEW_MS;
+        if (oldest..=newest).contains(&client_ts) {
+            client_ts.min(received_at)
+        } else {
+            received_at
+        }
+    }
+
+    fn validate_props(props: &serde_json::Map<String, Value>) -> Vec<(String, PropValue)> {
+        props
+            .iter()
+            .filter(|(key, _)| !key.is_empty() && key.len() <= MAX_PROP_KEY_LEN)
+            .filter_map(|(key, value)| {
+                let value = match value {
+                    Value::String(s) => PropValue::Str(s.chars().take(MAX_PROP_VALUE_LEN).collect()),
+                    Value::Number(n) => PropValue::Num(n.as_f64().filter(|f| f.is_finite())?),
+                    Value::Bool(b) => PropValue::Bool(*b),
+                    _ => return None,
+                };
+                Some((key.clone(), value))
+            })
+            .take(MAX_PROPS)
+            .collect()
+    }
+}
+
+#[cfg(all(test, feature = "server"))]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_764_000_000_000;
+
+    fn event() -> serde_json::Value {
+        json!({"id": "e1", "ts": NOW - 1000, "name": "pageview", "url": "https://shop.example/p/1"})
+    }
+
+    #[test]
+    fn golden_fixture_parses_and_validates() {
+        let body = include_bytes!("../../tests/fixtures/beacon-v1.json");
+        let beacon = parse_beacon(body).expect("fixture is a valid beacon");
+        assert_eq!(beacon.site, "demo");
+        let events: Vec<_> = beacon
+            .events
+            .iter()
+            .map(|e| validate_event(e, NOW))
+            .collect();
+        assert!(events.iter().all(Result::is_ok), "{events:?}");
+        let custom = events[1].as_ref().unwrap();
+        assert_eq!(custom.name, "cart_add");
+        assert!(custom
+            .props
+            .contains(&("sku".into(), PropValue::Str("SKU-1".into()))));
+    }
+
+    #[test]
+    fn envelope_errors_have_codes() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"not json", "malformed_json"),
+            (br#"{"v":2,"site":"demo","events":[{}]}"#, "unsupported_version"),
+            (br#"{"v":1,"site":"bad site","events":[{}]}"#, "invalid_site"),
+            (br#"{"v":1,"site":"demo","visitor_id":"","events":[{}]}"#, "invalid_visitor"),
+            (br#"{"v":1,"site":"demo","events":[]}"#, "empty_batch"),
+            (br#"{"v":1,"site":"demo","events":{}}"#, "malformed_json"),
+        ];
+        for (body, code) in cases {
+            assert_eq!(parse_beacon(body).unwrap_err().code(), code);
+        }
+        let many = json!({"v":1,"site":"demo","events": vec![event(); MAX_EVENTS + 1]});
+        let err = parse_beacon(many.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err, WireError::TooManyEvents(MAX_EVENTS + 1));
+    }
+
+    #[test]
+    fn each_bad_event_has_its_reason() {
+        let mut e = event();
+        e["id"] = json!("has space");
+        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidId));
+        let mut e = event();
+        e["ts"] = json!("yesterday");
+        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidTimestamp));
+        let mut e = event();
+        e["name"] = json!(" padded ");
+        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidName));
+        let mut e = event();
+        e["url"] = json!("javascript:alert(1)");
+        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidUrl));
+        assert_eq!(validate_event(&json!(3), NOW), Err(DropReason::NotAnObject));
+    }
+
+    #[test]
+    fn client_time_is_trusted_only_in_window() {
+        assert_eq!(event_time(NOW - 3_600_000, NOW), NOW - 3_600_000);
+        assert_eq!(event_time(NOW - MAX_CLIENT_AGE_MS - 1, NOW), NOW);
+        assert_eq!(event_time(NOW + 60_000, NOW), NOW, "small skew is clamped to now");
+        assert_eq!(event_time(NOW + MAX_CLIENT_SKEW_MS + 1, NOW), NOW);
+    }
+
+    #[test]
+    fn props_keep_scalars_and_drop_the_rest() {
+        let mut e = event();
+        let long = "x".repeat(MAX_PROP_VALUE_LEN + 10);
+        e["props"] = json!({"a": "s", "b": 2.5, "c": true, "d": {"nested": 1}, "e": [1], "f": long});
+        let v = validate_event(&e, NOW).unwrap();
+        let keys: Vec<_> = v.props.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c", "f"]);
+        assert!(matches!(&v.props[3].1, PropValue::Str(s) if s.len() == MAX_PROP_VALUE_LEN));
+    }
+}
