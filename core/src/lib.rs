@@ -8,6 +8,7 @@
 //! - [`scrub`]: URL splitting, query allowlists and PII removal (used by the SDK and the worker).
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
+//! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
 #![deny(missing_docs)]
 
 pub mod scrub;
@@ -17,3 +18,5 @@ pub mod wire;
 pub mod ingest;
 #[cfg(feature = "server")]
 pub mod stats;
+#[cfg(feature = "server")]
+pub mod token;

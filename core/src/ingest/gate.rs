@@ -45,14 +45,14 @@ impl GateError {
 }
 
 /// Checks the site is active and the origin (when the browser sent one) is one of its domains.
-pub fn check(site: Option<&Site>, origin: Option<&str>) -> Result<(), GateError> {
+pub fn check(site: Option<Site>, origin: Option<&str>) -> Result<Site, GateError> {
     let site = site.filter(|s| s.active).ok_or(GateError::UnknownSite)?;
     let Some(origin) = origin.filter(|o| !o.is_empty() && *o != "null") else {
-        return Ok(());
+        return Ok(site);
     };
     let host = split_url(origin).map(|p| p.host).unwrap_or(origin);
     if site.domains.iter().any(|d| host_matches(host, d)) {
-        Ok(())
+        Ok(site)
     } else {
         Err(GateError::OriginNotAllowed(host.to_owned()))
     }
@@ -72,11 +72,11 @@ mod tests {
 
     #[test]
     fn gates_site_and_origin() {
-        assert_eq!(check(Some(&site(true)), Some("https://www.shop.example")), Ok(()));
-        assert_eq!(check(Some(&site(true)), None), Ok(()));
+        assert_eq!(check(Some(site(true)), Some("https://www.shop.example")), Ok(site(true)));
+        assert_eq!(check(Some(site(true)), None), Ok(site(true)));
         assert_eq!(check(None, None), Err(GateError::UnknownSite));
-        assert_eq!(check(Some(&site(false)), None), Err(GateError::UnknownSite));
-        let err = check(Some(&site(true)), Some("https://evil.example")).unwrap_err();
+        assert_eq!(check(Some(site(false)), None), Err(GateError::UnknownSite));
+        let err = check(Some(site(true)), Some("https://evil.example")).unwrap_err();
         assert_eq!(err.code(), "origin_not_allowed");
     }
 }

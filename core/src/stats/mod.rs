@@ -293,6 +293,109 @@ impl From<Totals> for Overview {
     }
 }
 
+/// How far back the realtime report looks, in ms.
+pub const REALTIME_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+impl Dimension {
+    /// The label reports show where the stored value is empty.
+    pub fn empty_label(self) -> &'static str {
+        match self {
+            Dimension::Sources | Dimension::Referrers | Dimension::Channels => "Direct / None",
+            Dimension::Utm => "(no campaign)",
+            Dimension::Revenue => "(no currency)",
+            _ => "(unknown)",
+        }
+    }
+}
+
+/// One row of a breakdown as the store reads it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct BreakdownRow {
+    /// The dimension's value; `None` when not set.
+    pub value: Option<String>,
+    /// Distinct visitors.
+    pub visitors: f64,
+    /// Events (pageviews, visits or conversions, by dimension).
+    pub count: f64,
+    /// Revenue sum (revenue) or p75 (vitals); absent elsewhere.
+    #[serde(default)]
+    pub amount: Option<f64>,
+}
+
+/// One row of a breakdown report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// The dimension's value, or its empty label.
+    pub value: String,
+    /// Distinct visitors.
+    pub visitors: u64,
+    /// Events counted.
+    pub count: u64,
+    /// Revenue sum, for the revenue report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<f64>,
+    /// 75th percentile, for the vitals report (ms; CLS unitless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p75: Option<f64>,
+}
+
+/// Shapes a breakdown's rows, labelling empty values.
+pub fn shape_breakdown(dimension: Dimension, rows: Vec<BreakdownRow>) -> Vec<Entry> {
+    rows.into_iter()
+        .map(|row| {
+            let amount = row.amount.filter(|a| a.is_finite());
+            Entry {
+                value: row
+                    .value
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| dimension.empty_label().to_owned()),
+                visitors: row.visitors.max(0.0) as u64,
+                count: row.count.max(0.0) as u64,
+                revenue: amount.filter(|_| dimension == Dimension::Revenue),
+                p75: amount.filter(|_| dimension == Dimension::Vitals),
+            }
+        })
+        .collect()
+}
+
+/// One day of the timeseries as the store reads it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+pub struct DayRow {
+    /// Days since 1970-01-01 (UTC).
+    pub day: f64,
+    /// Pageviews that day.
+    pub pageviews: f64,
+    /// Distinct visitors that day.
+    pub visitors: f64,
+}
+
+/// One point of the timeseries report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Point {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Pageviews.
+    pub pageviews: u64,
+    /// Distinct visitors.
+    pub visitors: u64,
+}
+
+/// Every day of `range`, in order, with zeros where the store had no row.
+pub fn shape_timeseries(range: Range, rows: &[DayRow]) -> Vec<Point> {
+    let first = range.from.div_euclid(DAY_MS);
+    let last = (range.to - 1).div_euclid(DAY_MS);
+    (first..=last)
+        .map(|day| {
+            let row = rows.iter().find(|r| r.day as i64 == day);
+            Point {
+                date: format_date(day * DAY_MS),
+                pageviews: row.map_or(0, |r| r.pageviews.max(0.0) as u64),
+                visitors: row.map_or(0, |r| r.visitors.max(0.0) as u64),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +445,27 @@ mod tests {
         assert_eq!(e.code(), "invalid_period");
         let e = parse_query("overview", &params(&[("compare", "year")]), NOW).unwrap_err();
         assert_eq!(e.code(), "invalid_compare");
+    }
+
+    #[test]
+    fn breakdowns_and_timeseries_are_shaped() {
+        let rows = vec![BreakdownRow {
+            value: None,
+            visitors: 2.0,
+            count: 3.0,
+            amount: Some(10.5),
+        }];
+        let e = &shape_breakdown(Dimension::Revenue, rows.clone())[0];
+        assert_eq!((e.value.as_str(), e.revenue, e.p75), ("(no currency)", Some(10.5), None));
+        assert_eq!(shape_breakdown(Dimension::Pages, rows)[0].revenue, None);
+        let range = Range {
+            from: parse_date("2026-11-22").unwrap(),
+            to: parse_date("2026-11-25").unwrap(),
+        };
+        let day = (parse_date("2026-11-23").unwrap() / DAY_MS) as f64;
+        let points = shape_timeseries(range, &[DayRow { day, pageviews: 4.0, visitors: 2.0 }]);
+        let dates: Vec<_> = points.iter().map(|p| (p.date.as_str(), p.pageviews)).collect();
+        assert_eq!(dates, [("2026-11-22", 0), ("2026-11-23", 4), ("2026-11-24", 0)]);
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! The request edge: the only module that reads a `worker::Request` (headers, `cf`, body, URL) or
+//! builds a `worker::Response`, and the only source of time and randomness for the worker.
+//! Input: the platform's request. Output: plain values for the handlers and core. Must not: log
+//! the client IP or user agent, or pass the raw IP anywhere but `ingest::Context`.
+
+use serde::Serialize;
+use sightline_core::wire::MAX_BODY_BYTES;
+use wasm_bindgen::prelude::*;
+use worker::{Headers, Request, Response};
+
+use crate::error::AppError;
+
+/// What one request says about its sender.
+#[derive(Debug, Clone, Default)]
+pub struct Inbound {
+    /// `CF-Connecting-IP` as set by Cloudflare. Anonymised by core before any other use.
+    pub client_ip: Option<String>,
+    /// The `User-Agent` header. Read by core's enrich and identify stages only.
+    pub user_agent: String,
+    /// The `Origin` header, when the browser sent one.
+    pub origin: Option<String>,
+    /// Country from `request.cf`.
+    pub country: Option<String>,
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// Reads the sender's context.
+pub fn inbound(req: &Request) -> Inbound {
+    Inbound {
+        client_ip: header(req, "CF-Connecting-IP"),
+        user_agent: header(req, "User-Agent").unwrap_or_default(),
+        origin: header(req, "Origin"),
+        country: req.cf().and_then(|cf| cf.country()),
+    }
+}
+
+/// The body of a beacon: `text/plain` or `application/json`, at most [`MAX_BODY_BYTES`].
+pub async fn beacon_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
+    let media_type = header(req, "Content-Type").unwrap_or_default();
+    let media_type = media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if media_type != "text/plain" && media_type != "application/json" {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let declared = header(req, "Content-Length").and_then(|n| n.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(AppError::BodyTooLarge);
+    }
+    let body = req.bytes().await?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(AppError::BodyTooLarge);
+    }
+    Ok(body)
+}
+
+/// The URL's query as decoded pairs.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.url()
+        .map(|url| url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+/// The `Authorization` header.
+pub fn authorization(req: &Request) -> Option<String> {
+    header(req, "Authorization")
+}
+
+/// Milliseconds since the epoch.
+pub fn now() -> i64 {
+    js_sys_now() as i64
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn js_sys_now() -> f64;
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+/// `n` bytes from the platform's crypto RNG, as hex.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    get_random_values(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A JSON response with CORS headers (the collector and the API are called from other origins).
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    let headers = cors_headers();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    let _ = headers.set("Cache-Control", "no-store");
+    match Response::ok(text) {
+        Ok(r) => r.with_status(status).with_headers(headers),
+        Err(_) => Response::empty()
+            .map(|r| r.with_status(500))
+            .unwrap_or_else(|_| Response::builder().fixed(Vec::new())),
+    }
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight() -> Response {
+    let headers = cors_headers();
+    let _ = headers.set("Access-Control-Max-Age", "86400");
+    Response::builder()
+        .with_status(204)
+        .with_headers(headers)
+        .fixed(Vec::new())
+}
+
+fn cors_headers() -> Headers {
+    let headers = Headers::new();
+    let _ = headers.set("Access-Control-Allow-Origin", "*");
+    let _ = headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    let _ = headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    headers
+}

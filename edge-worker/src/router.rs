@@ -1,0 +1,36 @@
+//! The route table: every endpoint, in one match. Input: a request. Output: a response; errors are
+//! turned into their JSON form here, once. Must not: hold handler logic.
+
+use worker::{Env, Method, Request, Response};
+
+use crate::edge;
+use crate::error::AppError;
+use crate::routes;
+
+/// Routes one request.
+pub async fn route(req: Request, env: Env) -> Response {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let result = match (req.method(), segments.as_slice()) {
+        (Method::Options, ["api", ..]) => Ok(edge::preflight()),
+        (Method::Get, ["api", "health"]) => Ok(edge::json(200, &serde_json::json!({"ok": true}))),
+        (Method::Post, ["api", "collect"]) => routes::collect::handle(req, &env).await,
+        (Method::Get, ["api", "sites", site, "stats", report]) => {
+            routes::stats::handle(&req, &env, site, report).await
+        }
+        (_, ["api", "collect"]) | (_, ["api", "sites", _, "stats", _]) => {
+            Err(AppError::MethodNotAllowed)
+        }
+        (_, ["api", ..]) => Err(AppError::NotFound),
+        _ => routes::assets::handle(req, &env).await,
+    };
+    result.unwrap_or_else(|error| {
+        if let AppError::Internal(detail) = &error {
+            worker::console_error!("internal error on {}: {detail}", path);
+        }
+        edge::json(
+            error.status(),
+            &serde_json::json!({"error": error.code(), "message": error.message()}),
+        )
+    })
+}

@@ -1,0 +1,47 @@
+//! `POST /api/collect`: one beacon in, `202 {"accepted","dropped","reasons"}` out.
+//! Reads the request (edge), parses and gates it (core), runs the ingest stages (core), stores the
+//! events (store, de-duplicated by event id), answers. Bad bodies are 4xx; bad events are counted.
+
+use std::collections::BTreeMap;
+
+use sightline_core::ingest::{self, gate, Context};
+use sightline_core::wire::{parse_beacon, DropReason};
+use worker::{Env, Request, Response};
+
+use crate::edge;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// Handles one beacon.
+pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
+    let inbound = edge::inbound(&req);
+    let body = edge::beacon_body(&mut req).await?;
+    let beacon = parse_beacon(&body)?;
+    let store = Store::new(env)?;
+    let site = gate::check(store.site(&beacon.site).await?, inbound.origin.as_deref())?;
+    let received_at = edge::now();
+    let salt = store.salt(received_at, || edge::random_hex(32)).await?;
+    let ctx = Context {
+        received_at,
+        client_ip: inbound.client_ip.as_deref(),
+        user_agent: &inbound.user_agent,
+        country: inbound.country.as_deref(),
+        salt: salt.as_bytes(),
+    };
+    let mut outcome = ingest::run(&beacon, &site, &ctx);
+    let stored = store.insert_events(&outcome.events).await?;
+    outcome.drop_events(DropReason::Duplicate, (outcome.events.len() - stored) as u32);
+    let reasons: BTreeMap<&str, u32> = outcome
+        .dropped
+        .iter()
+        .map(|(reason, n)| (reason.code(), *n))
+        .collect();
+    Ok(edge::json(
+        202,
+        &serde_json::json!({
+            "accepted": stored,
+            "dropped": outcome.dropped_total(),
+            "reasons": reasons,
+        }),
+    ))
+}

@@ -1,0 +1,5 @@
+//! Thin handlers, one file per endpoint family: read (edge), decide (core), store (store), answer.
+
+pub mod assets;
+pub mod collect;
+pub mod stats;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the SDK (wasm + npm tarball), the storefront and dashboard (Vite, installing the SDK from
+# its packed tarball), the hosted loader, and the worker.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+log "building the SDK (wasm)"
+cargo build -q -p sightline-sdk --release --target wasm32-unknown-unknown
+rm -rf sdk/pkg && mkdir -p sdk/pkg/wasm sdk/dist
+wasm-bindgen --target web --out-dir sdk/pkg/wasm --out-name sightline_sdk \
+  target/wasm32-unknown-unknown/release/sightline_sdk.wasm
+wasm-opt -Oz --all-features --strip-debug --strip-producers \
+  sdk/pkg/wasm/sightline_sdk_bg.wasm -o sdk/pkg/wasm/sightline_sdk_bg.wasm
+cp sdk/npm/* sdk/pkg/
+sed -i "s/__SDK_VERSION__/$SDK_VERSION/" sdk/pkg/loader.js
+rm -f sdk/dist/*.tgz
+(cd sdk/pkg && npm pack --silent --pack-destination ../dist >/dev/null)
+mv sdk/dist/sightline-sdk-*.tgz sdk/dist/sightline-sdk.tgz
+
+log "building the storefront and dashboard (SDK from sdk/dist/sightline-sdk.tgz)"
+rm -rf www/node_modules/@sightline
+(cd www && npm install --no-package-lock --no-audit --no-fund --silent)
+vite build www --logLevel warn
+# The collector also hosts the loader and a versioned copy of the SDK, as the tarball ships them.
+mkdir -p "www/dist/sdk/$SDK_VERSION"
+cp -r www/node_modules/@sightline/sdk/{index.js,wasm} "www/dist/sdk/$SDK_VERSION/"
+cp www/node_modules/@sightline/sdk/loader.js www/dist/sightline.js
+
+log "building the worker"
+bash scripts/build-worker.sh >/dev/null

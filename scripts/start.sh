@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# npm start: installs what is missing, builds everything, prepares the local D1 (migrations + the demo
+# site), and serves the worker, storefront and dashboard on http://127.0.0.1:${PORT:-8787}.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+PORT="${PORT:-8787}"
+
+bash scripts/setup.sh
+bash scripts/build.sh
+log "applying migrations to the local D1"
+npx wrangler d1 migrations apply DB --local >/dev/null
+node scripts/seed-local.mjs
+
+cat <<INFO
+
+  Sightline is starting on http://127.0.0.1:$PORT
+    storefront   http://127.0.0.1:$PORT/
+    dashboard    http://127.0.0.1:$PORT/dashboard/#site=demo&token=dev-demo-token
+    loader       http://127.0.0.1:$PORT/sightline.js
+    demo site    id "demo", read token "dev-demo-token" (local D1 only)
+
+INFO
+exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --show-interactive-dev-session=false

@@ -1,0 +1,112 @@
+//! Delivery policy (pure): pending events, already JSON-encoded, cut into beacon payloads.
+//!
+//! Input: the envelope's site and ids, and a queue of event JSON texts. Output: payload strings, each
+//! within the wire limits (at most [`MAX_EVENTS`] events and [`SDK_MAX_PAYLOAD_BYTES`] bytes).
+//! Must not: touch the browser; an event too large for any payload is dropped and counted, not sent.
+
+use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
+
+/// The identity fields every beacon of this page carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Site id (a wire-valid id, so it needs no JSON escaping).
+    pub site: String,
+    /// Visitor id; `None` in strict mode.
+    pub visitor_id: Option<String>,
+    /// Session id; `None` in strict mode.
+    pub session_id: Option<String>,
+}
+
+impl Envelope {
+    /// The JSON text before the first event: `{"v":1,"site":"…",…,"events":[`.
+    fn head(&self) -> String {
+        let mut head = format!("{{\"{}\":{VERSION},\"{}\":\"{}\"", field::VERSION, field::SITE, self.site);
+        for (name, value) in [
+            (field::VISITOR_ID, &self.visitor_id),
+            (field::SESSION_ID, &self.session_id),
+        ] {
+            if let Some(value) = value {
+                head.push_str(&format!(",\"{name}\":\"{value}\""));
+            }
+        }
+        head.push_str(&format!(",\"{}\":[", field::EVENTS));
+        head
+    }
+}
+
+/// Payloads to send, and how many events could not fit in any payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batches {
+    /// Complete beacon bodies.
+    pub payloads: Vec<String>,
+    /// Events dropped because one alone exceeds the payload limit.
+    pub oversize: usize,
+}
+
+/// Cuts `events` (JSON texts, in order) into beacon bodies.
+pub fn split(envelope: &Envelope, events: &[String]) -> Batches {
+    let head = envelope.head();
+    let tail = "]}";
+    let mut out = Batches::default();
+    let mut body = head.clone();
+    let mut count = 0;
+    for event in events {
+        if head.len() + event.len() + tail.len() > SDK_MAX_PAYLOAD_BYTES {
+            out.oversize += 1;
+            continue;
+        }
+        let fits = body.len() + 1 + event.len() + tail.len() <= SDK_MAX_PAYLOAD_BYTES;
+        if count == MAX_EVENTS || !fits {
+            body.push_str(tail);
+            out.payloads.push(std::mem::replace(&mut body, head.clone()));
+            count = 0;
+        }
+        if count > 0 {
+            body.push(',');
+        }
+        body.push_str(event);
+        count += 1;
+    }
+    if count > 0 {
+        body.push_str(tail);
+        out.payloads.push(body);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope() -> Envelope {
+        Envelope {
+            site: "demo".into(),
+            visitor_id: Some("v1".into()),
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn one_small_batch_is_one_payload() {
+        let out = split(&envelope(), &[r#"{"id":"a"}"#.into(), r#"{"id":"b"}"#.into()]);
+        assert_eq!(
+            out.payloads,
+            [r#"{"v":1,"site":"demo","visitor_id":"v1","events":[{"id":"a"},{"id":"b"}]}"#]
+        );
+    }
+
+    #[test]
+    fn batches_respect_count_and_size_limits() {
+        let small: Vec<String> = (0..250).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        let out = split(&envelope(), &small);
+        assert_eq!(out.payloads.len(), 3);
+        let big = format!(r#"{{"p":"{}"}}"#, "x".repeat(25_000));
+        let out = split(&envelope(), &[big.clone(), big.clone(), big]);
+        assert_eq!(out.payloads.len(), 2);
+        assert!(out.payloads.iter().all(|p| p.len() <= SDK_MAX_PAYLOAD_BYTES));
+        let huge = format!(r#"{{"p":"{}"}}"#, "x".repeat(70_000));
+        let out = split(&envelope(), &[huge, r#"{"id":"ok"}"#.into()]);
+        assert_eq!((out.payloads.len(), out.oversize), (1, 1));
+        assert!(split(&envelope(), &[]).payloads.is_empty());
+    }
+}
