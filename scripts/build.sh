@@ -10,7 +10,11 @@ cargo build -q -p sightline-sdk --release --target wasm32-unknown-unknown
 rm -rf sdk/pkg && mkdir -p sdk/pkg/wasm sdk/dist
 wasm-bindgen --target web --out-dir sdk/pkg/wasm --out-name sightline_sdk \
   target/wasm32-unknown-unknown/release/sightline_sdk.wasm
-wasm-opt -Oz --all-features --strip-debug --strip-producers \
+# Rust's default wasm32 features, named: `--all-features` would also emit binaryen's compact imports,
+# which Chromium refuses ("Invalid import kind 127").
+wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types \
+  --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals \
+  --enable-call-indirect-overlong --strip-debug --strip-producers \
   sdk/pkg/wasm/sightline_sdk_bg.wasm -o sdk/pkg/wasm/sightline_sdk_bg.wasm
 cp sdk/npm/* sdk/pkg/
 sed -i "s/__SDK_VERSION__/$SDK_VERSION/" sdk/pkg/loader.js

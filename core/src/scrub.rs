@@ -58,7 +58,8 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// True when `host` equals `domain` or is a subdomain of it, ignoring case and a leading `www.`.
@@ -176,7 +177,10 @@ mod tests {
     #[test]
     fn query_keeps_only_allowlisted_clean_params() {
         let q = "utm_source=news&token=abc&ref=a%40b.com&gclid=1&email=x";
-        assert_eq!(clean_query(q, DEFAULT_QUERY_ALLOWLIST), "utm_source=news&gclid=1");
+        assert_eq!(
+            clean_query(q, DEFAULT_QUERY_ALLOWLIST),
+            "utm_source=news&gclid=1"
+        );
         assert_eq!(query_param(q, "utm_source"), Some("news"));
         assert_eq!(query_param("flag&x=1", "flag"), Some(""));
         assert_eq!(query_param(q, "missing"), None);

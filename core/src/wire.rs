@@ -221,8 +221,8 @@ mod parse {
 
     /// Parses a body into a beacon envelope, or says why it is not one.
     pub fn parse_beacon(body: &[u8]) -> Result<RawBeacon, WireError> {
-        let beacon: RawBeacon = serde_json::from_slice(body)
-            .map_err(|e| WireError::MalformedJson(e.to_string()))?;
+        let beacon: RawBeacon =
+            serde_json::from_slice(body).map_err(|e| WireError::MalformedJson(e.to_string()))?;
         if beacon.v != VERSION {
             return Err(WireError::UnsupportedVersion);
         }
@@ -294,7 +294,9 @@ mod parse {
             .filter(|(key, _)| !key.is_empty() && key.len() <= MAX_PROP_KEY_LEN)
             .filter_map(|(key, value)| {
                 let value = match value {
-                    Value::String(s) => PropValue::Str(s.chars().take(MAX_PROP_VALUE_LEN).collect()),
+                    Value::String(s) => {
+                        PropValue::Str(s.chars().take(MAX_PROP_VALUE_LEN).collect())
+                    }
                     Value::Number(n) => PropValue::Num(n.as_f64().filter(|f| f.is_finite())?),
                     Value::Bool(b) => PropValue::Bool(*b),
                     _ => return None,
@@ -339,9 +341,18 @@ mod tests {
     fn envelope_errors_have_codes() {
         let cases: [(&[u8], &str); 6] = [
             (b"not json", "malformed_json"),
-            (br#"{"v":2,"site":"demo","events":[{}]}"#, "unsupported_version"),
-            (br#"{"v":1,"site":"bad site","events":[{}]}"#, "invalid_site"),
-            (br#"{"v":1,"site":"demo","visitor_id":"","events":[{}]}"#, "invalid_visitor"),
+            (
+                br#"{"v":2,"site":"demo","events":[{}]}"#,
+                "unsupported_version",
+            ),
+            (
+                br#"{"v":1,"site":"bad site","events":[{}]}"#,
+                "invalid_site",
+            ),
+            (
+                br#"{"v":1,"site":"demo","visitor_id":"","events":[{}]}"#,
+                "invalid_visitor",
+            ),
             (br#"{"v":1,"site":"demo","events":[]}"#, "empty_batch"),
             (br#"{"v":1,"site":"demo","events":{}}"#, "malformed_json"),
         ];
@@ -374,7 +385,11 @@ mod tests {
     fn client_time_is_trusted_only_in_window() {
         assert_eq!(event_time(NOW - 3_600_000, NOW), NOW - 3_600_000);
         assert_eq!(event_time(NOW - MAX_CLIENT_AGE_MS - 1, NOW), NOW);
-        assert_eq!(event_time(NOW + 60_000, NOW), NOW, "small skew is clamped to now");
+        assert_eq!(
+            event_time(NOW + 60_000, NOW),
+            NOW,
+            "small skew is clamped to now"
+        );
         assert_eq!(event_time(NOW + MAX_CLIENT_SKEW_MS + 1, NOW), NOW);
     }
 
@@ -382,7 +397,8 @@ mod tests {
     fn props_keep_scalars_and_drop_the_rest() {
         let mut e = event();
         let long = "x".repeat(MAX_PROP_VALUE_LEN + 10);
-        e["props"] = json!({"a": "s", "b": 2.5, "c": true, "d": {"nested": 1}, "e": [1], "f": long});
+        e["props"] =
+            json!({"a": "s", "b": 2.5, "c": true, "d": {"nested": 1}, "e": [1], "f": long});
         let v = validate_event(&e, NOW).unwrap();
         let keys: Vec<_> = v.props.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "c", "f"]);

@@ -40,7 +40,12 @@ pub fn inbound(req: &Request) -> Inbound {
 /// The body of a beacon: `text/plain` or `application/json`, at most [`MAX_BODY_BYTES`].
 pub async fn beacon_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
     let media_type = header(req, "Content-Type").unwrap_or_default();
-    let media_type = media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let media_type = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if media_type != "text/plain" && media_type != "application/json" {
         return Err(AppError::UnsupportedMediaType);
     }
@@ -58,7 +63,11 @@ pub async fn beacon_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
 /// The URL's query as decoded pairs.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     req.url()
-        .map(|url| url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .map(|url| {
+            url.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -115,6 +124,9 @@ fn cors_headers() -> Headers {
     let headers = Headers::new();
     let _ = headers.set("Access-Control-Allow-Origin", "*");
     let _ = headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    let _ = headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    let _ = headers.set(
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type",
+    );
     headers
 }

@@ -73,7 +73,9 @@ const DAYS_SQL: &str = "SELECT ts / 86400000 AS day, SUM(name = 'pageview') AS p
 macro_rules! by_pageview {
     ($column:literal) => {
         concat!(
-            "SELECT ", $column, " AS value, COUNT(DISTINCT visitor_key) AS visitors, ",
+            "SELECT ",
+            $column,
+            " AS value, COUNT(DISTINCT visitor_key) AS visitors, ",
             "COUNT(*) AS count FROM events ",
             "WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name = 'pageview' ",
             "GROUP BY value ORDER BY count DESC, value LIMIT 100"
@@ -85,9 +87,15 @@ macro_rules! by_pageview {
 macro_rules! by_visit {
     ($column:literal, $order:literal) => {
         concat!(
-            "SELECT ", $column, " AS value, COUNT(DISTINCT visitor_key) AS visitors, ",
+            "SELECT ",
+            $column,
+            " AS value, COUNT(DISTINCT visitor_key) AS visitors, ",
             "COUNT(*) AS count FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY session_key ",
-            "ORDER BY ts ", $order, ", event_id ", $order, ") AS n FROM events ",
+            "ORDER BY ts ",
+            $order,
+            ", event_id ",
+            $order,
+            ") AS n FROM events ",
             "WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name = 'pageview') WHERE n = 1 ",
             "GROUP BY value ORDER BY count DESC, value LIMIT 100"
         )
@@ -170,7 +178,11 @@ impl Store {
         Ok(Store { db: env.d1("DB")? })
     }
 
-    fn statement(&self, sql: &'static str, binds: &[JsValue]) -> Result<D1PreparedStatement, AppError> {
+    fn statement(
+        &self,
+        sql: &'static str,
+        binds: &[JsValue],
+    ) -> Result<D1PreparedStatement, AppError> {
         Ok(self.db.prepare(sql).bind(binds)?)
     }
 
@@ -180,7 +192,12 @@ impl Store {
         Ok(row.map(|r| Site {
             id: r.id,
             active: r.active != 0.0,
-            domains: r.domains.split(' ').filter(|d| !d.is_empty()).map(str::to_owned).collect(),
+            domains: r
+                .domains
+                .split(' ')
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }))
     }
 
@@ -197,7 +214,11 @@ impl Store {
     /// deleting salts older than two days.
     pub async fn salt(&self, now: i64, fresh: impl FnOnce() -> String) -> Result<String, AppError> {
         let day = now.div_euclid(DAY_MS);
-        if let Some(salt) = SALT.with_borrow(|s| s.as_ref().filter(|(d, _)| *d == day).map(|(_, s)| s.clone())) {
+        if let Some(salt) = SALT.with_borrow(|s| {
+            s.as_ref()
+                .filter(|(d, _)| *d == day)
+                .map(|(_, s)| s.clone())
+        }) {
             return Ok(salt);
         }
         let results = self
@@ -262,22 +283,43 @@ impl Store {
 
     /// Totals over a range.
     pub async fn totals(&self, site: &str, range: Range) -> Result<Totals, AppError> {
-        let row = self.range_statement(TOTALS_SQL, site, range)?.first(None).await?;
+        let row = self
+            .range_statement(TOTALS_SQL, site, range)?
+            .first(None)
+            .await?;
         Ok(row.unwrap_or_default())
     }
 
     /// Pageviews and visitors per UTC day.
     pub async fn days(&self, site: &str, range: Range) -> Result<Vec<DayRow>, AppError> {
-        Ok(self.range_statement(DAYS_SQL, site, range)?.all().await?.results()?)
+        Ok(self
+            .range_statement(DAYS_SQL, site, range)?
+            .all()
+            .await?
+            .results()?)
     }
 
     /// A top list by `dimension`.
-    pub async fn breakdown(&self, site: &str, dimension: Dimension, range: Range) -> Result<Vec<BreakdownRow>, AppError> {
+    pub async fn breakdown(
+        &self,
+        site: &str,
+        dimension: Dimension,
+        range: Range,
+    ) -> Result<Vec<BreakdownRow>, AppError> {
         let sql = breakdown_sql(dimension);
-        Ok(self.range_statement(sql, site, range)?.all().await?.results()?)
+        Ok(self
+            .range_statement(sql, site, range)?
+            .all()
+            .await?
+            .results()?)
     }
 
-    fn range_statement(&self, sql: &'static str, site: &str, range: Range) -> Result<D1PreparedStatement, AppError> {
+    fn range_statement(
+        &self,
+        sql: &'static str,
+        site: &str,
+        range: Range,
+    ) -> Result<D1PreparedStatement, AppError> {
         self.statement(sql, &[text(site), number(range.from), number(range.to)])
     }
 }

@@ -20,7 +20,12 @@ pub struct Envelope {
 impl Envelope {
     /// The JSON text before the first event: `{"v":1,"site":"…",…,"events":[`.
     fn head(&self) -> String {
-        let mut head = format!("{{\"{}\":{VERSION},\"{}\":\"{}\"", field::VERSION, field::SITE, self.site);
+        let mut head = format!(
+            "{{\"{}\":{VERSION},\"{}\":\"{}\"",
+            field::VERSION,
+            field::SITE,
+            self.site
+        );
         for (name, value) in [
             (field::VISITOR_ID, &self.visitor_id),
             (field::SESSION_ID, &self.session_id),
@@ -58,7 +63,8 @@ pub fn split(envelope: &Envelope, events: &[String]) -> Batches {
         let fits = body.len() + 1 + event.len() + tail.len() <= SDK_MAX_PAYLOAD_BYTES;
         if count == MAX_EVENTS || !fits {
             body.push_str(tail);
-            out.payloads.push(std::mem::replace(&mut body, head.clone()));
+            out.payloads
+                .push(std::mem::replace(&mut body, head.clone()));
             count = 0;
         }
         if count > 0 {
@@ -88,7 +94,10 @@ mod tests {
 
     #[test]
     fn one_small_batch_is_one_payload() {
-        let out = split(&envelope(), &[r#"{"id":"a"}"#.into(), r#"{"id":"b"}"#.into()]);
+        let out = split(
+            &envelope(),
+            &[r#"{"id":"a"}"#.into(), r#"{"id":"b"}"#.into()],
+        );
         assert_eq!(
             out.payloads,
             [r#"{"v":1,"site":"demo","visitor_id":"v1","events":[{"id":"a"},{"id":"b"}]}"#]
@@ -103,7 +112,10 @@ mod tests {
         let big = format!(r#"{{"p":"{}"}}"#, "x".repeat(25_000));
         let out = split(&envelope(), &[big.clone(), big.clone(), big]);
         assert_eq!(out.payloads.len(), 2);
-        assert!(out.payloads.iter().all(|p| p.len() <= SDK_MAX_PAYLOAD_BYTES));
+        assert!(out
+            .payloads
+            .iter()
+            .all(|p| p.len() <= SDK_MAX_PAYLOAD_BYTES));
         let huge = format!(r#"{{"p":"{}"}}"#, "x".repeat(70_000));
         let out = split(&envelope(), &[huge, r#"{"id":"ok"}"#.into()]);
         assert_eq!((out.payloads.len(), out.oversize), (1, 1));

@@ -79,7 +79,9 @@ pub fn track_pageview(options: JsValue) {
         Some(path) if path.starts_with('/') => {
             let here = browser::page_url();
             let origin_len = split_url(&here)
-                .map(|p| here.len() - p.path.len() - p.query.len() - usize::from(!p.query.is_empty()))
+                .map(|p| {
+                    here.len() - p.path.len() - p.query.len() - usize::from(!p.query.is_empty())
+                })
                 .unwrap_or(0);
             format!("{}{path}", &here[..origin_len.min(here.len())])
         }
@@ -93,7 +95,9 @@ pub fn track_pageview(options: JsValue) {
 #[wasm_bindgen(js_name = trackEvent)]
 pub fn track_event(name: String, props: JsValue) {
     if !is_valid_event_name(&name) || name == PAGEVIEW {
-        browser::warn("trackEvent() needs a name of 1-120 characters, not `pageview`; event dropped");
+        browser::warn(
+            "trackEvent() needs a name of 1-120 characters, not `pageview`; event dropped",
+        );
         return;
     }
     enqueue(&name, &browser::page_url(), None, &props);
@@ -172,7 +176,10 @@ fn scrub_url(url: &str) -> String {
     let Some(parts) = split_url(url) else {
         return String::new();
     };
-    let scheme = if url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("https")) {
+    let scheme = if url
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https"))
+    {
         "https"
     } else {
         "http"

@@ -21,10 +21,21 @@ mod tests {
 
     #[test]
     fn sessions_end_after_thirty_idle_minutes() {
-        assert!(is_active(Some("s1"), Some(1000.0), 1000.0 + SESSION_IDLE_MS - 1.0));
-        assert!(!is_active(Some("s1"), Some(1000.0), 1000.0 + SESSION_IDLE_MS));
+        assert!(is_active(
+            Some("s1"),
+            Some(1000.0),
+            1000.0 + SESSION_IDLE_MS - 1.0
+        ));
+        assert!(!is_active(
+            Some("s1"),
+            Some(1000.0),
+            1000.0 + SESSION_IDLE_MS
+        ));
         assert!(!is_active(None, Some(1000.0), 1000.0));
         assert!(!is_active(Some("bad id!"), Some(1000.0), 1000.0));
-        assert!(!is_active(Some("s1"), Some(5000.0), 1000.0), "a clock that went back renews");
+        assert!(
+            !is_active(Some("s1"), Some(5000.0), 1000.0),
+            "a clock that went back renews"
+        );
     }
 }

@@ -30,7 +30,7 @@ if (checkout) {
     const orderId = "ord_" + Math.random().toString(36).slice(2, 10);
     sessionStorage.setItem("demo_order", JSON.stringify({ orderId, value, items: items.length }));
     localStorage.removeItem(CART_KEY);
-    location.href = "/thank-you.html";
+    location.href = "/thank-you";
   });
 }
 

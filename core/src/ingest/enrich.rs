@@ -56,7 +56,9 @@ pub fn enrich(url: &str, referrer: Option<&str>, country: Option<&str>) -> Enric
         .filter(|host| page.is_none_or(|p| !p.host.eq_ignore_ascii_case(host)));
     Enrichment {
         referrer_host,
-        utm_source: tag("utm_source").or_else(|| tag("ref")).or_else(|| tag("source")),
+        utm_source: tag("utm_source")
+            .or_else(|| tag("ref"))
+            .or_else(|| tag("source")),
         utm_medium: tag("utm_medium"),
         utm_campaign: tag("utm_campaign"),
         utm_term: tag("utm_term"),
@@ -114,7 +116,11 @@ mod tests {
 
     #[test]
     fn internal_referrers_and_bad_countries_are_dropped() {
-        let e = enrich("http://localhost/b", Some("http://localhost/a"), Some("XXX"));
+        let e = enrich(
+            "http://localhost/b",
+            Some("http://localhost/a"),
+            Some("XXX"),
+        );
         assert_eq!(e.referrer_host, None);
         assert_eq!(e.country, None);
         assert_eq!(enrich("http://x/?ref=a@b.co", None, None).utm_source, None);
@@ -123,6 +129,9 @@ mod tests {
     #[test]
     fn pages_are_scrubbed() {
         let p = page("https://Shop.example/account/jane@x.org?token=1").unwrap();
-        assert_eq!((p.hostname.as_str(), p.path.as_str()), ("shop.example", "/account/_"));
+        assert_eq!(
+            (p.hostname.as_str(), p.path.as_str()),
+            ("shop.example", "/account/_")
+        );
     }
 }

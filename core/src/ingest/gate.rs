@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn gates_site_and_origin() {
-        assert_eq!(check(Some(site(true)), Some("https://www.shop.example")), Ok(site(true)));
+        assert_eq!(
+            check(Some(site(true)), Some("https://www.shop.example")),
+            Ok(site(true))
+        );
         assert_eq!(check(Some(site(true)), None), Ok(site(true)));
         assert_eq!(check(None, None), Err(GateError::UnknownSite));
         assert_eq!(check(Some(site(false)), None), Err(GateError::UnknownSite));

@@ -63,7 +63,10 @@ mod tests {
         let c = Identity::new(b"s2", "demo", Some("v1"), Some("x"), "", "ua");
         assert_eq!(a.visitor_key, b.visitor_key);
         assert_ne!(a.session_key, b.session_key);
-        assert_ne!(a.visitor_key, c.visitor_key, "a new salt makes a new visitor");
+        assert_ne!(
+            a.visitor_key, c.visitor_key,
+            "a new salt makes a new visitor"
+        );
         assert_eq!(a.visitor_key.len(), 32);
     }
 

@@ -185,7 +185,10 @@ mod tests {
         assert_eq!(out.dropped[&DropReason::InvalidTimestamp], 1);
         let pv = &out.events[0];
         assert!(pv.is_pageview());
-        assert_eq!((pv.hostname.as_str(), pv.path.as_str()), ("localhost", "/p"));
+        assert_eq!(
+            (pv.hostname.as_str(), pv.path.as_str()),
+            ("localhost", "/p")
+        );
         assert_eq!(pv.enrichment.utm_source.as_deref(), Some("nl"));
         assert_eq!(pv.enrichment.country.as_deref(), Some("DE"));
         assert_eq!(out.events[1].props_json, r#"{"n":2.0}"#);
@@ -199,6 +202,9 @@ mod tests {
         let dump = format!("{out:?}");
         assert!(!dump.contains("203.0.113"), "{dump}");
         assert!(!dump.contains("Chrome/140"), "{dump}");
-        assert_eq!(out.events[0].ts, NOW, "a timestamp outside the window becomes the receive time");
+        assert_eq!(
+            out.events[0].ts, NOW,
+            "a timestamp outside the window becomes the receive time"
+        );
     }
 }

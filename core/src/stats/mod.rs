@@ -156,7 +156,11 @@ impl StatsError {
 }
 
 /// Parses a report request from the path segment and the query pairs, at time `now` (UTC days).
-pub fn parse_query(report: &str, params: &[(String, String)], now: i64) -> Result<Query, StatsError> {
+pub fn parse_query(
+    report: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Result<Query, StatsError> {
     let report =
         Report::parse(report).ok_or_else(|| StatsError::UnknownReport(report.to_owned()))?;
     let param = |name: &str| {
@@ -192,9 +196,9 @@ pub fn parse_query(report: &str, params: &[(String, String)], now: i64) -> Resul
 
 fn custom_range(from: Option<&str>, to: Option<&str>) -> Result<Range, StatsError> {
     let day = |name: &str, value: Option<&str>| {
-        value.and_then(parse_date).ok_or_else(|| {
-            StatsError::InvalidRange(format!("`{name}` must be a date YYYY-MM-DD"))
-        })
+        value
+            .and_then(parse_date)
+            .ok_or_else(|| StatsError::InvalidRange(format!("`{name}` must be a date YYYY-MM-DD")))
     };
     let (from, to) = (day("from", from)?, day("to", to)? + DAY_MS);
     if to <= from {
@@ -217,7 +221,20 @@ pub fn parse_date(text: &str) -> Option<i64> {
     }
     let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return None;
     }
@@ -415,21 +432,33 @@ mod tests {
         assert_eq!(format_date(q.range.from), "2025-11-18");
         assert_eq!(q.range.to - q.range.from, 7 * DAY_MS);
         assert!(q.range.to > NOW);
-        let q = parse_query("pages", &params(&[("period", "today"), ("compare", "previous")]), NOW)
-            .unwrap();
+        let q = parse_query(
+            "pages",
+            &params(&[("period", "today"), ("compare", "previous")]),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(q.report, Report::Breakdown(Dimension::Pages));
         assert_eq!(q.compare.unwrap().to, q.range.from);
     }
 
     #[test]
     fn custom_ranges_are_checked() {
-        let ok = params(&[("period", "custom"), ("from", "2024-02-28"), ("to", "2024-03-01")]);
+        let ok = params(&[
+            ("period", "custom"),
+            ("from", "2024-02-28"),
+            ("to", "2024-03-01"),
+        ]);
         let q = parse_query("overview", &ok, NOW).unwrap();
         assert_eq!(q.range.to - q.range.from, 3 * DAY_MS, "2024 is a leap year");
         let bad = |from: &str, to: &str| {
-            parse_query("overview", &params(&[("period", "custom"), ("from", from), ("to", to)]), NOW)
-                .unwrap_err()
-                .code()
+            parse_query(
+                "overview",
+                &params(&[("period", "custom"), ("from", from), ("to", to)]),
+                NOW,
+            )
+            .unwrap_err()
+            .code()
         };
         assert_eq!(bad("2024-02-30", "2024-03-01"), "invalid_range");
         assert_eq!(bad("2024-03-02", "2024-03-01"), "invalid_range");
@@ -456,16 +485,32 @@ mod tests {
             amount: Some(10.5),
         }];
         let e = &shape_breakdown(Dimension::Revenue, rows.clone())[0];
-        assert_eq!((e.value.as_str(), e.revenue, e.p75), ("(no currency)", Some(10.5), None));
+        assert_eq!(
+            (e.value.as_str(), e.revenue, e.p75),
+            ("(no currency)", Some(10.5), None)
+        );
         assert_eq!(shape_breakdown(Dimension::Pages, rows)[0].revenue, None);
         let range = Range {
             from: parse_date("2026-11-22").unwrap(),
             to: parse_date("2026-11-25").unwrap(),
         };
         let day = (parse_date("2026-11-23").unwrap() / DAY_MS) as f64;
-        let points = shape_timeseries(range, &[DayRow { day, pageviews: 4.0, visitors: 2.0 }]);
-        let dates: Vec<_> = points.iter().map(|p| (p.date.as_str(), p.pageviews)).collect();
-        assert_eq!(dates, [("2026-11-22", 0), ("2026-11-23", 4), ("2026-11-24", 0)]);
+        let points = shape_timeseries(
+            range,
+            &[DayRow {
+                day,
+                pageviews: 4.0,
+                visitors: 2.0,
+            }],
+        );
+        let dates: Vec<_> = points
+            .iter()
+            .map(|p| (p.date.as_str(), p.pageviews))
+            .collect();
+        assert_eq!(
+            dates,
+            [("2026-11-22", 0), ("2026-11-23", 4), ("2026-11-24", 0)]
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     };
     let mut outcome = ingest::run(&beacon, &site, &ctx);
     let stored = store.insert_events(&outcome.events).await?;
-    outcome.drop_events(DropReason::Duplicate, (outcome.events.len() - stored) as u32);
+    outcome.drop_events(
+        DropReason::Duplicate,
+        (outcome.events.len() - stored) as u32,
+    );
     let reasons: BTreeMap<&str, u32> = outcome
         .dropped
         .iter()

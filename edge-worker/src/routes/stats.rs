@@ -11,7 +11,12 @@ use crate::error::AppError;
 use crate::store::Store;
 
 /// Answers one report.
-pub async fn handle(req: &Request, env: &Env, site: &str, report: &str) -> Result<Response, AppError> {
+pub async fn handle(
+    req: &Request,
+    env: &Env,
+    site: &str,
+    report: &str,
+) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     let auth = edge::authorization(req);
     let token = token::bearer(auth.as_deref()).ok_or(AppError::Unauthorized)?;
@@ -23,12 +28,21 @@ pub async fn handle(req: &Request, env: &Env, site: &str, report: &str) -> Resul
     let mut body = run(&store, site, &query, query.range, now).await?;
     let compare = query.compare.filter(|_| query.report != Report::Realtime);
     if let (Some(previous), Value::Object(map)) = (compare, &mut body) {
-        map.insert("compare".into(), run(&store, site, &query, previous, now).await?);
+        map.insert(
+            "compare".into(),
+            run(&store, site, &query, previous, now).await?,
+        );
     }
     Ok(edge::json(200, &body))
 }
 
-async fn run(store: &Store, site: &str, query: &Query, range: Range, now: i64) -> Result<Value, AppError> {
+async fn run(
+    store: &Store,
+    site: &str,
+    query: &Query,
+    range: Range,
+    now: i64,
+) -> Result<Value, AppError> {
     let range_json = json!({
         "from": stats::format_date(range.from),
         "to": stats::format_date(range.to - 1),
@@ -36,7 +50,10 @@ async fn run(store: &Store, site: &str, query: &Query, range: Range, now: i64) -
     let mut body = match query.report {
         Report::Overview => json!(stats::Overview::from(store.totals(site, range).await?)),
         Report::Realtime => {
-            let window = Range { from: now - stats::REALTIME_WINDOW_MS, to: now + 1 };
+            let window = Range {
+                from: now - stats::REALTIME_WINDOW_MS,
+                to: now + 1,
+            };
             let totals = store.totals(site, window).await?;
             json!({"visitors": totals.visitors as u64, "pageviews": totals.pageviews as u64})
         }

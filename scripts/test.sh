@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# npm test: installs what is missing (Chromium included), checks format and lints, runs the Rust unit
+# tests, builds everything, then runs the end-to-end suite in Chromium against a real `wrangler dev`
+# with a fresh local D1, and finally checks that `wrangler deploy --dry-run` builds with its bindings.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+PORT="${TEST_PORT:-8799}"
+STATE="$ROOT/.wrangler/test-state"
+
+bash scripts/setup.sh --with-browser
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy (native and wasm32)"
+cargo clippy -q -p sightline-core --features server --all-targets -- -D warnings
+cargo clippy -q -p sightline-sdk --all-targets -- -D warnings
+cargo clippy -q -p sightline-sdk -p sightline-edge-worker --target wasm32-unknown-unknown -- -D warnings
+
+log "cargo test (core and SDK policy, native)"
+cargo test -q -p sightline-core --features server
+cargo test -q -p sightline-sdk
+
+bash scripts/build.sh
+
+log "starting wrangler dev on 127.0.0.1:$PORT with a fresh local D1"
+rm -rf "$STATE"
+npx wrangler d1 migrations apply DB --local --persist-to "$STATE" >/dev/null
+node scripts/seed-local.mjs --persist-to "$STATE"
+npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
+  --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
+DEV_PID=$!
+cleanup() { kill "$DEV_PID" 2>/dev/null || true; pkill -P "$DEV_PID" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 120); do
+  curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && break
+  kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
+  sleep 1
+done
+
+log "end-to-end suite (node --test + playwright-core + Chromium)"
+SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" \
+  node --test --test-concurrency=1 tests/e2e/
+
+log "wrangler deploy --dry-run"
+DRY="$(mktemp -d)"
+npx wrangler deploy --dry-run --outdir "$DRY" >"$DRY.log" 2>&1 || { cat "$DRY.log"; exit 1; }
+grep -q "env.DB (sightline)" "$DRY.log" || { cat "$DRY.log"; echo "D1 binding missing"; exit 1; }
+log "dry run ok: $(du -ck "$DRY"/*.wasm | tail -1 | cut -f1) KiB of worker wasm, D1 binding DB declared"

@@ -1,0 +1,100 @@
+// Shared helpers for the end-to-end suite. The suite runs against a real `wrangler dev` with local D1,
+// started by scripts/test.sh, which passes SIGHTLINE_BASE (its URL) and SIGHTLINE_STATE (its D1 dir).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const BASE = process.env.SIGHTLINE_BASE ?? "http://127.0.0.1:8787";
+export const STATE = process.env.SIGHTLINE_STATE ?? ".wrangler/state";
+export const TOKEN = "dev-demo-token";
+/** A desktop Chrome user agent: headless Chromium says "HeadlessChrome", which bot filters drop. */
+export const DESKTOP_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+
+/** Headless Debian Chromium, never a downloaded browser. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Runs SQL on the local D1 the worker uses; returns the rows. */
+export function d1(sql) {
+  const out = execFileSync(
+    resolve(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "execute", "DB", "--local", "--persist-to", STATE, "--json", "--command", sql],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  return JSON.parse(out).flatMap((r) => r.results ?? []);
+}
+
+/** POSTs a body to the collector. */
+export async function collect(body, { type = "text/plain", headers = {} } = {}) {
+  const res = await fetch(`${BASE}/api/collect`, {
+    method: "POST",
+    headers: { "Content-Type": type, "User-Agent": DESKTOP_UA, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** GETs a stats report for `site` (the demo token unless told). */
+export async function stats(site, report, query = "period=today", token = TOKEN) {
+  const res = await fetch(`${BASE}/api/sites/${site}/stats/${report}?${query}`, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls `probe` until it returns a truthy value, or fails after `ms`. */
+export async function eventually(probe, ms = 15000, what = "condition") {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+let counter = 0;
+/** A wire-valid unique id. */
+export const uid = (prefix = "e") => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+
+/** One wire-v1 event. */
+export const event = (over = {}) => ({
+  id: uid(),
+  ts: Date.now(),
+  name: "pageview",
+  url: "http://localhost/",
+  ...over,
+});
+
+/** A wire-v1 beacon for `site`. */
+export const beacon = (site, events, over = {}) => ({ v: 1, site, visitor_id: uid("v"), session_id: uid("s"), events, ...over });
+
+/** Creates (or keeps) a site for one test file in the local D1, with `TOKEN` as its read token. */
+export function createSite(id, domains = ["localhost", "127.0.0.1"]) {
+  const hash = createHash("sha256").update(TOKEN).digest("hex");
+  const now = Date.now();
+  d1(
+    [
+      `INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES ('tests', 'Tests', ${now});`,
+      `INSERT OR IGNORE INTO sites (id, tenant_id, read_token_hash, created_at) VALUES ('${id}', 'tests', '${hash}', ${now});`,
+      ...domains.map((d) => `INSERT OR IGNORE INTO site_domains (site_id, domain) VALUES ('${id}', '${d}');`),
+    ].join("\n"),
+  );
+  return id;
+}

@@ -1,0 +1,100 @@
+// The SDK in Chromium: the exact beacon it sends (against the golden fixture), delivery on unload,
+// SPA pageviews, the <script> loader, and strict mode storing nothing.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BASE, DESKTOP_UA, ROOT, d1, eventually, launch } from "./helpers.mjs";
+
+const fixture = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/beacon-v1.json"), "utf8"));
+const typeOf = (v) => (Array.isArray(v) ? "array" : v === null ? "null" : typeof v);
+const shape = (obj) => Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, typeOf(v)]));
+const nonce = () => `n${Math.random().toString(36).slice(2, 12)}`;
+const rowsWith = (text) => d1(`SELECT name, path, props FROM events WHERE props LIKE '%${text}%'`);
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(() => browser?.close());
+
+describe("SDK in Chromium", () => {
+  test("the first beacon has the golden fixture's shape, as text/plain", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const request = page.waitForRequest((r) => r.url() === `${BASE}/api/collect`);
+    await page.goto(`${BASE}/product?utm_source=newsletter&email=jane@example.com#top`);
+    const sent = await request;
+    assert.match(sent.headers()["content-type"], /^text\/plain/);
+    const body = JSON.parse(sent.postData());
+    assert.deepEqual(shape(body), shape(fixture));
+    assert.equal(body.v, 1);
+    assert.equal(body.site, "demo");
+    assert.match(body.visitor_id, /^[0-9a-f]{32}$/);
+    assert.match(body.session_id, /^[0-9a-f]{32}$/);
+    const [pageview] = body.events;
+    const expected = shape(fixture.events[0]);
+    if (!("referrer" in pageview)) delete expected.referrer; // a direct visit has no referrer
+    assert.deepEqual(shape(pageview), expected);
+    assert.equal(pageview.name, "pageview");
+    assert.equal(pageview.url, `${BASE}/product?utm_source=newsletter`, "PII and fragments are scrubbed");
+    assert.match(pageview.id, /^[0-9a-f]{32}$/);
+    assert.ok(Math.abs(pageview.ts - Date.now()) < 60_000);
+    const stored = await page.evaluate(() => localStorage.getItem("sl_vid"));
+    assert.equal(stored, body.visitor_id);
+    await page.close();
+  });
+
+  test("an event fired right before navigating away arrives", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    await page.goto(`${BASE}/product`);
+    await page.waitForFunction(() => window.sightline);
+    const n = nonce();
+    await page.evaluate((n) => window.sightline.trackEvent("unload_probe", { n }), n);
+    await page.goto("about:blank");
+    const rows = await eventually(() => rowsWith(n).length && rowsWith(n), 10000, "the unload event");
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].name, "unload_probe");
+    assert.equal(rows[0].path, "/product");
+    await page.close();
+  });
+
+  test("SPA navigations are pageviews, each once", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const sent = [];
+    page.on("request", (r) => r.url() === `${BASE}/api/collect` && sent.push(JSON.parse(r.postData())));
+    await page.goto(`${BASE}/app/`);
+    await page.click('a[href="/app/orders"]');
+    await page.click('a[href="/app/settings"]');
+    await page.goBack();
+    await page.waitForURL("**/app/orders");
+    await eventually(() => sent.flatMap((b) => b.events).length >= 4, 10000, "four pageviews");
+    await page.waitForTimeout(1500);
+    const urls = sent.flatMap((b) => b.events).map((e) => new URL(e.url).pathname);
+    assert.deepEqual(urls, ["/app/", "/app/orders", "/app/settings", "/app/orders"]);
+    await page.close();
+  });
+
+  test("the <script> loader queues calls and sends them", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    await page.goto(`${BASE}/loader`);
+    const n = nonce();
+    // Called as soon as the loader ran, typically before the wasm has loaded: the call is queued.
+    await page.evaluate((n) => window.sightline.trackEvent("loader_probe", { n }), n);
+    const rows = await eventually(() => rowsWith(n).length && rowsWith(n), 10000, "the loader event");
+    assert.equal(rows[0].path, "/loader");
+    await page.close();
+  });
+
+  test("strict mode stores nothing in the browser and still counts", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await context.newPage();
+    const request = page.waitForRequest((r) => r.url() === `${BASE}/api/collect`);
+    await page.goto(`${BASE}/strict`);
+    const body = JSON.parse((await request).postData());
+    assert.equal(body.visitor_id, undefined);
+    assert.equal(body.session_id, undefined);
+    const storage = await page.evaluate(() => [localStorage.length, sessionStorage.length]);
+    assert.deepEqual(storage, [0, 0]);
+    await context.close();
+  });
+});
