@@ -265,7 +265,7 @@ mod parse {
         let props = obj
             .get(field::PROPS)
             .and_then(Value::as_object)
-            .map(|p| validate_props(p))
+            .map(validate_props)
             .unwrap_or_default();
         Ok(ValidEvent {
             id: id.to_owned(),

@@ -8,5 +8,5 @@ use crate::error::AppError;
 /// Serves a static file, or 404 JSON when the binding is missing.
 pub async fn handle(req: Request, env: &Env) -> Result<Response, AppError> {
     let assets = env.assets("ASSETS").map_err(|_| AppError::NotFound)?;
-    Ok(assets.fetch_request(req).await?.into())
+    Ok(assets.fetch_request(req).await?)
 }
