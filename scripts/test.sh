@@ -27,10 +27,15 @@ log "starting wrangler dev on 127.0.0.1:$PORT with a fresh local D1"
 rm -rf "$STATE"
 npx wrangler d1 migrations apply DB --local --persist-to "$STATE" >/dev/null
 node scripts/seed-local.mjs --persist-to "$STATE"
-npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
+if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
+  echo "port $PORT is already in use: stop what runs there or set TEST_PORT" >&2
+  exit 1
+fi
+# Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
+setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
-cleanup() { kill "$DEV_PID" 2>/dev/null || true; pkill -P "$DEV_PID" 2>/dev/null || true; }
+cleanup() { kill -TERM -- "-$DEV_PID" 2>/dev/null || true; }
 trap cleanup EXIT
 for _ in $(seq 1 120); do
   curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && break
