@@ -7,7 +7,7 @@ cd "$ROOT"
 PORT="${PORT:-8787}"
 
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh --no-worker
 log "applying migrations to the local D1"
 npx wrangler d1 migrations apply DB --local >/dev/null
 node scripts/seed-local.mjs

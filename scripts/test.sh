@@ -21,7 +21,7 @@ log "cargo test (core and SDK policy, native)"
 cargo test -q -p sightline-core --features server
 cargo test -q -p sightline-sdk
 
-bash scripts/build.sh
+bash scripts/build.sh --no-worker
 
 log "starting wrangler dev on 127.0.0.1:$PORT with a fresh local D1"
 rm -rf "$STATE"
@@ -37,7 +37,7 @@ setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
 DEV_PID=$!
 cleanup() { kill -TERM -- "-$DEV_PID" 2>/dev/null || true; }
 trap cleanup EXIT
-for _ in $(seq 1 120); do
+for _ in $(seq 1 600); do  # a cold worker build inside wrangler dev takes minutes
   curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && break
   kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
   sleep 1
