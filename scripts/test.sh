@@ -42,6 +42,7 @@ for _ in $(seq 1 600); do  # a cold worker build inside wrangler dev takes minut
   kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
   sleep 1
 done
+curl -sf -m 5 "http://127.0.0.1:$PORT/api/health" >/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
 
 log "end-to-end suite (node --test + playwright-core + Chromium)"
 SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" \
