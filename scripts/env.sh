@@ -4,7 +4,8 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$CARGO_BIN:$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
-export WASM_BINDGEN_BIN="$CARGO_BIN/wasm-bindgen"
+# The wasm-bindgen that PATH finds (setup.sh checks its version), wherever cargo installed it.
+export WASM_BINDGEN_BIN="$(command -v wasm-bindgen || echo "$CARGO_BIN/wasm-bindgen")"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export WRANGLER_SEND_METRICS=false
