@@ -5,12 +5,14 @@
 //! depends on `wasm-bindgen`, `web-sys` or `worker`.
 //!
 //! - [`wire`]: the one versioned wire format, its limits and error codes (used by the SDK and the worker).
+//! - [`encode`]: hex and decimal text without `core::fmt` (used by the SDK and the worker).
 //! - [`scrub`]: URL splitting, query allowlists and PII removal (used by the SDK and the worker).
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
 #![deny(missing_docs)]
 
+pub mod encode;
 pub mod scrub;
 pub mod wire;
 

@@ -22,8 +22,12 @@ pub const DEFAULT_QUERY_ALLOWLIST: &[&str] = &[
 /// The parts of an absolute http(s) URL that Sightline looks at. Borrowed from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UrlParts<'a> {
-    /// Lower-case is not applied; compare with [`host_matches`].
+    /// True for `https`.
+    pub secure: bool,
+    /// Lower-case is not applied; compare with [`host_matches`]. IPv6 hosts come without brackets.
     pub host: &'a str,
+    /// The port's digits; empty when none is given.
+    pub port: &'a str,
     /// Always starts with `/`.
     pub path: &'a str,
     /// Without the `?`; empty when there is none.
@@ -32,17 +36,22 @@ pub struct UrlParts<'a> {
 
 /// Splits `http(s)://[user@]host[:port]/path?query#fragment`; `None` for anything else.
 pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
-    let rest = strip_prefix_ignore_case(url, "https://")
-        .or_else(|| strip_prefix_ignore_case(url, "http://"))?;
+    let (secure, rest) = match strip_prefix_ignore_case(url, "https://") {
+        Some(rest) => (true, rest),
+        None => (false, strip_prefix_ignore_case(url, "http://")?),
+    };
     let rest = rest.split('#').next().unwrap_or_default();
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host_port.split(':').next().unwrap_or_default(),
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => v6
+            .split_once("]:")
+            .unwrap_or((v6.trim_end_matches(']'), "")),
+        None => host_port.split_once(':').unwrap_or((host_port, "")),
     };
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let host_ok = !host.is_empty() && host.bytes().all(|b| b > b' ' && b != 0x7f);
+    if !host_ok || !port.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (path, query) = match tail.split_once('?') {
@@ -50,10 +59,46 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         None => (tail, ""),
     };
     Some(UrlParts {
+        secure,
         host,
+        port,
         path: if path.is_empty() { "/" } else { path },
         query,
     })
+}
+
+impl UrlParts<'_> {
+    /// `scheme://host[:port]`, without any user info.
+    pub fn origin(&self) -> String {
+        let mut out = String::from(if self.secure { "https://" } else { "http://" });
+        let v6 = self.host.contains(':');
+        if v6 {
+            out.push('[');
+        }
+        out.push_str(self.host);
+        if v6 {
+            out.push(']');
+        }
+        if !self.port.is_empty() {
+            out.push(':');
+            out.push_str(self.port);
+        }
+        out
+    }
+}
+
+/// Only what may leave the page: origin, a path without PII, the allowlisted query parameters;
+/// no fragment, no user info. `None` for anything but an http(s) URL.
+pub fn clean_url(url: &str, allowlist: &[&str]) -> Option<String> {
+    let parts = split_url(url)?;
+    let mut out = parts.origin();
+    out.push_str(&clean_path(parts.path));
+    let query = clean_query(parts.query, allowlist);
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query);
+    }
+    Some(out)
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -115,17 +160,23 @@ pub fn looks_like_email(text: &str) -> bool {
         let local = decoded[..at]
             .chars()
             .rev()
-            .take_while(|c| c.is_alphanumeric() || "._%+-".contains(*c))
+            .take_while(|c| is_word(*c) || "._%+-".contains(*c))
             .count();
         let domain: String = decoded[at + 1..]
             .chars()
-            .take_while(|c| c.is_alphanumeric() || ".-".contains(*c))
+            .take_while(|c| is_word(*c) || ".-".contains(*c))
             .collect();
         let tld_ok = domain
             .rsplit_once('.')
             .is_some_and(|(name, tld)| !name.is_empty() && tld.len() >= 2);
         local > 0 && tld_ok
     })
+}
+
+/// ASCII letters and digits, and any non-ASCII character (so international addresses count too,
+/// without Unicode tables in the SDK's wasm).
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || !c.is_ascii()
 }
 
 /// True when `text` holds a run of 13–19 digits (spaces and dashes allowed between), like a card number.
@@ -154,16 +205,36 @@ mod tests {
     fn splits_urls() {
         let p = split_url("https://user@Shop.example:8443/p/1?utm_source=x#top").unwrap();
         assert_eq!(
-            (p.host, p.path, p.query),
-            ("Shop.example", "/p/1", "utm_source=x")
+            (p.host, p.port, p.path, p.query),
+            ("Shop.example", "8443", "/p/1", "utm_source=x")
         );
+        assert_eq!(p.origin(), "https://Shop.example:8443");
         let p = split_url("http://localhost:8787").unwrap();
         assert_eq!((p.host, p.path, p.query), ("localhost", "/", ""));
         let p = split_url("http://[::1]:8787/a?b").unwrap();
-        assert_eq!((p.host, p.path, p.query), ("::1", "/a", "b"));
+        assert_eq!(
+            (p.host, p.port, p.path, p.query),
+            ("::1", "8787", "/a", "b")
+        );
+        assert_eq!(p.origin(), "http://[::1]:8787");
+        assert_eq!(split_url("http://host:80x/"), None);
         assert_eq!(split_url("ftp://x/y"), None);
         assert_eq!(split_url("https:///nohost"), None);
         assert_eq!(split_url("javascript:alert(1)"), None);
+    }
+
+    #[test]
+    fn urls_keep_only_what_may_leave_the_page() {
+        let clean = |u| clean_url(u, DEFAULT_QUERY_ALLOWLIST);
+        assert_eq!(
+            clean("http://me:pw@localhost:8787/u/jane@x.org?utm_source=a&token=s#frag").as_deref(),
+            Some("http://localhost:8787/u/_?utm_source=a")
+        );
+        assert_eq!(
+            clean("https://shop.example").as_deref(),
+            Some("https://shop.example/")
+        );
+        assert_eq!(clean("about:blank"), None);
     }
 
     #[test]
@@ -191,6 +262,7 @@ mod tests {
         assert!(looks_like_email("contact jane.doe+x@mail.example.com now"));
         assert!(looks_like_email("jane%40example.org"));
         assert!(!looks_like_email("@handle and a@b"));
+        assert!(looks_like_email("zoë@exämple.de"));
         assert!(has_card_like_digits("4111 1111 1111 1111"));
         assert!(has_card_like_digits("order-4111-1111-1111-1111"));
         assert!(!has_card_like_digits("order 12345 on 2026-11-24"));

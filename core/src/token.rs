@@ -5,10 +5,7 @@ use sha2::{Digest, Sha256};
 
 /// SHA-256 of `token` as 64 lower-case hex characters.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::encode::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// The token of an `Authorization: Bearer <token>` header, if that is its shape.

@@ -93,7 +93,7 @@ extern "C" {
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     get_random_values(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    sightline_core::encode::hex(&bytes)
 }
 
 /// A JSON response with CORS headers (the collector and the API are called from other origins).

@@ -4,6 +4,7 @@
 //! within the wire limits (at most [`MAX_EVENTS`] events and [`SDK_MAX_PAYLOAD_BYTES`] bytes).
 //! Must not: touch the browser; an event too large for any payload is dropped and counted, not sent.
 
+use sightline_core::encode::decimal;
 use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
 
 /// The identity fields every beacon of this page carries.
@@ -20,21 +21,26 @@ pub struct Envelope {
 impl Envelope {
     /// The JSON text before the first event: `{"v":1,"site":"…",…,"events":[`.
     fn head(&self) -> String {
-        let mut head = format!(
-            "{{\"{}\":{VERSION},\"{}\":\"{}\"",
-            field::VERSION,
-            field::SITE,
-            self.site
-        );
+        // Pushed piece by piece rather than with `format!`: `core::fmt` costs kilobytes of wasm.
+        // Ids are wire-valid ([A-Za-z0-9_-.:]), so they need no JSON escaping.
+        let mut head = String::from("{\"");
+        head.push_str(field::VERSION);
+        head.push_str("\":");
+        head.push_str(&decimal(u64::from(VERSION)));
         for (name, value) in [
-            (field::VISITOR_ID, &self.visitor_id),
-            (field::SESSION_ID, &self.session_id),
+            (field::SITE, Some(&self.site)),
+            (field::VISITOR_ID, self.visitor_id.as_ref()),
+            (field::SESSION_ID, self.session_id.as_ref()),
         ] {
             if let Some(value) = value {
-                head.push_str(&format!(",\"{name}\":\"{value}\""));
+                for piece in [",\"", name, "\":\"", value, "\""] {
+                    head.push_str(piece);
+                }
             }
         }
-        head.push_str(&format!(",\"{}\":[", field::EVENTS));
+        for piece in [",\"", field::EVENTS, "\":["] {
+            head.push_str(piece);
+        }
         head
     }
 }

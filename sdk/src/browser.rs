@@ -56,7 +56,7 @@ pub fn random_id() -> String {
             *b = (js_sys::Math::random() * 256.0) as u8;
         }
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    sightline_core::encode::hex(&bytes)
 }
 
 /// The page's full URL.
@@ -166,7 +166,67 @@ pub fn on_hide(handler: fn()) {
     pagehide.forget();
 }
 
+/// Calls `handler(false)` after `history.pushState` / `replaceState` succeed and on `popstate`, and
+/// `handler(true)` when the page is restored from the back/forward cache. The history methods are
+/// wrapped through `Reflect` with Rust closures: no `eval`, so it works under a strict CSP.
+pub fn on_navigation(handler: fn(bool)) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(history) = window.history() {
+        for name in ["pushState", "replaceState"] {
+            let key = JsValue::from_str(name);
+            let Some(original) = Reflect::get(&history, &key)
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            else {
+                continue;
+            };
+            let target = history.clone();
+            let wrapper =
+                Closure::<dyn FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+                    move |state: JsValue, title: JsValue, url: JsValue| {
+                        // The page's own call goes first, and its exception (if any) reaches the page.
+                        let result = original.call3(&target, &state, &title, &url)?;
+                        handler(false);
+                        Ok(result)
+                    },
+                );
+            let _ = Reflect::set(&history, &key, wrapper.as_ref());
+            wrapper.forget();
+        }
+    }
+    let popstate = Closure::<dyn FnMut()>::new(move || handler(false));
+    let pageshow = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        if get_bool(&event, "persisted") == Some(true) {
+            handler(true);
+        }
+    });
+    let _ = window.add_event_listener_with_callback("popstate", popstate.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("pageshow", pageshow.as_ref().unchecked_ref());
+    popstate.forget();
+    pageshow.forget();
+}
+
+/// Runs `then` once the page is shown: now, or when a prerendered page is activated.
+pub fn when_shown(then: fn()) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if get_bool(&document, "prerendering") != Some(true) {
+        then();
+        return;
+    }
+    // `prerenderingchange` fires once, when the prerendered page is activated.
+    let listener = Closure::once_into_js(then);
+    let _ =
+        document.add_event_listener_with_callback("prerenderingchange", listener.unchecked_ref());
+}
+
 /// `console.warn("[sightline] …")`.
 pub fn warn(message: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(&format!("[sightline] {message}")));
+    web_sys::console::warn_2(
+        &JsValue::from_str("[sightline]"),
+        &JsValue::from_str(message),
+    );
 }

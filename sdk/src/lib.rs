@@ -8,12 +8,14 @@
 pub mod batch;
 pub mod browser;
 pub mod session;
+pub mod spa;
 
 use std::cell::RefCell;
 
 use browser::Area;
 use gloo_timers::callback::Timeout;
-use sightline_core::scrub::{clean_path, clean_query, split_url, DEFAULT_QUERY_ALLOWLIST};
+use sightline_core::encode::decimal;
+use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 use wasm_bindgen::prelude::*;
 
@@ -29,6 +31,8 @@ struct Tracker {
     endpoint: String,
     envelope: batch::Envelope,
     strict: bool,
+    /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
+    last_page: String,
     pending: Vec<String>,
     timer: Option<Timeout>,
 }
@@ -38,7 +42,8 @@ thread_local! {
 }
 
 /// Starts tracking: `options` is `{ site, endpoint, privacy?: "strict", autoPageview?: bool }`.
-/// Sends the first pageview unless `autoPageview` is false. Calling it twice does nothing.
+/// Unless `autoPageview` is false, sends the first pageview (when the page is shown: a prerendered
+/// page counts only once activated) and one per SPA navigation. Calling it twice does nothing.
 #[wasm_bindgen(js_name = start)]
 pub fn start(options: JsValue) {
     if TRACKER.with_borrow(Option::is_some) {
@@ -55,37 +60,46 @@ pub fn start(options: JsValue) {
     let strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
     let visitor_id = (!strict).then(visitor_id);
     let tracker = Tracker {
-        endpoint: format!("{}/api/collect", endpoint.trim_end_matches('/')),
+        endpoint: endpoint.trim_end_matches('/').to_owned() + "/api/collect",
         envelope: batch::Envelope {
             site,
             visitor_id,
             session_id: None,
         },
         strict,
+        last_page: String::new(),
         pending: Vec::new(),
         timer: None,
     };
     TRACKER.set(Some(tracker));
     browser::on_hide(flush);
     if browser::get_bool(&options, "autoPageview") != Some(false) {
-        track_pageview(JsValue::UNDEFINED);
+        browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
+        browser::on_navigation(on_navigation);
+    }
+}
+
+/// A history change or a back/forward-cache restore (`force`): a pageview if the page changed.
+fn on_navigation(force: bool) {
+    let url = browser::page_url();
+    let clean = scrub_url(&url);
+    let is_new = TRACKER.with_borrow(|t| {
+        t.as_ref()
+            .is_some_and(|t| force || !spa::same_page(&t.last_page, &clean))
+    });
+    if is_new {
+        // No referrer: the visit's source was counted with its first pageview.
+        enqueue(PAGEVIEW, &url, None, &JsValue::UNDEFINED);
     }
 }
 
 /// Records a pageview of the current page; `options` may override `{ path, referrer }`.
 #[wasm_bindgen(js_name = trackPageview)]
 pub fn track_pageview(options: JsValue) {
-    let url = match browser::get_str(&options, "path") {
-        Some(path) if path.starts_with('/') => {
-            let here = browser::page_url();
-            let origin_len = split_url(&here)
-                .map(|p| {
-                    here.len() - p.path.len() - p.query.len() - usize::from(!p.query.is_empty())
-                })
-                .unwrap_or(0);
-            format!("{}{path}", &here[..origin_len.min(here.len())])
-        }
-        _ => browser::page_url(),
+    let here = browser::page_url();
+    let url = match (browser::get_str(&options, "path"), split_url(&here)) {
+        (Some(path), Some(parts)) if path.starts_with('/') => parts.origin() + &path,
+        _ => here,
     };
     let referrer = browser::get_str(&options, "referrer").unwrap_or_else(browser::referrer);
     enqueue(PAGEVIEW, &url, Some(&referrer), &JsValue::UNDEFINED);
@@ -147,7 +161,15 @@ fn enqueue(name: &str, url: &str, referrer: Option<&str>, props: &JsValue) {
     browser::put(&event, field::ID, browser::random_id());
     browser::put(&event, field::TS, now);
     browser::put(&event, field::NAME, name);
-    browser::put(&event, field::URL, scrub_url(url));
+    let clean_url = scrub_url(url);
+    if name == PAGEVIEW {
+        TRACKER.with_borrow_mut(|t| {
+            if let Some(t) = t.as_mut() {
+                t.last_page = clean_url.clone();
+            }
+        });
+    }
+    browser::put(&event, field::URL, clean_url);
     if let Some(referrer) = referrer.filter(|r| !r.is_empty()) {
         browser::put(&event, field::REFERRER, scrub_url(referrer));
     }
@@ -171,36 +193,9 @@ fn enqueue(name: &str, url: &str, referrer: Option<&str>, props: &JsValue) {
     }
 }
 
-/// Only what may leave the page: scheme and host, a path without PII, allowlisted query params.
+/// Only what may leave the page (see `sightline_core::scrub::clean_url`); empty for non-http URLs.
 fn scrub_url(url: &str) -> String {
-    let Some(parts) = split_url(url) else {
-        return String::new();
-    };
-    let scheme = if url
-        .get(..5)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https"))
-    {
-        "https"
-    } else {
-        "http"
-    };
-    let host_end = url.find(parts.host).map_or(0, |i| i + parts.host.len());
-    let port = url[host_end..]
-        .strip_prefix(':')
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let query = clean_query(parts.query, DEFAULT_QUERY_ALLOWLIST);
-    let mut out = format!("{scheme}://{}", parts.host);
-    if let Some(port) = port {
-        out.push(':');
-        out.push_str(port);
-    }
-    out.push_str(&clean_path(parts.path));
-    if !query.is_empty() {
-        out.push('?');
-        out.push_str(&query);
-    }
-    out
+    clean_url(url, DEFAULT_QUERY_ALLOWLIST).unwrap_or_default()
 }
 
 fn visitor_id() -> String {
@@ -217,7 +212,9 @@ fn visitor_id() -> String {
 /// The active session id, renewed after 30 idle minutes; records `now` as the last activity.
 fn session_id(now: f64) -> String {
     let stored = browser::get(Area::Session, SESSION_KEY);
-    let last = browser::get(Area::Session, SESSION_LAST_KEY).and_then(|s| s.parse().ok());
+    let last = browser::get(Area::Session, SESSION_LAST_KEY)
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|ms| ms as f64);
     let id = match stored {
         Some(id) if session::is_active(Some(&id), last, now) => id,
         _ => {
@@ -226,21 +223,6 @@ fn session_id(now: f64) -> String {
             id
         }
     };
-    browser::set(Area::Session, SESSION_LAST_KEY, &now.to_string());
+    browser::set(Area::Session, SESSION_LAST_KEY, &decimal(now as u64));
     id
-}
-
-#[cfg(test)]
-mod tests {
-    use super::scrub_url;
-
-    #[test]
-    fn urls_keep_only_what_may_leave_the_page() {
-        assert_eq!(
-            scrub_url("http://localhost:8787/u/jane@x.org?utm_source=a&token=s#frag"),
-            "http://localhost:8787/u/_?utm_source=a"
-        );
-        assert_eq!(scrub_url("https://shop.example"), "https://shop.example/");
-        assert_eq!(scrub_url("about:blank"), "");
-    }
 }

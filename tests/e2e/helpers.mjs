@@ -39,9 +39,23 @@ export function d1(sql) {
   return JSON.parse(out).flatMap((r) => r.results ?? []);
 }
 
+/**
+ * fetch, once more when the first try failed on a reused keep-alive socket that the server had
+ * already closed (undici's "other side closed"): that request never reached the worker.
+ */
+async function request(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const code = e?.cause?.code;
+    if (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET") throw e;
+    return fetch(url, init);
+  }
+}
+
 /** POSTs a body to the collector. */
 export async function collect(body, { type = "text/plain", headers = {} } = {}) {
-  const res = await fetch(`${BASE}/api/collect`, {
+  const res = await request(`${BASE}/api/collect`, {
     method: "POST",
     headers: { "Content-Type": type, "User-Agent": DESKTOP_UA, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -51,7 +65,7 @@ export async function collect(body, { type = "text/plain", headers = {} } = {}) 
 
 /** GETs a stats report for `site` (the demo token unless told). */
 export async function stats(site, report, query = "period=today", token = TOKEN) {
-  const res = await fetch(`${BASE}/api/sites/${site}/stats/${report}?${query}`, {
+  const res = await request(`${BASE}/api/sites/${site}/stats/${report}?${query}`, {
     headers: token ? { Authorization: `Bearer ${token}` } : {},
   });
   return { status: res.status, body: await res.json() };

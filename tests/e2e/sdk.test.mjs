@@ -64,9 +64,11 @@ describe("SDK in Chromium", () => {
     page.on("request", (r) => r.url() === `${BASE}/api/collect` && sent.push(JSON.parse(r.postData())));
     await page.goto(`${BASE}/app/`);
     await page.click('a[href="/app/orders"]');
+    await page.selectOption("#order-filter", "open"); // replaceState, same path: not a new page
+    await page.waitForURL("**/app/orders?status=open");
     await page.click('a[href="/app/settings"]');
     await page.goBack();
-    await page.waitForURL("**/app/orders");
+    await page.waitForURL("**/app/orders?status=open");
     await eventually(() => sent.flatMap((b) => b.events).length >= 4, 10000, "four pageviews");
     await page.waitForTimeout(1500);
     const urls = sent.flatMap((b) => b.events).map((e) => new URL(e.url).pathname);

@@ -1,9 +1,8 @@
-// The SPA section: client-side routes under /app/, each counted as a pageview by the SDK.
-import { trackPageview } from "@sightline/sdk";
-
+// The SPA section: client-side routes under /app/. The SDK counts each navigation as a pageview by
+// itself (it follows pushState and popstate); the app only renders.
 const views = {
   "/app/": "<p>Welcome back. Nothing new since your last visit.</p>",
-  "/app/orders": "<p>No orders yet.</p>",
+  "/app/orders": '<p>No orders yet.</p><label>Show <select id="order-filter"><option>all</option><option>open</option></select></label>',
   "/app/settings": "<p>Notifications: on.</p>",
 };
 
@@ -18,10 +17,10 @@ document.addEventListener("click", (e) => {
   if (link.pathname === location.pathname) return;
   history.pushState({}, "", link.pathname);
   render();
-  trackPageview();
 });
-addEventListener("popstate", () => {
-  render();
-  trackPageview();
+// A filter changes only the query: the SDK does not count it as a new page.
+document.addEventListener("change", (e) => {
+  if (e.target.id === "order-filter") history.replaceState({}, "", `${location.pathname}?status=${e.target.value}`);
 });
+addEventListener("popstate", render);
 render();

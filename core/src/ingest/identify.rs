@@ -46,10 +46,7 @@ fn keyed_hash(salt: &[u8], parts: &[&str]) -> String {
         mac.update(&(part.len() as u64).to_le_bytes());
         mac.update(part.as_bytes());
     }
-    mac.finalize().into_bytes()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::encode::hex(&mac.finalize().into_bytes()[..16])
 }
 
 #[cfg(test)]

@@ -1,0 +1,44 @@
+//! Encoding helpers shared by the SDK and the collector: lower-case hex and decimal integers.
+//! Input: bytes or an integer. Output: their text. Written by hand, not with `format!`, because
+//! `core::fmt` costs kilobytes of wasm in the SDK for what is a few lines here.
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `bytes` as lower-case hex, two characters a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// `n` in decimal.
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[start..].iter().map(|&d| d as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes() {
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
+        assert_eq!(hex(&[]), "");
+        assert_eq!(decimal(0), "0");
+        assert_eq!(decimal(1_764_000_000_000), "1764000000000");
+        assert_eq!(decimal(u64::MAX), u64::MAX.to_string());
+    }
+}
