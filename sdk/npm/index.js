@@ -1,20 +1,35 @@
 // @sightline/sdk: the hand-written entry. It queues calls until the wasm is ready, so page code never
 // awaits anything; all tracking logic lives in the wasm (../src/*.rs). Errors never reach the page.
+// A call queued before the wasm is ready keeps its page URL, time and a fresh event id; if the page
+// goes away first, the queue is saved and the next page replays it (ids make a replay count once).
 import loadWasm, * as wasm from "./wasm/sightline_sdk.js";
 
+const SAVED = "sl_queue";
 const queue = [];
 let state = 0; // 0 idle, 1 loading, 2 ready, 3 failed
+let strict = false;
+
+const eventId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+function run(fn) {
+  try {
+    fn();
+  } catch (e) {
+    console.warn("[sightline]", e);
+  }
+}
 
 function call(name, args) {
-  if (state === 2) {
-    try {
-      wasm[name](...args);
-    } catch (e) {
-      console.warn("[sightline]", e);
-    }
-  } else if (state !== 3) {
-    queue.push([name, args]);
-  }
+  if (state === 2) run(() => wasm[name](...args));
+  else if (state !== 3) queue.push([name, args, location.href, Date.now(), eventId()]);
+}
+
+function save() {
+  if (state === 2 || strict || !queue.length) return;
+  run(() => {
+    const saved = JSON.parse(localStorage.getItem(SAVED) || "[]");
+    localStorage.setItem(SAVED, JSON.stringify(saved.concat(queue.filter((c) => c[0] !== "flush"))));
+  });
 }
 
 /** Starts tracking and sends the first pageview. See index.d.ts for the options. */
@@ -22,11 +37,13 @@ export function init(options = {}) {
   if (state !== 0) return;
   state = 1;
   const opts = { endpoint: new URL(import.meta.url).origin, ...options };
+  strict = opts.privacy === "strict";
+  addEventListener("pagehide", save);
   loadWasm()
     .then(() => {
       state = 2;
-      call("start", [opts]);
-      for (const [name, args] of queue.splice(0)) call(name, args);
+      run(() => wasm.start(opts));
+      for (const c of queue.splice(0)) run(() => wasm.replay(c));
     })
     .catch((e) => {
       state = 3;

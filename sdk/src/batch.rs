@@ -50,18 +50,21 @@ impl Envelope {
 pub struct Batches {
     /// Complete beacon bodies.
     pub payloads: Vec<String>,
+    /// How many events each payload holds, in order.
+    pub counts: Vec<usize>,
     /// Events dropped because one alone exceeds the payload limit.
     pub oversize: usize,
 }
 
 /// Cuts `events` (JSON texts, in order) into beacon bodies.
-pub fn split(envelope: &Envelope, events: &[String]) -> Batches {
+pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
     let head = envelope.head();
     let tail = "]}";
     let mut out = Batches::default();
     let mut body = head.clone();
     let mut count = 0;
     for event in events {
+        let event = event.as_ref();
         if head.len() + event.len() + tail.len() > SDK_MAX_PAYLOAD_BYTES {
             out.oversize += 1;
             continue;
@@ -71,6 +74,7 @@ pub fn split(envelope: &Envelope, events: &[String]) -> Batches {
             body.push_str(tail);
             out.payloads
                 .push(std::mem::replace(&mut body, head.clone()));
+            out.counts.push(count);
             count = 0;
         }
         if count > 0 {
@@ -82,6 +86,7 @@ pub fn split(envelope: &Envelope, events: &[String]) -> Batches {
     if count > 0 {
         body.push_str(tail);
         out.payloads.push(body);
+        out.counts.push(count);
     }
     out
 }
@@ -100,10 +105,7 @@ mod tests {
 
     #[test]
     fn one_small_batch_is_one_payload() {
-        let out = split(
-            &envelope(),
-            &[r#"{"id":"a"}"#.into(), r#"{"id":"b"}"#.into()],
-        );
+        let out = split(&envelope(), &[r#"{"id":"a"}"#, r#"{"id":"b"}"#]);
         assert_eq!(
             out.payloads,
             [r#"{"v":1,"site":"demo","visitor_id":"v1","events":[{"id":"a"},{"id":"b"}]}"#]
@@ -114,7 +116,7 @@ mod tests {
     fn batches_respect_count_and_size_limits() {
         let small: Vec<String> = (0..250).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
         let out = split(&envelope(), &small);
-        assert_eq!(out.payloads.len(), 3);
+        assert_eq!(out.counts, [100, 100, 50]);
         let big = format!(r#"{{"p":"{}"}}"#, "x".repeat(25_000));
         let out = split(&envelope(), &[big.clone(), big.clone(), big]);
         assert_eq!(out.payloads.len(), 2);
@@ -123,8 +125,8 @@ mod tests {
             .iter()
             .all(|p| p.len() <= SDK_MAX_PAYLOAD_BYTES));
         let huge = format!(r#"{{"p":"{}"}}"#, "x".repeat(70_000));
-        let out = split(&envelope(), &[huge, r#"{"id":"ok"}"#.into()]);
+        let out = split(&envelope(), &[huge.as_str(), r#"{"id":"ok"}"#]);
         assert_eq!((out.payloads.len(), out.oversize), (1, 1));
-        assert!(split(&envelope(), &[]).payloads.is_empty());
+        assert!(split::<&str>(&envelope(), &[]).payloads.is_empty());
     }
 }

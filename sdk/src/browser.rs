@@ -110,37 +110,79 @@ pub fn is_plain_object(value: &JsValue) -> bool {
     value.is_object() && !js_sys::Array::is_array(value)
 }
 
+/// Calls `f` with each element of a JSON array text; anything else is ignored.
+pub fn each_in_json_array(text: &str, f: impl Fn(JsValue)) {
+    if let Ok(array) = JSON::parse(text).and_then(|v| v.dyn_into::<js_sys::Array>()) {
+        array.for_each(&mut |item, _, _| f(item));
+    }
+}
+
 /// The browser's own `JSON.stringify` (keeps serde out of the wasm).
 pub fn to_json(value: &JsValue) -> Option<String> {
     JSON::stringify(value).ok().and_then(|s| s.as_string())
 }
 
-/// Sends one body to `url` as `text/plain` (no CORS preflight): `sendBeacon`, else `fetch` with
-/// `keepalive`. Returns false when neither would take it.
-pub fn send(url: &str, body: &str) -> bool {
+/// Posts `body` as `text/plain` (no CORS preflight) with `fetch` + `keepalive`, and calls `done`
+/// with the HTTP status (`0` when there was no answer) and the `Retry-After` seconds, if any.
+pub fn post(url: &str, body: &str, done: impl FnOnce(u16, Option<u32>) + 'static) {
     let Some(window) = web_sys::window() else {
-        return false;
+        return done(0, None);
     };
-    if window
-        .navigator()
-        .send_beacon_with_opt_str(url, Some(body))
-        .unwrap_or(false)
-    {
-        return true;
-    }
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     // web-sys marks `keepalive` unstable; the property itself is in every current browser.
     let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    init.set_mode(web_sys::RequestMode::NoCors);
-    let promise = window.fetch_with_str_and_init(url, &init);
-    // Swallow a rejected promise so it never surfaces in the host page as unhandled. The closure is
-    // leaked on purpose: this fallback runs rarely, and the promise may settle after the page is gone.
-    let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
-    let _ = promise.catch(&ignore);
-    ignore.forget();
-    true
+    let done = std::rc::Rc::new(std::cell::Cell::new(Some(done)));
+    let on_error = done.clone();
+    let answered = Closure::once(move |response: JsValue| {
+        let response: web_sys::Response = response.unchecked_into();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|s| s.trim().parse().ok());
+        if let Some(done) = done.take() {
+            done(response.status(), retry_after);
+        }
+    });
+    let failed = Closure::once(move |_: JsValue| {
+        if let Some(done) = on_error.take() {
+            done(0, None);
+        }
+    });
+    let _ = window
+        .fetch_with_str_and_init(url, &init)
+        .then2(&answered, &failed);
+    // One of the two runs, possibly after the page is gone; both are small and leaked on purpose.
+    answered.forget();
+    failed.forget();
+}
+
+/// Hands `body` to the browser with `navigator.sendBeacon` as `text/plain`, which outlives the page.
+/// Returns false when the browser refused it.
+pub fn beacon(url: &str, body: &str) -> bool {
+    web_sys::window().is_some_and(|w| {
+        w.navigator()
+            .send_beacon_with_opt_str(url, Some(body))
+            .unwrap_or(false)
+    })
+}
+
+/// Calls `handler` when the browser goes back online.
+pub fn on_online(handler: fn()) {
+    if let Some(window) = web_sys::window() {
+        let listener = Closure::<dyn FnMut()>::new(handler);
+        let _ =
+            window.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        listener.forget();
+    }
+}
+
+/// A number in `[0, 1)` for retry jitter (not for ids).
+pub fn random() -> f64 {
+    js_sys::Math::random()
 }
 
 /// Calls `handler` whenever the page is hidden or being unloaded.

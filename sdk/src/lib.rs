@@ -1,12 +1,18 @@
 //! Sightline's browser SDK: wasm-bindgen exports, called by the npm wrapper (`npm/index.js`).
 //!
-//! Input: `start(options)`, `track_pageview(options)`, `track_event(name, props)`, `flush()` from the
-//! page. Output: wire-v1 beacons (see `docs/PROTOCOL.md`) sent to `${endpoint}/api/collect`.
-//! Policy lives in plain modules ([`batch`], [`session`]) and in `sightline-core` (wire limits,
-//! scrubbing); [`browser`] alone touches the page. Must not: throw into the host page.
+//! Input: `start(options)`, `trackPageview(options)`, `trackEvent(name, props)`, `flush()` from the
+//! page. Output: wire-v1 batches (see `docs/PROTOCOL.md`) posted to `${endpoint}/api/collect`.
+//! Delivery: every event goes into the [`outbox`] (kept in localStorage unless strict) and leaves it
+//! only when the collector confirms it; batches go out with `fetch` + `keepalive` on a short timer,
+//! failures are retried with backoff, and when the page is hidden everything unconfirmed also goes
+//! out with `sendBeacon`. A resend carries the same event ids, so the collector counts it once.
+//! Policy lives in plain modules ([`batch`], [`outbox`], [`session`], [`spa`]) and in
+//! `sightline-core` (wire limits, scrubbing); [`browser`] alone touches the page.
+//! Must not: throw into the host page.
 
 pub mod batch;
 pub mod browser;
+pub mod outbox;
 pub mod session;
 pub mod spa;
 
@@ -14,36 +20,70 @@ use std::cell::RefCell;
 
 use browser::Area;
 use gloo_timers::callback::Timeout;
+use outbox::{Answer, Entry, Outbox};
 use sightline_core::encode::decimal;
 use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 use wasm_bindgen::prelude::*;
 
-/// How long events wait for companions before a beacon goes out, in ms.
+/// How long events wait for companions before a batch goes out, in ms.
 const FLUSH_DELAY_MS: u32 = 1000;
-/// Pending events that trigger an immediate flush.
+/// Unconfirmed events that trigger an immediate flush.
 const FLUSH_AT_EVENTS: usize = 50;
 const VISITOR_KEY: &str = "sl_vid";
 const SESSION_KEY: &str = "sl_sid";
 const SESSION_LAST_KEY: &str = "sl_last";
+const OUTBOX_KEY: &str = "sl_outbox";
+/// Calls the npm wrapper saved because its page went away before the wasm was ready.
+const SAVED_CALLS_KEY: &str = "sl_queue";
 
 struct Tracker {
     endpoint: String,
-    envelope: batch::Envelope,
+    site: String,
+    /// `None` in strict mode.
+    visitor_id: Option<String>,
     strict: bool,
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
-    pending: Vec<String>,
+    outbox: Outbox,
+    /// The pending flush or retry.
     timer: Option<Timeout>,
+    /// A batch is on its way; the next waits for its answer.
+    in_flight: bool,
+    /// Failed attempts in a row.
+    failures: u32,
+}
+
+impl Tracker {
+    /// Writes the outbox to localStorage (never in strict mode).
+    fn persist(&self) {
+        if !self.strict {
+            browser::set(Area::Local, OUTBOX_KEY, &self.outbox.encode());
+        }
+    }
+
+    fn envelope(&self, session: &str) -> batch::Envelope {
+        batch::Envelope {
+            site: self.site.clone(),
+            visitor_id: self.visitor_id.clone(),
+            session_id: (!session.is_empty()).then(|| session.to_owned()),
+        }
+    }
 }
 
 thread_local! {
     static TRACKER: RefCell<Option<Tracker>> = const { RefCell::new(None) };
 }
 
+/// Runs `f` on the tracker, if started. `f` must not call back into anything that borrows it.
+fn with_tracker<R>(f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
+    TRACKER.with_borrow_mut(|t| t.as_mut().map(f))
+}
+
 /// Starts tracking: `options` is `{ site, endpoint, privacy?: "strict", autoPageview?: bool }`.
 /// Unless `autoPageview` is false, sends the first pageview (when the page is shown: a prerendered
-/// page counts only once activated) and one per SPA navigation. Calling it twice does nothing.
+/// page counts only once activated) and one per SPA navigation. Events left unconfirmed by an
+/// earlier page are sent again. Calling it twice does nothing.
 #[wasm_bindgen(js_name = start)]
 pub fn start(options: JsValue) {
     if TRACKER.with_borrow(Option::is_some) {
@@ -58,24 +98,73 @@ pub fn start(options: JsValue) {
         return;
     };
     let strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
-    let visitor_id = (!strict).then(visitor_id);
-    let tracker = Tracker {
+    let outbox = if strict {
+        Outbox::default()
+    } else {
+        Outbox::decode(&browser::get(Area::Local, OUTBOX_KEY).unwrap_or_default())
+    };
+    let resend = !outbox.is_empty();
+    TRACKER.set(Some(Tracker {
         endpoint: endpoint.trim_end_matches('/').to_owned() + "/api/collect",
-        envelope: batch::Envelope {
-            site,
-            visitor_id,
-            session_id: None,
-        },
+        site,
+        visitor_id: (!strict).then(visitor_id),
         strict,
         last_page: String::new(),
-        pending: Vec::new(),
+        outbox,
         timer: None,
-    };
-    TRACKER.set(Some(tracker));
-    browser::on_hide(flush);
+        in_flight: false,
+        failures: 0,
+    }));
+    browser::on_hide(on_hide);
+    browser::on_online(on_online);
     if browser::get_bool(&options, "autoPageview") != Some(false) {
         browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
         browser::on_navigation(on_navigation);
+    }
+    if !strict {
+        if let Some(saved) = browser::get(Area::Local, SAVED_CALLS_KEY) {
+            browser::set(Area::Local, SAVED_CALLS_KEY, "");
+            browser::each_in_json_array(&saved, replay);
+        }
+    }
+    if resend {
+        flush();
+    }
+}
+
+/// Replays a call the wrapper queued before the wasm was ready: `[method, args, url, ts, id]`,
+/// keeping the page, time and event id of the original call (so a second replay counts once).
+#[wasm_bindgen]
+pub fn replay(call: JsValue) {
+    let at = |i: u32| js_sys::Reflect::get_u32(&call, i).unwrap_or(JsValue::UNDEFINED);
+    let (method, args) = (at(0).as_string().unwrap_or_default(), at(1));
+    let arg = |i: u32| js_sys::Reflect::get_u32(&args, i).unwrap_or(JsValue::UNDEFINED);
+    let origin = Origin {
+        url: at(2).as_string().unwrap_or_else(browser::page_url),
+        ts: at(3).as_f64().unwrap_or_else(browser::now),
+        id: at(4).as_string().filter(|id| is_valid_id(id)),
+    };
+    match method.as_str() {
+        "trackEvent" => event(arg(0).as_string().unwrap_or_default(), &arg(1), origin),
+        "trackPageview" => pageview(&arg(0), origin),
+        _ => {}
+    }
+}
+
+/// Where and when a call was made, and its event id if the wrapper already chose one.
+struct Origin {
+    url: String,
+    ts: f64,
+    id: Option<String>,
+}
+
+impl Origin {
+    fn now() -> Origin {
+        Origin {
+            url: browser::page_url(),
+            ts: browser::now(),
+            id: None,
+        }
     }
 }
 
@@ -89,107 +178,175 @@ fn on_navigation(force: bool) {
     });
     if is_new {
         // No referrer: the visit's source was counted with its first pageview.
-        enqueue(PAGEVIEW, &url, None, &JsValue::UNDEFINED);
+        enqueue(
+            PAGEVIEW,
+            Origin {
+                url,
+                ..Origin::now()
+            },
+            None,
+            &JsValue::UNDEFINED,
+        );
     }
 }
 
 /// Records a pageview of the current page; `options` may override `{ path, referrer }`.
 #[wasm_bindgen(js_name = trackPageview)]
 pub fn track_pageview(options: JsValue) {
-    let here = browser::page_url();
-    let url = match (browser::get_str(&options, "path"), split_url(&here)) {
+    pageview(&options, Origin::now());
+}
+
+fn pageview(options: &JsValue, origin: Origin) {
+    let url = match (browser::get_str(options, "path"), split_url(&origin.url)) {
         (Some(path), Some(parts)) if path.starts_with('/') => parts.origin() + &path,
-        _ => here,
+        _ => origin.url.clone(),
     };
-    let referrer = browser::get_str(&options, "referrer").unwrap_or_else(browser::referrer);
-    enqueue(PAGEVIEW, &url, Some(&referrer), &JsValue::UNDEFINED);
+    let referrer = browser::get_str(options, "referrer").unwrap_or_else(browser::referrer);
+    enqueue(
+        PAGEVIEW,
+        Origin { url, ..origin },
+        Some(&referrer),
+        &JsValue::UNDEFINED,
+    );
 }
 
 /// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans).
 #[wasm_bindgen(js_name = trackEvent)]
 pub fn track_event(name: String, props: JsValue) {
+    event(name, &props, Origin::now());
+}
+
+fn event(name: String, props: &JsValue, origin: Origin) {
     if !is_valid_event_name(&name) || name == PAGEVIEW {
         browser::warn(
             "trackEvent() needs a name of 1-120 characters, not `pageview`; event dropped",
         );
         return;
     }
-    enqueue(&name, &browser::page_url(), None, &props);
+    enqueue(&name, origin, None, props);
 }
 
-/// Sends every pending event now.
+/// Sends the oldest unconfirmed events now (one batch at a time; the next follows its answer).
 #[wasm_bindgen]
 pub fn flush() {
-    let Some((endpoint, batches)) = TRACKER.with_borrow_mut(|t| {
-        let t = t.as_mut()?;
+    let next = with_tracker(|t| {
         t.timer = None;
-        if t.pending.is_empty() {
+        if t.in_flight {
             return None;
         }
-        let events = std::mem::take(&mut t.pending);
-        Some((t.endpoint.clone(), batch::split(&t.envelope, &events)))
-    }) else {
-        return;
-    };
-    if batches.oversize > 0 {
-        browser::warn("an event larger than a beacon was dropped");
-    }
-    for payload in &batches.payloads {
-        browser::send(&endpoint, payload);
+        let (session, group) = t.outbox.next_group()?;
+        let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
+        let batches = batch::split(&t.envelope(session), &json);
+        let (payload, count) = batches.payloads.into_iter().zip(batches.counts).next()?;
+        let ids: Vec<String> = group[..count].iter().map(|e| e.id.clone()).collect();
+        t.in_flight = true;
+        Some((t.endpoint.clone(), payload, ids))
+    })
+    .flatten();
+    if let Some((endpoint, payload, ids)) = next {
+        browser::post(&endpoint, &payload, move |status, retry_after| {
+            on_answer(&ids, status, retry_after)
+        });
     }
 }
 
-fn enqueue(name: &str, url: &str, referrer: Option<&str>, props: &JsValue) {
-    let now = browser::now();
-    let Some(session_changed) = TRACKER.with_borrow_mut(|t| {
-        let t = t.as_mut()?;
-        let session = (!t.strict).then(|| session_id(now));
-        Some(session != t.envelope.session_id)
-    }) else {
+/// The collector answered a batch (`status` 0: no answer at all).
+fn on_answer(ids: &[String], status: u16, retry_after: Option<u32>) {
+    let answer = outbox::classify(status);
+    let more = with_tracker(|t| {
+        t.in_flight = false;
+        if answer == Answer::Retry {
+            t.failures += 1;
+            let delay = outbox::retry_delay_ms(t.failures, browser::random(), retry_after);
+            t.timer = Some(Timeout::new(delay, flush));
+            return false;
+        }
+        t.failures = 0;
+        t.outbox.remove(ids);
+        t.persist();
+        !t.outbox.is_empty()
+    });
+    if answer == Answer::Refused {
+        browser::warn("the collector refused a batch; see the response in the network panel");
+    }
+    if more == Some(true) {
+        flush();
+    }
+}
+
+/// The page is hidden or unloading: everything unconfirmed also goes out with `sendBeacon`, which
+/// outlives the page. The events stay in the outbox until a confirmed send, so a lost beacon is
+/// resent by the next page; a delivered one is then counted once, by its ids.
+fn on_hide() {
+    let sends = with_tracker(|t| {
+        let mut payloads = Vec::new();
+        for (session, group) in t.outbox.groups() {
+            let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
+            payloads.extend(batch::split(&t.envelope(session), &json).payloads);
+        }
+        (t.endpoint.clone(), payloads)
+    });
+    if let Some((endpoint, payloads)) = sends {
+        for payload in &payloads {
+            browser::beacon(&endpoint, payload);
+        }
+    }
+}
+
+/// Back online: retry now instead of waiting out the backoff.
+fn on_online() {
+    with_tracker(|t| {
+        t.failures = 0;
+        t.timer = None;
+    });
+    flush();
+}
+
+fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) {
+    let Some(strict) = with_tracker(|t| t.strict) else {
         return;
     };
-    if session_changed {
-        // Events of the old visit go out under the old session id.
-        flush();
-        TRACKER.with_borrow_mut(|t| {
-            if let Some(t) = t.as_mut() {
-                t.envelope.session_id = (!t.strict).then(|| session_id(now));
-            }
-        });
-    }
+    let session = if strict {
+        String::new()
+    } else {
+        session_id(browser::now())
+    };
+    let id = origin.id.unwrap_or_else(browser::random_id);
+    let clean_url = scrub_url(&origin.url);
     let event = browser::object();
-    browser::put(&event, field::ID, browser::random_id());
-    browser::put(&event, field::TS, now);
+    browser::put(&event, field::ID, id.as_str());
+    browser::put(&event, field::TS, origin.ts);
     browser::put(&event, field::NAME, name);
-    let clean_url = scrub_url(url);
-    if name == PAGEVIEW {
-        TRACKER.with_borrow_mut(|t| {
-            if let Some(t) = t.as_mut() {
-                t.last_page = clean_url.clone();
-            }
-        });
-    }
-    browser::put(&event, field::URL, clean_url);
+    browser::put(&event, field::URL, clean_url.as_str());
     if let Some(referrer) = referrer.filter(|r| !r.is_empty()) {
         browser::put(&event, field::REFERRER, scrub_url(referrer));
     }
     if browser::is_plain_object(props) {
         browser::put(&event, field::PROPS, props.clone());
     }
-    let Some(json) = browser::to_json(&event) else {
-        browser::warn("event props could not be encoded as JSON; event dropped");
-        return;
+    let json = match browser::to_json(&event) {
+        Some(json) if json.len() <= outbox::MAX_EVENT_BYTES => json,
+        _ => {
+            browser::warn("event props are not JSON, or larger than 32 KB; event dropped");
+            return;
+        }
     };
-    let flush_now = TRACKER.with_borrow_mut(|t| {
-        let Some(t) = t.as_mut() else { return false };
-        t.pending.push(json);
-        if t.timer.is_none() {
+    let flush_now = with_tracker(|t| {
+        if name == PAGEVIEW {
+            t.last_page = clean_url;
+        }
+        t.outbox.push(Entry { id, session, json });
+        t.persist();
+        if t.timer.is_none() && !t.in_flight {
             t.timer = Some(Timeout::new(FLUSH_DELAY_MS, flush));
         }
-        t.pending.len() >= FLUSH_AT_EVENTS || browser::is_hidden()
+        t.outbox.len() >= FLUSH_AT_EVENTS
     });
-    if flush_now {
+    if flush_now == Some(true) {
         flush();
+    }
+    if browser::is_hidden() {
+        on_hide();
     }
 }
 

@@ -46,8 +46,9 @@ describe("SDK in Chromium", () => {
 
   test("an event fired right before navigating away arrives", async () => {
     const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const ready = page.waitForResponse((r) => r.url() === `${BASE}/api/collect` && r.status() === 202);
     await page.goto(`${BASE}/product`);
-    await page.waitForFunction(() => window.sightline);
+    await ready;
     const n = nonce();
     await page.evaluate((n) => window.sightline.trackEvent("unload_probe", { n }), n);
     await page.goto("about:blank");
@@ -56,6 +57,26 @@ describe("SDK in Chromium", () => {
     assert.equal(rows[0].name, "unload_probe");
     assert.equal(rows[0].path, "/product");
     await page.close();
+  });
+
+  test("an event fired before the wasm loaded, then navigating away, arrives with its page", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await context.newPage();
+    // Hold the wasm back so the call is made, and the page left, before the SDK is ready.
+    await context.route("**/*.wasm", async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.goto(`${BASE}/product`, { waitUntil: "domcontentloaded" });
+    await page.waitForFunction(() => window.sightline);
+    const n = nonce();
+    await page.evaluate((n) => window.sightline.trackEvent("early_probe", { n }), n);
+    await page.goto(`${BASE}/cart`); // the next page replays the saved call
+    const rows = await eventually(() => rowsWith(n).length && rowsWith(n), 15000, "the early event");
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].name, "early_probe");
+    assert.equal(rows[0].path, "/product", "counted on the page where it happened");
+    await context.close();
   });
 
   test("SPA navigations are pageviews, each once", async () => {

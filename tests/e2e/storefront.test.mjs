@@ -73,7 +73,10 @@ describe("storefront in Chromium", () => {
       purchase: before.purchase + 1,
       eur: before.eur + 24.5,
     };
-    await eventually(async () => JSON.stringify(await counters()) === JSON.stringify(expected), 15000, "stats");
+    await eventually(async () => JSON.stringify(await counters()) === JSON.stringify(expected), 15000, "stats").catch(async (e) => {
+      assert.deepEqual(await counters(), expected);
+      throw e;
+    });
     assert.deepEqual(await counters(), expected);
 
     const rows = d1(`SELECT name, path, props, country FROM events WHERE site_id = 'demo' AND props LIKE '%${orderId}%'`);

@@ -1,0 +1,106 @@
+// Delivery in Chromium: no event is lost offline, on a collector error, or when the page goes away
+// before its events are confirmed; and none is counted twice, however often it is resent.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { BASE, DESKTOP_UA, d1, eventually, launch, stats } from "./helpers.mjs";
+
+const nonce = () => `n${Math.random().toString(36).slice(2, 12)}`;
+const rowsNamed = (name) => d1(`SELECT name, props FROM events WHERE site_id = 'demo' AND name = '${name}'`);
+const outbox = (page) => page.evaluate(() => (localStorage.getItem("sl_outbox") ?? "").split("\n").filter(Boolean).length);
+const counted = async (name) =>
+  (await stats("demo", "events")).body.results.find((r) => r.value === name)?.count ?? 0;
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(() => browser?.close());
+
+async function openProduct(context) {
+  const page = await context.newPage();
+  const confirmed = page.waitForResponse((r) => r.url() === `${BASE}/api/collect` && r.status() === 202);
+  await page.goto(`${BASE}/product`);
+  await confirmed; // the pageview is delivered
+  await eventually(async () => (await outbox(page)) === 0, 10000, "the pageview to leave the outbox");
+  return page;
+}
+
+describe("delivery in Chromium", () => {
+  test("offline, then online: every event arrives exactly once", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await openProduct(context);
+    const name = `offline_${nonce()}`;
+    await context.setOffline(true); // Chrome DevTools Protocol network emulation
+    for (let i = 0; i < 3; i++) await page.evaluate(([name, i]) => window.sightline.trackEvent(name, { i }), [name, i]);
+    await page.waitForTimeout(2500); // the first send and at least one retry fail
+    assert.equal(await outbox(page), 3, "unconfirmed events are kept in localStorage");
+    assert.equal(rowsNamed(name).length, 0);
+    await context.setOffline(false);
+    await eventually(async () => (await outbox(page)) === 0, 15000, "the outbox to drain");
+    assert.deepEqual(rowsNamed(name).map((r) => JSON.parse(r.props).i).sort(), [0, 1, 2]);
+    assert.equal(await counted(name), 3);
+    await context.close();
+  });
+
+  test("a 5xx from the collector is retried until it is accepted", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await openProduct(context);
+    const name = `retry_${nonce()}`;
+    const seen = [];
+    await page.route(`${BASE}/api/collect`, (route) => {
+      seen.push(Date.now());
+      if (seen.length <= 2) {
+        return route.fulfill({ status: 503, contentType: "application/json", body: '{"error":"unavailable"}', headers: { "access-control-allow-origin": "*" } });
+      }
+      return route.continue();
+    });
+    await page.evaluate((name) => window.sightline.trackEvent(name), name);
+    await eventually(() => rowsNamed(name).length === 1, 15000, "the retried event");
+    assert.ok(seen.length >= 3, `sent ${seen.length} times`);
+    await eventually(async () => (await outbox(page)) === 0, 5000, "the outbox to drain");
+    assert.equal(await counted(name), 1);
+    await context.close();
+  });
+
+  test("429 Retry-After is honoured", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await openProduct(context);
+    const name = `slow_${nonce()}`;
+    const seen = [];
+    await page.route(`${BASE}/api/collect`, (route) => {
+      seen.push(Date.now());
+      if (seen.length === 1) {
+        return route.fulfill({
+          status: 429,
+          contentType: "application/json",
+          body: '{"error":"rate_limited"}',
+          headers: { "access-control-allow-origin": "*", "access-control-expose-headers": "Retry-After", "retry-after": "3" },
+        });
+      }
+      return route.continue();
+    });
+    await page.evaluate((name) => window.sightline.trackEvent(name), name);
+    await eventually(() => rowsNamed(name).length === 1, 15000, "the event after Retry-After");
+    assert.ok(seen[1] - seen[0] >= 2900, `retried after ${seen[1] - seen[0]} ms`);
+    await context.close();
+  });
+
+  test("events left unconfirmed by a closed page are sent by the next one, counted once", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await openProduct(context);
+    const name = `resend_${nonce()}`;
+    await context.setOffline(true);
+    await page.evaluate((name) => window.sightline.trackEvent(name), name);
+    await page.waitForTimeout(300);
+    assert.equal(await outbox(page), 1);
+    await page.goto("about:blank"); // leaving fires pagehide; its beacon goes nowhere: offline
+    await page.close();
+    await context.setOffline(false);
+    const next = await context.newPage();
+    await next.goto(`${BASE}/cart`);
+    await eventually(() => rowsNamed(name).length === 1, 15000, "the resent event");
+    await eventually(async () => (await outbox(next)) === 0, 5000, "the outbox to drain");
+    assert.equal(await counted(name), 1);
+    await context.close();
+  });
+});
