@@ -43,6 +43,8 @@ pub mod field {
     pub const VISITOR_ID: &str = "visitor_id";
     /// Envelope: the SDK's session id (string, absent in strict mode).
     pub const SESSION_ID: &str = "session_id";
+    /// Envelope: the site's own id for a signed-in user, set by `identify()` (string, optional).
+    pub const USER_ID: &str = "user_id";
     /// Envelope: the batch (array of events).
     pub const EVENTS: &str = "events";
     /// Event: client-made unique id (string).
@@ -66,6 +68,13 @@ pub fn is_valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+/// True for user ids `identify()` accepts: a wire id that is not shaped like a phone number (7–15
+/// digits); emails never are wire ids (`@` is not allowed).
+pub fn is_valid_user_id(id: &str) -> bool {
+    let phone_like = (7..=15).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
+    is_valid_id(id) && !phone_like
 }
 
 /// True for event names the wire accepts: 1..=120 printable characters, no control characters.
@@ -93,7 +102,7 @@ pub enum WireError {
     UnsupportedVersion,
     /// `site` is missing or not a valid id.
     InvalidSite,
-    /// `visitor_id` or `session_id` is present but not a valid id.
+    /// `visitor_id`, `session_id` or `user_id` is present but not a valid id.
     InvalidVisitor,
     /// `events` is empty.
     EmptyBatch,
@@ -123,7 +132,7 @@ impl WireError {
                 "field `site` must be an id of 1-64 characters [A-Za-z0-9_-.:]".into()
             }
             WireError::InvalidVisitor => {
-                "fields `visitor_id` and `session_id` must be ids of 1-64 characters when present"
+                "fields `visitor_id`, `session_id` and `user_id` must be ids of 1-64 characters when present"
                     .into()
             }
             WireError::EmptyBatch => "field `events` must hold at least one event".into(),
@@ -187,6 +196,9 @@ mod parse {
         /// The SDK's session id; absent in strict mode.
         #[serde(default)]
         pub session_id: Option<String>,
+        /// The site's id for a signed-in user, from `identify()`.
+        #[serde(default)]
+        pub user_id: Option<String>,
         /// The batch, each event checked on its own by [`validate_event`].
         pub events: Vec<Value>,
     }
@@ -231,7 +243,8 @@ mod parse {
         }
         let ids_ok = [&beacon.visitor_id, &beacon.session_id]
             .iter()
-            .all(|id| id.as_deref().is_none_or(is_valid_id));
+            .all(|id| id.as_deref().is_none_or(is_valid_id))
+            && beacon.user_id.as_deref().is_none_or(is_valid_user_id);
         if !ids_ok {
             return Err(WireError::InvalidVisitor);
         }
@@ -339,7 +352,7 @@ mod tests {
 
     #[test]
     fn envelope_errors_have_codes() {
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 7] = [
             (b"not json", "malformed_json"),
             (
                 br#"{"v":2,"site":"demo","events":[{}]}"#,
@@ -353,6 +366,10 @@ mod tests {
                 br#"{"v":1,"site":"demo","visitor_id":"","events":[{}]}"#,
                 "invalid_visitor",
             ),
+            (
+                br#"{"v":1,"site":"demo","user_id":"15551234567","events":[{}]}"#,
+                "invalid_visitor",
+            ),
             (br#"{"v":1,"site":"demo","events":[]}"#, "empty_batch"),
             (br#"{"v":1,"site":"demo","events":{}}"#, "malformed_json"),
         ];
@@ -362,6 +379,19 @@ mod tests {
         let many = json!({"v":1,"site":"demo","events": vec![event(); MAX_EVENTS + 1]});
         let err = parse_beacon(many.to_string().as_bytes()).unwrap_err();
         assert_eq!(err, WireError::TooManyEvents(MAX_EVENTS + 1));
+    }
+
+    #[test]
+    fn user_ids_are_internal_ids_only() {
+        assert!(is_valid_user_id("user_42"));
+        assert!(is_valid_user_id("123456"), "short numeric ids are fine");
+        assert!(is_valid_user_id("u-15551234567"));
+        assert!(
+            !is_valid_user_id("15551234567"),
+            "shaped like a phone number"
+        );
+        assert!(!is_valid_user_id("jane@example.com"));
+        assert!(!is_valid_user_id("+1 555 123 4567"));
     }
 
     #[test]

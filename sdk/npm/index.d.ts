@@ -5,7 +5,11 @@ export interface InitOptions {
   endpoint?: string;
   /** "strict" stores nothing in the browser; the collector then counts by a daily-salted hash. */
   privacy?: "default" | "strict";
-  /** Send the first pageview automatically (default true). */
+  /** Start in strict mode and store ids only after `consent(true)`. */
+  requireConsent?: boolean;
+  /** Where the SDK runs; events from "admin" and "instructor" surfaces carry `is_internal: true`. */
+  surface?: "storefront" | "admin" | "instructor";
+  /** Send the first pageview and one per SPA navigation automatically (default true). */
   autoPageview?: boolean;
 }
 
@@ -19,3 +23,11 @@ export function trackPageview(options?: { path?: string; referrer?: string }): v
 export function trackEvent(name: string, props?: Props): void;
 /** Sends pending events now. */
 export function flush(): void;
+/** The visitor's consent: `true` lets the SDK store ids; `false` wipes them and stays strict. */
+export function consent(granted: boolean): void;
+/** Stops all tracking in this browser (remembered) and wipes what the SDK stored. */
+export function optOut(): void;
+/** Names the signed-in user with the site's internal id; emails and phone numbers are refused. */
+export function identify(userId: string): void;
+/** Logout: forgets the user id and starts a new session. */
+export function reset(): void;

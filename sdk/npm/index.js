@@ -37,7 +37,8 @@ export function init(options = {}) {
   if (state !== 0) return;
   state = 1;
   const opts = { endpoint: new URL(import.meta.url).origin, ...options };
-  strict = opts.privacy === "strict";
+  // Mirrors the wasm's strict rule, for the one thing this file stores (the pre-wasm queue).
+  strict = opts.privacy === "strict" || !!opts.requireConsent || navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
   addEventListener("pagehide", save);
   loadWasm()
     .then(() => {
@@ -58,3 +59,18 @@ export const trackPageview = (options) => call("trackPageview", [options]);
 export const trackEvent = (name, props) => call("trackEvent", [String(name), props]);
 /** Sends pending events now. */
 export const flush = () => call("flush", []);
+/** The visitor's consent: `true` lets the SDK store ids, `false` wipes them (strict mode). */
+export const consent = (granted) => {
+  if (granted) strict = false;
+  call("consent", [!!granted]);
+};
+/** Stops all tracking in this browser and wipes what the SDK stored. */
+export const optOut = () => {
+  strict = true;
+  queue.length = 0;
+  call("optOut", []);
+};
+/** Names the signed-in user with the site's internal id (never an email or phone number). */
+export const identify = (userId) => call("identify", [String(userId)]);
+/** Logout: forgets the user id and starts a new session. */
+export const reset = () => call("reset", []);

@@ -7,7 +7,8 @@
   if (!s || window.sightline) return;
   var q = [];
   var api = {};
-  ["trackEvent", "trackPageview", "flush"].forEach(function (n) {
+  var names = ["trackEvent", "trackPageview", "flush", "consent", "optOut", "identify", "reset"];
+  names.forEach(function (n) {
     api[n] = function () { q.push([n, arguments]); };
   });
   window.sightline = api;
@@ -17,8 +18,10 @@
       site: s.getAttribute("data-site"),
       endpoint: s.getAttribute("data-endpoint") || new URL(s.src).origin,
       privacy: s.getAttribute("data-privacy") || undefined,
+      requireConsent: s.hasAttribute("data-require-consent"),
+      surface: s.getAttribute("data-surface") || undefined,
     });
-    ["trackEvent", "trackPageview", "flush"].forEach(function (n) { api[n] = m[n]; });
+    names.forEach(function (n) { api[n] = m[n]; });
     q.forEach(function (c) { m[c[0]].apply(null, c[1]); });
   });
 })();

@@ -16,6 +16,8 @@ pub struct Envelope {
     pub visitor_id: Option<String>,
     /// Session id; `None` in strict mode.
     pub session_id: Option<String>,
+    /// The site's user id from `identify()`, if any.
+    pub user_id: Option<String>,
 }
 
 impl Envelope {
@@ -31,6 +33,7 @@ impl Envelope {
             (field::SITE, Some(&self.site)),
             (field::VISITOR_ID, self.visitor_id.as_ref()),
             (field::SESSION_ID, self.session_id.as_ref()),
+            (field::USER_ID, self.user_id.as_ref()),
         ] {
             if let Some(value) = value {
                 for piece in [",\"", name, "\":\"", value, "\""] {
@@ -100,6 +103,7 @@ mod tests {
             site: "demo".into(),
             visitor_id: Some("v1".into()),
             session_id: None,
+            user_id: None,
         }
     }
 

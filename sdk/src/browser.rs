@@ -39,6 +39,31 @@ pub fn set(area: Area, key: &str, value: &str) {
     }
 }
 
+/// Removes a stored value.
+pub fn remove(area: Area, key: &str) {
+    if let Some(s) = storage(area) {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// True when the browser asks not to be tracked: Global Privacy Control or Do-Not-Track.
+pub fn privacy_signal() -> bool {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return false;
+    };
+    get_bool(&navigator, "globalPrivacyControl") == Some(true)
+        || get_str(&navigator, "doNotTrack").as_deref() == Some("1")
+}
+
+/// A shallow copy of a plain object (so the page's own object is never changed).
+pub fn copy(obj: &JsValue) -> Object {
+    let copy = Object::new();
+    if is_plain_object(obj) {
+        let _ = Object::assign(&copy, obj.unchecked_ref());
+    }
+    copy
+}
+
 /// Milliseconds since the epoch.
 pub fn now() -> f64 {
     js_sys::Date::now()

@@ -36,13 +36,32 @@ const SESSION_LAST_KEY: &str = "sl_last";
 const OUTBOX_KEY: &str = "sl_outbox";
 /// Calls the npm wrapper saved because its page went away before the wasm was ready.
 const SAVED_CALLS_KEY: &str = "sl_queue";
+/// Set by `optOut()`: this browser is not tracked at all. A flag, not an id.
+const OPT_OUT_KEY: &str = "sl_optout";
+/// Everything the SDK may store that identifies or queues: wiped by `consent(false)` and `optOut()`.
+const STORED_KEYS: [&str; 5] = [
+    VISITOR_KEY,
+    SESSION_KEY,
+    SESSION_LAST_KEY,
+    OUTBOX_KEY,
+    SAVED_CALLS_KEY,
+];
 
 struct Tracker {
     endpoint: String,
     site: String,
     /// `None` in strict mode.
     visitor_id: Option<String>,
+    /// Stores nothing: `privacy: "strict"`, consent required and not given, or GPC / Do-Not-Track.
     strict: bool,
+    /// `privacy: "strict"` was asked for: consent does not lift it.
+    always_strict: bool,
+    /// `optOut()`: nothing is tracked.
+    opted_out: bool,
+    /// Staff surface (`surface: "admin" | "instructor"`): every event is internal traffic.
+    internal: bool,
+    /// The site's id for the signed-in user, from `identify()`.
+    user_id: Option<String>,
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
     outbox: Outbox,
@@ -67,6 +86,7 @@ impl Tracker {
             site: self.site.clone(),
             visitor_id: self.visitor_id.clone(),
             session_id: (!session.is_empty()).then(|| session.to_owned()),
+            user_id: self.user_id.clone(),
         }
     }
 }
@@ -80,7 +100,10 @@ fn with_tracker<R>(f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
     TRACKER.with_borrow_mut(|t| t.as_mut().map(f))
 }
 
-/// Starts tracking: `options` is `{ site, endpoint, privacy?: "strict", autoPageview?: bool }`.
+/// Starts tracking: `options` is `{ site, endpoint, privacy?: "strict", requireConsent?: bool,
+/// surface?: "storefront" | "admin" | "instructor", autoPageview?: bool }`. Strict mode (nothing
+/// stored) applies with `privacy: "strict"`, with `requireConsent` until `consent(true)`, and when
+/// the browser sends Global Privacy Control or Do-Not-Track until `consent(true)`.
 /// Unless `autoPageview` is false, sends the first pageview (when the page is shown: a prerendered
 /// page counts only once activated) and one per SPA navigation. Events left unconfirmed by an
 /// earlier page are sent again. Calling it twice does nothing.
@@ -97,7 +120,13 @@ pub fn start(options: JsValue) {
         browser::warn("init() needs `endpoint`: the collector's origin");
         return;
     };
-    let strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
+    let always_strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
+    let opted_out = browser::get(Area::Local, OPT_OUT_KEY).is_some();
+    let strict = always_strict
+        || opted_out
+        || browser::get_bool(&options, "requireConsent") == Some(true)
+        || browser::privacy_signal();
+    let surface = browser::get_str(&options, "surface").unwrap_or_default();
     let outbox = if strict {
         Outbox::default()
     } else {
@@ -109,13 +138,17 @@ pub fn start(options: JsValue) {
         site,
         visitor_id: (!strict).then(visitor_id),
         strict,
+        always_strict,
+        opted_out,
+        internal: surface == "admin" || surface == "instructor",
+        user_id: None,
         last_page: String::new(),
         outbox,
         timer: None,
         in_flight: false,
         failures: 0,
     }));
-    browser::on_hide(on_hide);
+    browser::on_hide(beacon_all);
     browser::on_online(on_online);
     if browser::get_bool(&options, "autoPageview") != Some(false) {
         browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
@@ -129,6 +162,73 @@ pub fn start(options: JsValue) {
     }
     if resend {
         flush();
+    }
+}
+
+/// `consent(true)`: the visitor agreed; ids and the outbox may be stored (unless `privacy: "strict"`).
+/// `consent(false)`: back to strict mode, and every stored id is wiped.
+#[wasm_bindgen]
+pub fn consent(granted: bool) {
+    let wipe = with_tracker(|t| {
+        if !granted {
+            t.strict = true;
+            t.visitor_id = None;
+        } else if !t.always_strict {
+            t.strict = false;
+            t.opted_out = false;
+            browser::remove(Area::Local, OPT_OUT_KEY);
+            t.visitor_id = Some(visitor_id());
+            t.persist();
+        }
+        !granted
+    });
+    if wipe == Some(true) {
+        wipe_storage();
+    }
+}
+
+/// Stops all tracking in this browser (remembered), drops unsent events and wipes stored ids.
+#[wasm_bindgen(js_name = optOut)]
+pub fn opt_out() {
+    with_tracker(|t| {
+        t.opted_out = true;
+        t.strict = true;
+        t.visitor_id = None;
+        t.user_id = None;
+        t.outbox = Outbox::default();
+        t.timer = None;
+    });
+    wipe_storage();
+    browser::set(Area::Local, OPT_OUT_KEY, "1");
+}
+
+/// Names the signed-in user with the site's own id, so their visits on every device are one
+/// visitor. Emails, phone numbers and anything but an id of 1-64 `[A-Za-z0-9_-.:]` are refused.
+#[wasm_bindgen]
+pub fn identify(user_id: String) {
+    if !sightline_core::wire::is_valid_user_id(&user_id) {
+        browser::warn(
+            "identify() takes the site's internal user id, never an email or phone number; ignored",
+        );
+        return;
+    }
+    // Events so far belong to the anonymous visitor: send them under the old identity first.
+    beacon_all();
+    with_tracker(|t| t.user_id = Some(user_id));
+}
+
+/// Logout: forgets the user id and starts a new session.
+#[wasm_bindgen]
+pub fn reset() {
+    beacon_all();
+    with_tracker(|t| t.user_id = None);
+    browser::remove(Area::Session, SESSION_KEY);
+}
+
+fn wipe_storage() {
+    for key in STORED_KEYS {
+        browser::remove(Area::Local, key);
+        browser::remove(Area::Session, key);
     }
 }
 
@@ -274,10 +374,10 @@ fn on_answer(ids: &[String], status: u16, retry_after: Option<u32>) {
     }
 }
 
-/// The page is hidden or unloading: everything unconfirmed also goes out with `sendBeacon`, which
-/// outlives the page. The events stay in the outbox until a confirmed send, so a lost beacon is
-/// resent by the next page; a delivered one is then counted once, by its ids.
-fn on_hide() {
+/// Hands every unconfirmed event to `sendBeacon`, which outlives the page: when the page is hidden
+/// or unloading, and before the identity changes. The events stay in the outbox until a confirmed
+/// send, so a lost beacon is resent later; a delivered one is then counted once, by its ids.
+fn beacon_all() {
     let sends = with_tracker(|t| {
         let mut payloads = Vec::new();
         for (session, group) in t.outbox.groups() {
@@ -303,9 +403,12 @@ fn on_online() {
 }
 
 fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) {
-    let Some(strict) = with_tracker(|t| t.strict) else {
+    let Some((strict, internal)) =
+        with_tracker(|t| (!t.opted_out).then_some((t.strict, t.internal))).flatten()
+    else {
         return;
     };
+    let internal = internal || name.starts_with("admin:") || name.starts_with("instructor:");
     let session = if strict {
         String::new()
     } else {
@@ -321,7 +424,11 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     if let Some(referrer) = referrer.filter(|r| !r.is_empty()) {
         browser::put(&event, field::REFERRER, scrub_url(referrer));
     }
-    if browser::is_plain_object(props) {
+    if internal {
+        let props = browser::copy(props);
+        browser::put(&props, "is_internal", true);
+        browser::put(&event, field::PROPS, props);
+    } else if browser::is_plain_object(props) {
         browser::put(&event, field::PROPS, props.clone());
     }
     let json = match browser::to_json(&event) {
@@ -346,7 +453,7 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
         flush();
     }
     if browser::is_hidden() {
-        on_hide();
+        beacon_all();
     }
 }
 

@@ -1,9 +1,20 @@
-//! Stage: identify. Input: today's salt, the site, the SDK's visitor and session ids (absent in strict
-//! mode), the anonymised IP and the user agent. Output: keyed, salted hashes for visitor and visit.
+//! Stage: identify. Input: today's salt, the site, the site's user id (from `identify()`), the SDK's
+//! visitor and session ids (absent in strict mode), the anonymised IP and the user agent. Output: keyed, salted hashes for visitor and visit.
 //! Must not: return anything from which the ids, the IP or the user agent can be read back.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+/// The ids a beacon carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ids<'a> {
+    /// The site's user id, from `identify()`.
+    pub user: Option<&'a str>,
+    /// The SDK's visitor id (absent in strict mode).
+    pub visitor: Option<&'a str>,
+    /// The SDK's session id (absent in strict mode).
+    pub session: Option<&'a str>,
+}
 
 /// The hashed identity of one beacon's sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,19 +26,16 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Derives the keys; with no SDK visitor id (strict mode) the visitor is (site, anonymised IP, UA).
-    pub fn new(
-        salt: &[u8],
-        site: &str,
-        visitor_id: Option<&str>,
-        session_id: Option<&str>,
-        anon_ip: &str,
-        user_agent: &str,
-    ) -> Self {
-        let visitor_key = match visitor_id {
-            Some(id) => keyed_hash(salt, &["sdk", site, id]),
-            None => keyed_hash(salt, &["strict", site, anon_ip, user_agent]),
+    /// Derives the keys. The visitor is the signed-in user when `identify()` named one (the same
+    /// person on every device), else the SDK's visitor id, else (strict mode) the site, anonymised
+    /// IP and user agent.
+    pub fn new(salt: &[u8], site: &str, ids: Ids<'_>, anon_ip: &str, user_agent: &str) -> Self {
+        let visitor_key = match (ids.user, ids.visitor) {
+            (Some(user), _) => keyed_hash(salt, &["user", site, user]),
+            (None, Some(id)) => keyed_hash(salt, &["sdk", site, id]),
+            (None, None) => keyed_hash(salt, &["strict", site, anon_ip, user_agent]),
         };
+        let session_id = ids.session;
         let session_key = keyed_hash(salt, &["visit", &visitor_key, session_id.unwrap_or("")]);
         Identity {
             visitor_key,
@@ -55,9 +63,14 @@ mod tests {
 
     #[test]
     fn keys_depend_on_salt_and_ids() {
-        let a = Identity::new(b"s1", "demo", Some("v1"), Some("x"), "", "ua");
-        let b = Identity::new(b"s1", "demo", Some("v1"), Some("y"), "", "ua");
-        let c = Identity::new(b"s2", "demo", Some("v1"), Some("x"), "", "ua");
+        let ids = |v, s| Ids {
+            user: None,
+            visitor: Some(v),
+            session: Some(s),
+        };
+        let a = Identity::new(b"s1", "demo", ids("v1", "x"), "", "ua");
+        let b = Identity::new(b"s1", "demo", ids("v1", "y"), "", "ua");
+        let c = Identity::new(b"s2", "demo", ids("v1", "x"), "", "ua");
         assert_eq!(a.visitor_key, b.visitor_key);
         assert_ne!(a.session_key, b.session_key);
         assert_ne!(
@@ -69,9 +82,27 @@ mod tests {
 
     #[test]
     fn strict_mode_uses_network_and_agent() {
-        let a = Identity::new(b"s", "demo", None, None, "203.0.113.0", "ua1");
-        let b = Identity::new(b"s", "demo", None, None, "203.0.113.0", "ua2");
+        let a = Identity::new(b"s", "demo", Ids::default(), "203.0.113.0", "ua1");
+        let b = Identity::new(b"s", "demo", Ids::default(), "203.0.113.0", "ua2");
         assert_ne!(a.visitor_key, b.visitor_key);
         assert!(!a.visitor_key.contains("203"));
+    }
+
+    #[test]
+    fn a_signed_in_user_is_one_visitor_on_every_device() {
+        let phone = Ids {
+            user: Some("u1"),
+            visitor: Some("v-phone"),
+            session: Some("s1"),
+        };
+        let laptop = Ids {
+            user: Some("u1"),
+            visitor: Some("v-laptop"),
+            session: Some("s2"),
+        };
+        let a = Identity::new(b"s", "demo", phone, "", "ua1");
+        let b = Identity::new(b"s", "demo", laptop, "", "ua2");
+        assert_eq!(a.visitor_key, b.visitor_key);
+        assert_ne!(a.session_key, b.session_key);
     }
 }

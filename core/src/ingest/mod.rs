@@ -92,14 +92,12 @@ impl Outcome {
 /// Runs every pure stage over one gated beacon.
 pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     let anon_ip = anonymise::ip(ctx.client_ip);
-    let identity = identify::Identity::new(
-        ctx.salt,
-        &beacon.site,
-        beacon.visitor_id.as_deref(),
-        beacon.session_id.as_deref(),
-        &anon_ip,
-        ctx.user_agent,
-    );
+    let ids = identify::Ids {
+        user: beacon.user_id.as_deref(),
+        visitor: beacon.visitor_id.as_deref(),
+        session: beacon.session_id.as_deref(),
+    };
+    let identity = identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent);
     let mut outcome = Outcome::default();
     for raw in &beacon.events {
         let valid = match validate_event(raw, ctx.received_at) {
