@@ -331,6 +331,7 @@ fn event(name: String, props: &JsValue, origin: Origin) {
 pub fn flush() {
     let next = with_tracker(|t| {
         t.timer = None;
+        t.persist();
         if t.in_flight {
             return None;
         }
@@ -379,6 +380,7 @@ fn on_answer(ids: &[String], status: u16, retry_after: Option<u32>) {
 /// send, so a lost beacon is resent later; a delivered one is then counted once, by its ids.
 fn beacon_all() {
     let sends = with_tracker(|t| {
+        t.persist();
         let mut payloads = Vec::new();
         for (session, group) in t.outbox.groups() {
             let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
@@ -443,11 +445,13 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
             t.last_page = clean_url;
         }
         t.outbox.push(Entry { id, session, json });
-        t.persist();
+        // Stored by the next flush or when the page is hidden, not per event: writing the whole
+        // outbox to localStorage on every call would make tracking O(n) per event.
         if t.timer.is_none() && !t.in_flight {
             t.timer = Some(Timeout::new(FLUSH_DELAY_MS, flush));
         }
-        t.outbox.len() >= FLUSH_AT_EVENTS
+        // A pageview goes out at once (the page's first signal); other events wait for companions.
+        name == PAGEVIEW || t.outbox.len() >= FLUSH_AT_EVENTS
     });
     if flush_now == Some(true) {
         flush();

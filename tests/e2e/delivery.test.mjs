@@ -91,8 +91,7 @@ describe("delivery in Chromium", () => {
     const name = `resend_${nonce()}`;
     await context.setOffline(true);
     await page.evaluate((name) => window.sightline.trackEvent(name), name);
-    await page.waitForTimeout(300);
-    assert.equal(await outbox(page), 1);
+    await eventually(async () => (await outbox(page)) === 1, 5000, "the event stored by the failed flush");
     await page.goto("about:blank"); // leaving fires pagehide; its beacon goes nowhere: offline
     await page.close();
     await context.setOffline(false);
