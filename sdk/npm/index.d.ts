@@ -11,15 +11,75 @@ export interface InitOptions {
   surface?: "storefront" | "admin" | "instructor";
   /** Send the first pageview and one per SPA navigation automatically (default true). */
   autoPageview?: boolean;
+  /** Query parameters to keep in URLs besides utm_*, ref, source, gclid, fbclid, msclkid. */
+  queryAllowlist?: string[];
+  /** Sees every event before it is queued: return it (changed or not) to send it, null to drop it. */
+  beforeSend?: (event: SentEvent) => SentEvent | null;
 }
 
 export type Props = Record<string, string | number | boolean>;
+
+/** An event as it goes on the wire (see docs/PROTOCOL.md). */
+export interface SentEvent {
+  id: string;
+  ts: number;
+  name: string;
+  url: string;
+  referrer?: string;
+  props?: Props;
+}
+
+type Commerce = { order_id: string; value: number; currency: string; items?: number };
+
+/** The events storefronts and SaaS apps send, with the props reports use. Any other name works too. */
+export interface EventCatalog {
+  // conversions
+  booking_completed: { order_id?: string; value?: number; currency?: string };
+  checkout_completed: Commerce;
+  purchase: Commerce;
+  signup_completed: { plan?: string; method?: string };
+  login_completed: { method?: string };
+  // funnel
+  course_view: { course_id: string };
+  schedule_view: { course_id?: string };
+  product_view: { sku: string; price?: number; currency?: string };
+  cart_add: { sku: string; price?: number; currency?: string; quantity?: number };
+  checkout_started: { items?: number; value?: number; currency?: string };
+  booking_started: { course_id?: string };
+  waitlist_join: { course_id?: string };
+  // engagement (search terms are lower-cased, trimmed and cut to 100 characters)
+  search: { term: string; results?: number };
+  filter_applied: { filter: string; value?: string };
+  discount_applied: { discount_code: string; value?: number };
+  discount_code_failed: { discount_code: string; reason?: string };
+  contact_submit: { form?: string };
+  // friction
+  payment_failed: { reason?: string; provider?: string };
+  booking_blocked_prereq: { course_id?: string; prerequisite?: string };
+  out_of_stock: { sku: string };
+  // lifecycle
+  enrollment_cancelled: { actor: "customer" | "admin"; course_id?: string };
+  // staff (always sent with is_internal: true)
+  "admin:course_created": { course_id?: string };
+  "admin:invoice_sent": { invoice_id?: string };
+  "admin:order_refunded": { order_id?: string; value?: number; currency?: string };
+  "instructor:session_marked_complete": { session_id?: string };
+  // SaaS
+  "lead.created": { source?: string };
+  "form.submit": { form?: string };
+  "automation.run": { automation?: string; status?: string };
+  "ai.usage": { tokens: number; model?: string };
+  "export.completed": { format?: string; rows?: number };
+}
 
 /** Starts tracking and sends the first pageview. Safe to call before the wasm has loaded. */
 export function init(options: InitOptions): void;
 /** Records a pageview of the current page, or of the given path/referrer. */
 export function trackPageview(options?: { path?: string; referrer?: string }): void;
-/** Records a custom event. */
+/** Records a catalog event, its props checked by TypeScript. */
+export function trackEvent<K extends keyof EventCatalog>(name: K, props: EventCatalog[K] & Props): void;
+/** Records a custom event. Props that are not strings, numbers or booleans, or that look like PII,
+ * are dropped with a console warning. */
 export function trackEvent(name: string, props?: Props): void;
 /** Sends pending events now. */
 export function flush(): void;

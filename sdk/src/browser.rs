@@ -55,15 +55,6 @@ pub fn privacy_signal() -> bool {
         || get_str(&navigator, "doNotTrack").as_deref() == Some("1")
 }
 
-/// A shallow copy of a plain object (so the page's own object is never changed).
-pub fn copy(obj: &JsValue) -> Object {
-    let copy = Object::new();
-    if is_plain_object(obj) {
-        let _ = Object::assign(&copy, obj.unchecked_ref());
-    }
-    copy
-}
-
 /// Milliseconds since the epoch.
 pub fn now() -> f64 {
     js_sys::Date::now()
@@ -118,6 +109,53 @@ pub fn get_bool(obj: &JsValue, key: &str) -> Option<bool> {
     Reflect::get(obj, &JsValue::from_str(key))
         .ok()
         .and_then(|v| v.as_bool())
+}
+
+/// The own enumerable `[key, value]` pairs of an object, in order.
+pub fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
+    if !is_plain_object(obj) {
+        return Vec::new();
+    }
+    Object::entries(obj.unchecked_ref())
+        .iter()
+        .filter_map(|pair| {
+            let key = Reflect::get_u32(&pair, 0).ok()?.as_string()?;
+            Some((
+                key,
+                Reflect::get_u32(&pair, 1).unwrap_or(JsValue::UNDEFINED),
+            ))
+        })
+        .collect()
+}
+
+/// `obj[key]` when it is a function.
+pub fn get_function(obj: &JsValue, key: &str) -> Option<js_sys::Function> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// `obj[key]` when it is an array of strings; other items are skipped.
+pub fn get_strings(obj: &JsValue, key: &str) -> Vec<String> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Calls the page's `beforeSend(event)`: `Some(event)` to send (possibly rewritten), `None` to drop.
+/// An exception drops the event (the hook may exist to filter private data).
+pub fn before_send(hook: &js_sys::Function, event: &Object) -> Option<JsValue> {
+    match hook.call1(&JsValue::NULL, event) {
+        Ok(result) if is_plain_object(&result) => Some(result),
+        Ok(_) => None,
+        Err(_) => {
+            warn("beforeSend threw; event dropped");
+            None
+        }
+    }
 }
 
 /// A fresh plain object to fill with [`put`].

@@ -13,6 +13,7 @@
 pub mod batch;
 pub mod browser;
 pub mod outbox;
+pub mod props;
 pub mod session;
 pub mod spa;
 
@@ -21,6 +22,7 @@ use std::cell::RefCell;
 use browser::Area;
 use gloo_timers::callback::Timeout;
 use outbox::{Answer, Entry, Outbox};
+use props::{Value, Verdict};
 use sightline_core::encode::decimal;
 use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
@@ -62,6 +64,10 @@ struct Tracker {
     internal: bool,
     /// The site's id for the signed-in user, from `identify()`.
     user_id: Option<String>,
+    /// Query parameters kept in URLs: the defaults and `queryAllowlist`.
+    allowlist: Vec<String>,
+    /// The page's `beforeSend(event)` hook.
+    before_send: Option<js_sys::Function>,
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
     outbox: Outbox,
@@ -142,6 +148,12 @@ pub fn start(options: JsValue) {
         opted_out,
         internal: surface == "admin" || surface == "instructor",
         user_id: None,
+        allowlist: DEFAULT_QUERY_ALLOWLIST
+            .iter()
+            .map(|p| p.to_string())
+            .chain(browser::get_strings(&options, "queryAllowlist"))
+            .collect(),
+        before_send: browser::get_function(&options, "beforeSend"),
         last_page: String::new(),
         outbox,
         timer: None,
@@ -426,13 +438,17 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     if let Some(referrer) = referrer.filter(|r| !r.is_empty()) {
         browser::put(&event, field::REFERRER, scrub_url(referrer));
     }
-    if internal {
-        let props = browser::copy(props);
-        browser::put(&props, "is_internal", true);
+    if let Some(props) = clean_props(name, props, internal) {
         browser::put(&event, field::PROPS, props);
-    } else if browser::is_plain_object(props) {
-        browser::put(&event, field::PROPS, props.clone());
     }
+    let hook = with_tracker(|t| t.before_send.clone()).flatten();
+    let event = match hook {
+        Some(hook) => match browser::before_send(&hook, &event) {
+            Some(event) => event,
+            None => return,
+        },
+        None => event.into(),
+    };
     let json = match browser::to_json(&event) {
         Some(json) if json.len() <= outbox::MAX_EVENT_BYTES => json,
         _ => {
@@ -461,9 +477,63 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     }
 }
 
-/// Only what may leave the page (see `sightline_core::scrub::clean_url`); empty for non-http URLs.
+/// Only what may leave the page (see `sightline_core::scrub::clean_url`), keeping the tracker's
+/// allowlisted query parameters; empty for non-http URLs.
 fn scrub_url(url: &str) -> String {
-    clean_url(url, DEFAULT_QUERY_ALLOWLIST).unwrap_or_default()
+    let allowlist = with_tracker(|t| t.allowlist.clone()).unwrap_or_default();
+    let allowlist: Vec<&str> = allowlist.iter().map(String::as_str).collect();
+    clean_url(url, &allowlist).unwrap_or_default()
+}
+
+/// The event's props as they may leave the page; a console warning names each dropped prop.
+fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<js_sys::Object> {
+    let out = browser::object();
+    let mut kept = 0;
+    for (index, (key, value)) in browser::entries(props).into_iter().enumerate() {
+        let text = value.as_string();
+        let view = match (&text, value.as_f64(), value.as_bool()) {
+            (Some(s), _, _) => Value::Str(s),
+            (_, Some(n), _) => Value::Num(n),
+            (_, _, Some(b)) => Value::Bool(b),
+            _ => Value::Other,
+        };
+        let verdict = props::check(&key, view, index);
+        let value = match (verdict, &text) {
+            (Verdict::Drop(why), _) => {
+                let mut message = String::from("prop `");
+                for piece in [key.as_str(), "` of `", name, "` dropped: ", why] {
+                    message.push_str(piece);
+                }
+                browser::warn(&message);
+                continue;
+            }
+            (_, Some(s)) if props::is_search_term(name, &key) => {
+                JsValue::from(props::search_term(s))
+            }
+            (_, Some(s)) if key == "currency" => JsValue::from(s.to_ascii_uppercase()),
+            (Verdict::Cut(n), Some(s)) => JsValue::from(s.chars().take(n).collect::<String>()),
+            _ => value,
+        };
+        browser::put(&out, &key, value);
+        kept += 1;
+    }
+    let has_order_id = browser::get_str(props, "order_id").is_some_and(|s| !s.is_empty())
+        || js_sys::Reflect::get(props, &"order_id".into()).is_ok_and(|v| v.as_f64().is_some());
+    let value = js_sys::Reflect::get(props, &"value".into())
+        .ok()
+        .and_then(|v| v.as_f64());
+    let currency = browser::get_str(props, "currency");
+    for warning in props::conversion_warnings(name, has_order_id, value, currency.as_deref()) {
+        let mut message = String::from(name);
+        message.push(' ');
+        message.push_str(warning);
+        browser::warn(&message);
+    }
+    if internal {
+        browser::put(&out, "is_internal", true);
+        kept += 1;
+    }
+    (kept > 0).then_some(out)
 }
 
 fn visitor_id() -> String {

@@ -99,3 +99,34 @@ describe("identity and privacy in Chromium", () => {
     await context.close();
   });
 });
+
+describe("props, URLs and beforeSend in Chromium", () => {
+  test("props are checked: PII and secrets dropped with a warning, search terms normalised", async () => {
+    const { context, page, sent, warnings } = await open("/product?variant=blue&session=abc&utm_source=nl");
+    assert.equal(new URL(sent[0].events[0].url).search, "?variant=blue&utm_source=nl", "queryAllowlist adds variant");
+    await page.evaluate(() =>
+      window.sightline.trackEvent("search", { term: "  Trail MUG ", password: "hunter2", who: "jane@example.com", nested: { a: 1 }, results: 3 }),
+    );
+    const event = (await eventually(() => sent.flatMap((b) => b.events).find((e) => e.name === "search"), 10000, "search")).props;
+    assert.deepEqual(event, { term: "trail mug", results: 3 });
+    for (const key of ["password", "who", "nested"]) {
+      assert.ok(warnings.some((w) => w.includes(`prop \`${key}\``)), `${key}: ${warnings.join("\n")}`);
+    }
+    await page.evaluate(() => window.sightline.trackEvent("purchase", { value: 10 }));
+    await eventually(() => warnings.some((w) => w.includes("purchase needs `order_id`")), 5000, "the purchase warning");
+    await context.close();
+  });
+
+  test("beforeSend can drop events: the shop's QA browsers are not counted", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    await context.addInitScript(() => localStorage.setItem("demo_qa", "1"));
+    const page = await context.newPage();
+    const sent = [];
+    page.on("request", (r) => r.url() === `${BASE}/api/collect` && sent.push(r.postData()));
+    await page.goto(`${BASE}/product`);
+    await page.click("#add-to-cart");
+    await page.waitForTimeout(2500);
+    assert.deepEqual(sent, []);
+    await context.close();
+  });
+});

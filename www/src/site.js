@@ -2,7 +2,14 @@
 // few typed events wired to the buttons. window.sightline exposes the API for the console.
 import { init, trackEvent, trackPageview, flush } from "@sightline/sdk";
 
-init({ site: "demo", endpoint: location.origin });
+init({
+  site: "demo",
+  endpoint: location.origin,
+  queryAllowlist: ["variant"],
+  // The shop's own QA browsers (?qa=1 once) are not counted.
+  beforeSend: (event) => (localStorage.getItem("demo_qa") ? null : event),
+});
+if (new URLSearchParams(location.search).get("qa") === "1") localStorage.setItem("demo_qa", "1");
 window.sightline = { trackEvent, trackPageview, flush };
 
 const CART_KEY = "demo_cart";

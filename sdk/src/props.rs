@@ -1,0 +1,209 @@
+//! Event-property policy (pure): which props may leave the page, and what the page is told.
+//!
+//! Input: each prop's key, position and value (already read from the page's object), and the event
+//! name. Output: keep, cut or drop with a reason for the console; search terms normalised; the
+//! commerce fields a conversion needs. Must not: touch the browser, or let PII through (emails,
+//! card-like numbers, values under sensitive keys such as `password` or `token`).
+
+use sightline_core::scrub::contains_pii;
+use sightline_core::wire::{MAX_PROPS, MAX_PROP_KEY_LEN, MAX_PROP_VALUE_LEN};
+
+/// A prop value as the page gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// A string.
+    Str(&'a str),
+    /// A number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Anything else (object, array, null, function…).
+    Other,
+}
+
+/// What happens to one prop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Sent as it is.
+    Keep,
+    /// A string sent cut to this many characters.
+    Cut(usize),
+    /// Left out, for this reason (shown in a console warning).
+    Drop(&'static str),
+}
+
+/// Key words that mark a prop as a secret or a contact detail, matched per word of the key.
+const SENSITIVE: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "secret",
+    "auth",
+    "authorization",
+    "apikey",
+    "key",
+    "email",
+    "mail",
+    "phone",
+    "ssn",
+    "iban",
+    "cvv",
+    "cvc",
+    "pin",
+    "card",
+];
+
+/// True when a word of `key` (split at `_ - . ` and lower-to-upper case changes) is sensitive.
+pub fn is_sensitive_key(key: &str) -> bool {
+    let mut words: Vec<String> = vec![String::new()];
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if matches!(c, '_' | '-' | '.' | ' ') {
+            words.push(String::new());
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            words.push(String::new());
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        if let Some(word) = words.last_mut() {
+            word.push(c.to_ascii_lowercase());
+        }
+    }
+    words.iter().any(|w| SENSITIVE.contains(&w.as_str())) || key.eq_ignore_ascii_case("code")
+}
+
+/// Decides one prop; `index` is its position among the event's props.
+pub fn check(key: &str, value: Value<'_>, index: usize) -> Verdict {
+    if index >= MAX_PROPS {
+        return Verdict::Drop("an event takes at most 30 props");
+    }
+    if key.is_empty() || key.len() > MAX_PROP_KEY_LEN {
+        return Verdict::Drop("keys are 1-64 characters");
+    }
+    if is_sensitive_key(key) {
+        return Verdict::Drop("its key names a secret or contact detail");
+    }
+    match value {
+        Value::Str(s) if contains_pii(s) => Verdict::Drop("it looks like an email or card number"),
+        Value::Str(s) if s.chars().count() > MAX_PROP_VALUE_LEN => Verdict::Cut(MAX_PROP_VALUE_LEN),
+        Value::Num(n) if !n.is_finite() => Verdict::Drop("numbers must be finite"),
+        Value::Other => Verdict::Drop("values are strings, numbers or booleans"),
+        _ => Verdict::Keep,
+    }
+}
+
+/// A search term as reports group it: trimmed, lower-cased, at most 100 characters.
+pub fn search_term(term: &str) -> String {
+    term.trim().to_lowercase().chars().take(100).collect()
+}
+
+/// True for the props of a `search` event that hold the term.
+pub fn is_search_term(event: &str, key: &str) -> bool {
+    event == "search" && matches!(key, "term" | "query" | "q")
+}
+
+/// Warnings for a purchase / checkout without the fields revenue reports need.
+pub fn conversion_warnings(
+    event: &str,
+    has_order_id: bool,
+    value: Option<f64>,
+    currency: Option<&str>,
+) -> Vec<&'static str> {
+    if !matches!(event, "purchase" | "checkout_completed") {
+        return Vec::new();
+    }
+    let mut warnings = Vec::new();
+    if !has_order_id {
+        warnings.push("needs `order_id`, so a resent order is counted once");
+    }
+    if !value.is_some_and(|v| v.is_finite() && v >= 0.0) {
+        warnings.push("needs `value`, a number >= 0, for revenue");
+    }
+    if !currency.is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic())) {
+        warnings.push("needs `currency`, an ISO 4217 code such as \"EUR\"");
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_keys_are_found_by_word() {
+        for key in [
+            "password",
+            "api_key",
+            "accessToken",
+            "user-email",
+            "Authorization",
+            "card_number",
+            "code",
+        ] {
+            assert!(is_sensitive_key(key), "{key}");
+        }
+        for key in [
+            "sku",
+            "keyword",
+            "discount_code",
+            "monkey",
+            "tokens",
+            "plan",
+        ] {
+            assert!(!is_sensitive_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn props_are_kept_cut_or_dropped() {
+        assert_eq!(check("sku", Value::Str("SKU-1"), 0), Verdict::Keep);
+        assert_eq!(check("n", Value::Num(2.5), 0), Verdict::Keep);
+        assert_eq!(check("ok", Value::Bool(true), 0), Verdict::Keep);
+        assert_eq!(
+            check("x", Value::Str(&"y".repeat(600)), 0),
+            Verdict::Cut(500)
+        );
+        assert!(matches!(
+            check("who", Value::Str("a@b.co"), 0),
+            Verdict::Drop(_)
+        ));
+        assert!(matches!(
+            check("password", Value::Str("hunter2"), 0),
+            Verdict::Drop(_)
+        ));
+        assert!(matches!(check("nested", Value::Other, 0), Verdict::Drop(_)));
+        assert!(matches!(
+            check("n", Value::Num(f64::NAN), 0),
+            Verdict::Drop(_)
+        ));
+        assert!(matches!(
+            check("k", Value::Bool(true), 30),
+            Verdict::Drop(_)
+        ));
+        assert!(matches!(
+            check(&"k".repeat(65), Value::Bool(true), 0),
+            Verdict::Drop(_)
+        ));
+    }
+
+    #[test]
+    fn search_terms_are_normalised() {
+        assert_eq!(search_term("  Trail MUG "), "trail mug");
+        assert_eq!(search_term(&"a".repeat(150)).len(), 100);
+        assert!(is_search_term("search", "term"));
+        assert!(!is_search_term("filter_applied", "term"));
+    }
+
+    #[test]
+    fn conversions_say_what_revenue_needs() {
+        assert!(conversion_warnings("purchase", true, Some(24.5), Some("EUR")).is_empty());
+        assert_eq!(
+            conversion_warnings("purchase", false, None, Some("euro")).len(),
+            3
+        );
+        assert!(conversion_warnings("cart_add", false, None, None).is_empty());
+    }
+}
