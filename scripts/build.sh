@@ -18,8 +18,11 @@ wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-ty
   --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals \
   --enable-call-indirect-overlong --strip-debug --strip-producers \
   sdk/pkg/wasm/sightline_sdk_bg.wasm -o sdk/pkg/wasm/sightline_sdk_bg.wasm
-cp sdk/npm/* sdk/pkg/
-sed -i "s/__SDK_VERSION__/$SDK_VERSION/" sdk/pkg/loader.js
+cp sdk/npm/package.json sdk/npm/index.d.ts sdk/npm/README.md sdk/pkg/
+# The hand-written JS ships minified (esbuild comes with wrangler); sdk/npm/ keeps the readable source.
+esbuild sdk/npm/index.js --minify --format=esm --log-level=warning --outfile=sdk/pkg/index.js
+sed "s/__SDK_VERSION__/$SDK_VERSION/" sdk/npm/loader.js \
+  | esbuild --minify --log-level=warning >sdk/pkg/loader.js
 rm -f sdk/dist/*.tgz
 (cd sdk/pkg && npm pack --silent --pack-destination ../dist >/dev/null)
 mv sdk/dist/sightline-sdk-*.tgz sdk/dist/sightline-sdk.tgz

@@ -49,8 +49,21 @@ export function init(options = {}) {
     .catch((e) => {
       state = 3;
       queue.length = 0;
-      console.warn("[sightline] could not load the tracker:", e);
+      console.warn("[sightline] wasm is not allowed or failed to load; sending pageviews only:", e);
+      if (opts.autoPageview !== false) pageviewWithoutWasm(opts);
     });
+}
+
+// Without wasm (a CSP without 'wasm-unsafe-eval', or a failed load) the page is still counted: one
+// wire-v1 pageview with no ids (the collector counts it like strict mode), the path only (no query,
+// no fragment; the collector scrubs the path again) and the referrer's origin only.
+function pageviewWithoutWasm(opts) {
+  let referrer;
+  try {
+    referrer = document.referrer && new URL(document.referrer).origin + "/";
+  } catch {}
+  const event = { id: eventId(), ts: Date.now(), name: "pageview", url: location.origin + location.pathname, referrer };
+  navigator.sendBeacon(opts.endpoint.replace(/\/$/, "") + "/api/collect", JSON.stringify({ v: 1, site: opts.site, events: [event] }));
 }
 
 /** Records a pageview of the current page, or of `{ path, referrer }`. */

@@ -121,3 +121,17 @@ describe("SDK in Chromium", () => {
     await context.close();
   });
 });
+
+describe("SDK without wasm", () => {
+  test("a CSP without 'wasm-unsafe-eval' still gets its pageview counted", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const warnings = [];
+    page.on("console", (m) => warnings.push(`${m.type()}: ${m.text()}`));
+    const before = d1("SELECT COUNT(*) AS n FROM events WHERE site_id = 'demo' AND path = '/csp'")[0].n;
+    await page.goto(`${BASE}/csp?utm_source=x`);
+    await eventually(() => d1("SELECT COUNT(*) AS n FROM events WHERE site_id = 'demo' AND path = '/csp'")[0].n === before + 1, 10000, "the fallback pageview");
+    // d1() blocks the event loop, so console events may still be queued: wait for the warning too.
+    await eventually(() => warnings.some((w) => w.includes("pageviews only")), 5000, "the console warning");
+    await page.close();
+  });
+});
