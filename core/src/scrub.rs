@@ -32,6 +32,8 @@ pub struct UrlParts<'a> {
     pub path: &'a str,
     /// Without the `?`; empty when there is none.
     pub query: &'a str,
+    /// Without the `#`; empty when there is none.
+    pub fragment: &'a str,
 }
 
 /// Splits `http(s)://[user@]host[:port]/path?query#fragment`; `None` for anything else.
@@ -40,7 +42,7 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         Some(rest) => (true, rest),
         None => (false, strip_prefix_ignore_case(url, "http://")?),
     };
-    let rest = rest.split('#').next().unwrap_or_default();
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let host_port = authority.rsplit('@').next().unwrap_or_default();
@@ -64,6 +66,7 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         port,
         path: if path.is_empty() { "/" } else { path },
         query,
+        fragment,
     })
 }
 
@@ -87,9 +90,10 @@ impl UrlParts<'_> {
     }
 }
 
-/// Only what may leave the page: origin, a path without PII, the allowlisted query parameters;
-/// no fragment, no user info. `None` for anything but an http(s) URL.
-pub fn clean_url(url: &str, allowlist: &[&str]) -> Option<String> {
+/// Only what may leave the page: origin, a path without PII, the allowlisted query parameters, and
+/// with `hash_routes` a `#/route` fragment (scrubbed like a path); no other fragment, no user info.
+/// `None` for anything but an http(s) URL.
+pub fn clean_url(url: &str, allowlist: &[&str], hash_routes: bool) -> Option<String> {
     let parts = split_url(url)?;
     let mut out = parts.origin();
     out.push_str(&clean_path(parts.path));
@@ -98,7 +102,19 @@ pub fn clean_url(url: &str, allowlist: &[&str]) -> Option<String> {
         out.push('?');
         out.push_str(&query);
     }
+    if let Some(route) = hash_route(&parts).filter(|_| hash_routes) {
+        out.push('#');
+        out.push_str(&route);
+    }
     Some(out)
+}
+
+/// The scrubbed `#/route` of a hash-routed page (without the `#`), if the fragment is one.
+pub fn hash_route(parts: &UrlParts<'_>) -> Option<String> {
+    parts
+        .fragment
+        .starts_with('/')
+        .then(|| clean_path(parts.fragment.split('?').next().unwrap_or_default()))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -225,7 +241,7 @@ mod tests {
 
     #[test]
     fn urls_keep_only_what_may_leave_the_page() {
-        let clean = |u| clean_url(u, DEFAULT_QUERY_ALLOWLIST);
+        let clean = |u| clean_url(u, DEFAULT_QUERY_ALLOWLIST, false);
         assert_eq!(
             clean("http://me:pw@localhost:8787/u/jane@x.org?utm_source=a&token=s#frag").as_deref(),
             Some("http://localhost:8787/u/_?utm_source=a")
@@ -235,6 +251,16 @@ mod tests {
             Some("https://shop.example/")
         );
         assert_eq!(clean("about:blank"), None);
+        let routed = |u| clean_url(u, DEFAULT_QUERY_ALLOWLIST, true);
+        assert_eq!(
+            routed("https://x.example/app?ref=a#/orders/jane@x.org?tab=2").as_deref(),
+            Some("https://x.example/app?ref=a#/orders/_")
+        );
+        assert_eq!(
+            routed("https://x.example/login#access_token=s3cret").as_deref(),
+            Some("https://x.example/login"),
+            "only #/routes are kept"
+        );
     }
 
     #[test]

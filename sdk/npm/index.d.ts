@@ -11,6 +11,8 @@ export interface InitOptions {
   surface?: "storefront" | "admin" | "instructor";
   /** Send the first pageview and one per SPA navigation automatically (default true). */
   autoPageview?: boolean;
+  /** Count `#/route` changes as pages (hash-routed single-page apps). */
+  hashRouting?: boolean;
   /** Query parameters to keep in URLs besides utm_*, ref, source, gclid, fbclid, msclkid. */
   queryAllowlist?: string[];
   /** Sees every event before it is queued: return it (changed or not) to send it, null to drop it. */

@@ -20,6 +20,7 @@
       privacy: s.getAttribute("data-privacy") || undefined,
       requireConsent: s.hasAttribute("data-require-consent"),
       surface: s.getAttribute("data-surface") || undefined,
+      hashRouting: s.hasAttribute("data-hash-routing"),
     });
     names.forEach(function (n) { api[n] = m[n]; });
     q.forEach(function (c) { m[c[0]].apply(null, c[1]); });

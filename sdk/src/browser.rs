@@ -301,7 +301,11 @@ pub fn on_navigation(handler: fn(bool)) {
             wrapper.forget();
         }
     }
+    // `popstate` covers back/forward; `hashchange` covers hash routes (a no-op unless enabled,
+    // since the scrubbed URL then has no route and the page is the same).
     let popstate = Closure::<dyn FnMut()>::new(move || handler(false));
+    let _ =
+        window.add_event_listener_with_callback("hashchange", popstate.as_ref().unchecked_ref());
     let pageshow = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         if get_bool(&event, "persisted") == Some(true) {
             handler(true);

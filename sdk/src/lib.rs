@@ -68,6 +68,8 @@ struct Tracker {
     allowlist: Vec<String>,
     /// The page's `beforeSend(event)` hook.
     before_send: Option<js_sys::Function>,
+    /// `hashRouting: true`: `#/route` fragments are pages.
+    hash_routes: bool,
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
     outbox: Outbox,
@@ -154,6 +156,7 @@ pub fn start(options: JsValue) {
             .chain(browser::get_strings(&options, "queryAllowlist"))
             .collect(),
         before_send: browser::get_function(&options, "beforeSend"),
+        hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
         last_page: String::new(),
         outbox,
         timer: None,
@@ -480,9 +483,10 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
 /// Only what may leave the page (see `sightline_core::scrub::clean_url`), keeping the tracker's
 /// allowlisted query parameters; empty for non-http URLs.
 fn scrub_url(url: &str) -> String {
-    let allowlist = with_tracker(|t| t.allowlist.clone()).unwrap_or_default();
+    let (allowlist, hash_routes) =
+        with_tracker(|t| (t.allowlist.clone(), t.hash_routes)).unwrap_or_default();
     let allowlist: Vec<&str> = allowlist.iter().map(String::as_str).collect();
-    clean_url(url, &allowlist).unwrap_or_default()
+    clean_url(url, &allowlist, hash_routes).unwrap_or_default()
 }
 
 /// The event's props as they may leave the page; a console warning names each dropped prop.

@@ -97,6 +97,22 @@ describe("SDK in Chromium", () => {
     await page.close();
   });
 
+  test("hash routing: each #/route is a page, back and forward included", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const sent = [];
+    page.on("request", (r) => r.url() === `${BASE}/api/collect` && sent.push(JSON.parse(r.postData())));
+    await page.goto(`${BASE}/hash`);
+    await eventually(() => sent.length >= 1, 10000, "the first pageview");
+    await page.click("#to-a");
+    await page.click("#to-b");
+    await page.goBack(); // #/a
+    await eventually(() => sent.flatMap((b) => b.events).length >= 4, 10000, "four pageviews");
+    await page.waitForTimeout(1500);
+    const urls = sent.flatMap((b) => b.events).map((e) => e.url.replace(BASE, ""));
+    assert.deepEqual(urls, ["/hash", "/hash#/a", "/hash#/b", "/hash#/a"]);
+    await page.close();
+  });
+
   test("the <script> loader queues calls and sends them", async () => {
     const page = await browser.newPage({ userAgent: DESKTOP_UA });
     await page.goto(`${BASE}/loader`);

@@ -2,7 +2,7 @@
 //! page's host and scrubbed path, and an [`Enrichment`] (referrer host, UTM tags, country).
 //! Must not: keep a query string, a referrer path with PII, or a city.
 
-use crate::scrub::{clean_path, query_param, split_url};
+use crate::scrub::{clean_path, hash_route, query_param, split_url};
 
 /// Where the event came from, in the fields reports group by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,16 +28,21 @@ pub struct Enrichment {
 pub struct Page {
     /// Lower-case host.
     pub hostname: String,
-    /// Scrubbed path, no query, no fragment.
+    /// Scrubbed path, no query; a hash-routed page keeps its `#/route`.
     pub path: String,
 }
 
 /// The storable location of a page URL, or `None` when it is not an http(s) URL.
 pub fn page(url: &str) -> Option<Page> {
     let parts = split_url(url)?;
+    let mut path = clean_path(parts.path);
+    if let Some(route) = hash_route(&parts) {
+        path.push('#');
+        path.push_str(&route);
+    }
     Some(Page {
         hostname: parts.host.to_ascii_lowercase(),
-        path: clean_path(parts.path),
+        path,
     })
 }
 
