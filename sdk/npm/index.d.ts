@@ -11,6 +11,11 @@ export interface InitOptions {
   surface?: "storefront" | "admin" | "instructor";
   /** Send the first pageview and one per SPA navigation automatically (default true). */
   autoPageview?: boolean;
+  /** Record outbound link clicks, file downloads, form submits (never field values), scroll depth
+   * and engaged time (when the page is hidden), and uncaught JS errors (message only). */
+  autoCapture?: boolean;
+  /** This page is the site's 404 page: also sends a `404` event with its path. */
+  notFound?: boolean;
   /** Count `#/route` changes as pages (hash-routed single-page apps). */
   hashRouting?: boolean;
   /** Query parameters to keep in URLs besides utm_*, ref, source, gclid, fbclid, msclkid. */

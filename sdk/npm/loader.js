@@ -21,6 +21,8 @@
       requireConsent: s.hasAttribute("data-require-consent"),
       surface: s.getAttribute("data-surface") || undefined,
       hashRouting: s.hasAttribute("data-hash-routing"),
+      autoCapture: s.hasAttribute("data-auto-capture"),
+      notFound: s.hasAttribute("data-not-found"),
     });
     names.forEach(function (n) { api[n] = m[n]; });
     q.forEach(function (c) { m[c[0]].apply(null, c[1]); });

@@ -317,6 +317,103 @@ pub fn on_navigation(handler: fn(bool)) {
     pageshow.forget();
 }
 
+/// Page signals for auto-capture, each delivered to its handler.
+pub struct CaptureHandlers {
+    /// A click on a link: its absolute `href` and whether it has a `download` attribute.
+    pub link: fn(String, bool),
+    /// A form submitted: its id, name or action path (never its fields).
+    pub form: fn(String),
+    /// The scroll position changed: percent of the document seen.
+    pub scroll: fn(u8),
+    /// Visible-and-focused changed: the new state.
+    pub engaged: fn(bool),
+    /// An uncaught error: its message.
+    pub error: fn(String),
+}
+
+fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(JsValue) + 'static) {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(f);
+    let _ = target.add_event_listener_with_callback_and_bool(
+        event,
+        closure.as_ref().unchecked_ref(),
+        true,
+    );
+    closure.forget();
+}
+
+/// True while the page is visible and has focus.
+pub fn is_engaged() -> bool {
+    !is_hidden()
+        && web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.has_focus().ok())
+            .unwrap_or(false)
+}
+
+/// Percent of the document seen so far at the current scroll position.
+pub fn scroll_percent() -> u8 {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element());
+    let Some(root) = root else { return 0 };
+    crate::capture::scroll_percent(
+        f64::from(root.scroll_top()),
+        f64::from(root.client_height()),
+        f64::from(root.scroll_height()),
+    )
+}
+
+/// Starts listening for what auto-capture records.
+pub fn on_capture(handlers: CaptureHandlers) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
+        return;
+    };
+    listen(&document, "click", move |event| {
+        let target = Reflect::get(&event, &JsValue::from_str("target")).ok();
+        let link = target
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("a[href]").ok().flatten());
+        if let Some(link) = link {
+            if let Some(href) = get_str(&link, "href") {
+                (handlers.link)(href, link.has_attribute("download"));
+            }
+        }
+    });
+    listen(&document, "submit", move |event| {
+        let form = Reflect::get(&event, &JsValue::from_str("target"))
+            .ok()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        if let Some(form) = form {
+            let name = [form.id(), form.get_attribute("name").unwrap_or_default()]
+                .into_iter()
+                .find(|n| !n.is_empty())
+                .or_else(|| {
+                    form.get_attribute("action")
+                        .and_then(|a| a.split('?').next().map(str::to_owned))
+                })
+                .unwrap_or_else(|| "form".into());
+            (handlers.form)(name);
+        }
+    });
+    listen(&window, "scroll", move |_| {
+        (handlers.scroll)(scroll_percent())
+    });
+    for event in ["focus", "blur"] {
+        listen(&window, event, move |_| (handlers.engaged)(is_engaged()));
+    }
+    listen(&document, "visibilitychange", move |_| {
+        (handlers.engaged)(is_engaged())
+    });
+    listen(&window, "error", move |event| {
+        if let Some(message) = get_str(&event, "message") {
+            (handlers.error)(message);
+        }
+    });
+}
+
 /// Runs `then` once the page is shown: now, or when a prerendered page is activated.
 pub fn when_shown(then: fn()) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {

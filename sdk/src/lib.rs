@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod browser;
+pub mod capture;
 pub mod outbox;
 pub mod props;
 pub mod session;
@@ -70,6 +71,10 @@ struct Tracker {
     before_send: Option<js_sys::Function>,
     /// `hashRouting: true`: `#/route` fragments are pages.
     hash_routes: bool,
+    /// Auto-capture state, when `autoCapture: true`.
+    capture: Option<Capture>,
+    /// The page is being hidden: events recorded now go out with the hide's beacons.
+    hiding: bool,
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
     outbox: Outbox,
@@ -79,6 +84,16 @@ struct Tracker {
     in_flight: bool,
     /// Failed attempts in a row.
     failures: u32,
+}
+
+/// What auto-capture tracks between reports.
+#[derive(Default)]
+struct Capture {
+    engagement: capture::Engagement,
+    /// Deepest scroll since the last report, in percent.
+    scroll: u8,
+    /// Error messages already sent from this page (each once).
+    errors: Vec<String>,
 }
 
 impl Tracker {
@@ -157,14 +172,33 @@ pub fn start(options: JsValue) {
             .collect(),
         before_send: browser::get_function(&options, "beforeSend"),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
+        capture: (browser::get_bool(&options, "autoCapture") == Some(true)).then(|| Capture {
+            scroll: browser::scroll_percent(),
+            ..Capture::default()
+        }),
+        hiding: false,
         last_page: String::new(),
         outbox,
         timer: None,
         in_flight: false,
         failures: 0,
     }));
-    browser::on_hide(beacon_all);
+    browser::on_hide(on_hide);
+    if with_tracker(|t| t.capture.is_some()) == Some(true) {
+        start_capture();
+    }
     browser::on_online(on_online);
+    if browser::get_bool(&options, "notFound") == Some(true) {
+        // The site's 404 page says so: counted as a `404` event with its path.
+        browser::when_shown(|| {
+            let path = split_url(&browser::page_url())
+                .map(|p| p.path.to_owned())
+                .unwrap_or_default();
+            let props = browser::object();
+            browser::put(&props, "path", path);
+            event("404".into(), &props, Origin::now());
+        });
+    }
     if browser::get_bool(&options, "autoPageview") != Some(false) {
         browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
         browser::on_navigation(on_navigation);
@@ -410,6 +444,92 @@ fn beacon_all() {
     }
 }
 
+/// The page is hidden or unloading: report engagement (auto-capture), then beacon everything.
+fn on_hide() {
+    with_tracker(|t| t.hiding = true);
+    report_engagement();
+    beacon_all();
+    with_tracker(|t| t.hiding = false);
+}
+
+fn start_capture() {
+    with_tracker(|t| {
+        if let Some(c) = t.capture.as_mut() {
+            c.engagement.set(browser::is_engaged(), browser::now());
+        }
+    });
+    browser::on_capture(browser::CaptureHandlers {
+        link: |href, download| {
+            let page_host = split_url(&browser::page_url())
+                .map(|p| p.host.to_owned())
+                .unwrap_or_default();
+            let (name, url) = match capture::link_click(&href, &page_host, download) {
+                Some(capture::LinkClick::Download(url)) => ("file_download", url),
+                Some(capture::LinkClick::Outbound(url)) => ("outbound_click", url),
+                None => return,
+            };
+            let props = browser::object();
+            browser::put(&props, "url", url);
+            event(name.into(), &props, Origin::now());
+        },
+        form: |form| {
+            let props = browser::object();
+            browser::put(&props, "form", form);
+            event("form_submit".into(), &props, Origin::now());
+        },
+        scroll: |percent| {
+            with_tracker(|t| {
+                if let Some(c) = t.capture.as_mut() {
+                    c.scroll = c.scroll.max(percent);
+                }
+            });
+        },
+        engaged: |engaged| {
+            with_tracker(|t| {
+                if let Some(c) = t.capture.as_mut() {
+                    c.engagement.set(engaged, browser::now());
+                }
+            });
+        },
+        error: |message| {
+            let Some(message) = capture::error_message(&message) else {
+                return;
+            };
+            let first = with_tracker(|t| {
+                t.capture.as_mut().is_some_and(|c| {
+                    let first = !c.errors.contains(&message) && c.errors.len() < 10;
+                    if first {
+                        c.errors.push(message.clone());
+                    }
+                    first
+                })
+            });
+            if first == Some(true) {
+                let props = browser::object();
+                browser::put(&props, "message", message);
+                event("js_error".into(), &props, Origin::now());
+            }
+        },
+    });
+}
+
+/// Auto-capture: one `engagement` event with the engaged seconds and deepest scroll since the last.
+fn report_engagement() {
+    let report = with_tracker(|t| {
+        let c = t.capture.as_mut()?;
+        let seconds = c.engagement.take_seconds(browser::now());
+        let scroll = std::mem::take(&mut c.scroll).max(browser::scroll_percent());
+        (seconds > 0).then_some((seconds, scroll))
+    })
+    .flatten();
+    if let Some((seconds, scroll)) = report {
+        let props = browser::object();
+        browser::put(&props, "seconds", seconds);
+        browser::put(&props, "scroll", scroll);
+        event("engagement".into(), &props, Origin::now());
+    }
+}
+
 /// Back online: retry now instead of waiting out the backoff.
 fn on_online() {
     with_tracker(|t| {
@@ -475,7 +595,7 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     if flush_now == Some(true) {
         flush();
     }
-    if browser::is_hidden() {
+    if browser::is_hidden() && with_tracker(|t| !t.hiding) == Some(true) {
         beacon_all();
     }
 }

@@ -151,3 +151,49 @@ describe("SDK without wasm", () => {
     await page.close();
   });
 });
+
+describe("auto-capture in Chromium (the storefront enables it)", () => {
+  test("downloads, outbound links, form submits, engaged time, scroll depth and JS errors", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    const page = await context.newPage();
+    const ready = page.waitForResponse((r) => r.url() === `${BASE}/api/collect` && r.status() === 202);
+    await page.goto(`${BASE}/product`);
+    await ready;
+    const n = nonce();
+    await page.evaluate((n) => window.sightline.trackEvent("capture_marker", { n }), n);
+    const download = page.waitForEvent("download");
+    await page.click("#size-guide");
+    await download;
+    await page.click("#maker"); // opens a new tab to another site
+    await page.bringToFront();
+    await page.mouse.wheel(0, 1200);
+    await page.waitForTimeout(1500);
+    await page.evaluate(() => setTimeout(() => { throw new Error("boom in checkout widget"); }));
+    await page.waitForTimeout(300);
+    await page.goto(`${BASE}/checkout`); // hides the product page: engagement is reported
+    await page.fill('input[name="name"]', "Jane Doe");
+    await page.click("#pay");
+    await page.waitForURL("**/thank-you");
+    await page.goto("about:blank");
+
+    // The same visitor's events after the marker, read back from D1.
+    const visitor = await eventually(() => d1(`SELECT visitor_key FROM events WHERE props LIKE '%${n}%'`).at(0)?.visitor_key, 10000, "the marker");
+    const wanted = ["file_download", "outbound_click", "js_error", "engagement", "form_submit"];
+    const rows = await eventually(() => {
+      const r = d1(`SELECT name, path, props FROM events WHERE visitor_key = '${visitor}' AND name IN (${wanted.map((w) => `'${w}'`).join(",")})`);
+      return wanted.every((w) => r.some((x) => x.name === w)) && r;
+    }, 15000, "every auto-captured event");
+    const props = (name) => rows.filter((r) => r.name === name).map((r) => JSON.parse(r.props));
+    assert.deepEqual(props("file_download"), [{ url: "127.0.0.1/files/size-guide.csv" }]);
+    assert.deepEqual(props("outbound_click"), [{ url: "maker.example/trail-mug" }]);
+    assert.deepEqual(props("form_submit"), [{ form: "checkout-form" }]);
+    assert.match(props("js_error")[0].message, /boom in checkout widget/);
+    const engagement = rows.find((r) => r.name === "engagement" && r.path === "/product");
+    assert.ok(engagement, JSON.stringify(rows));
+    const { seconds, scroll } = JSON.parse(engagement.props);
+    assert.ok(seconds >= 1, `engaged ${seconds} s`);
+    assert.ok(scroll > 30 && scroll <= 100, `scrolled ${scroll} %`);
+    assert.ok(!JSON.stringify(rows).includes("Jane"), "form fields are never recorded");
+    await context.close();
+  });
+});

@@ -6,6 +6,7 @@ init({
   site: "demo",
   endpoint: location.origin,
   queryAllowlist: ["variant"],
+  autoCapture: true, // outbound links, downloads, form submits, scroll depth, engaged time, JS errors
   // The shop's own QA browsers (?qa=1 once) are not counted.
   beforeSend: (event) => (localStorage.getItem("demo_qa") ? null : event),
 });
