@@ -16,6 +16,7 @@ export default defineConfig({
         thanks: page("thank-you.html"),
         app: page("app/index.html"),
         dashboard: page("dashboard/index.html"),
+        vitals: page("vitals.html"),
       },
     },
   },

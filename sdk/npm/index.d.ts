@@ -14,6 +14,9 @@ export interface InitOptions {
   /** Record outbound link clicks, file downloads, form submits (never field values), scroll depth
    * and engaged time (when the page is hidden), and uncaught JS errors (message only). */
   autoCapture?: boolean;
+  /** Measure LCP, INP, CLS, FCP and TTFB (the semantics of Google's `web-vitals`) and send each as
+   * a `web_vital` event `{ metric, value, rating }`; LCP, CLS and INP when the page is hidden. */
+  webVitals?: boolean;
   /** This page is the site's 404 page: also sends a `404` event with its path. */
   notFound?: boolean;
   /** Count `#/route` changes as pages (hash-routed single-page apps). */

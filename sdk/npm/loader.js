@@ -23,6 +23,7 @@
       hashRouting: s.hasAttribute("data-hash-routing"),
       autoCapture: s.hasAttribute("data-auto-capture"),
       notFound: s.hasAttribute("data-not-found"),
+      webVitals: s.hasAttribute("data-web-vitals"),
     });
     names.forEach(function (n) { api[n] = m[n]; });
     q.forEach(function (c) { m[c[0]].apply(null, c[1]); });

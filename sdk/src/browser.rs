@@ -414,6 +414,88 @@ pub fn on_capture(handlers: CaptureHandlers) {
     });
 }
 
+/// Reads `obj[key]` as a number, if it is one.
+pub fn get_number(obj: &JsValue, key: &str) -> Option<f64> {
+    Reflect::get(obj, &JsValue::from_str(key)).ok()?.as_f64()
+}
+
+fn call_method(obj: &JsValue, name: &str, args: &js_sys::Array) -> Option<JsValue> {
+    let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Reflect::apply(&f, obj, args).ok()
+}
+
+fn performance() -> Option<JsValue> {
+    Reflect::get(
+        &web_sys::window()?.into(),
+        &JsValue::from_str("performance"),
+    )
+    .ok()
+}
+
+/// `performance.now()`.
+pub fn perf_now() -> f64 {
+    performance()
+        .and_then(|p| call_method(&p, "now", &js_sys::Array::new()))
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// The page's navigation entry (`performance.getEntriesByType("navigation")[0]`).
+pub fn navigation_entry() -> Option<JsValue> {
+    let args = js_sys::Array::of1(&JsValue::from_str("navigation"));
+    let list = call_method(&performance()?, "getEntriesByType", &args)?;
+    Reflect::get_u32(&list, 0).ok().filter(|e| e.is_object())
+}
+
+/// Observes performance entries of `kind`, buffered ones included, calling `f` with each entry.
+/// The options object is built by hand: web-sys's `PerformanceObserverInit` sets `entryTypes`,
+/// with which browsers ignore `buffered`.
+pub fn observe(kind: &str, duration_threshold: Option<f64>, mut f: impl FnMut(&JsValue) + 'static) {
+    let Some(constructor) = web_sys::window()
+        .and_then(|w| Reflect::get(&w, &JsValue::from_str("PerformanceObserver")).ok())
+        .and_then(|c| c.dyn_into::<js_sys::Function>().ok())
+    else {
+        return;
+    };
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |list: JsValue| {
+        if let Some(entries) = call_method(&list, "getEntries", &js_sys::Array::new()) {
+            js_sys::Array::from(&entries).for_each(&mut |entry, _, _| f(&entry));
+        }
+    });
+    let Ok(observer) = Reflect::construct(&constructor, &js_sys::Array::of1(callback.as_ref()))
+    else {
+        return;
+    };
+    callback.forget();
+    let options = object();
+    put(&options, "type", kind);
+    put(&options, "buffered", true);
+    if let Some(threshold) = duration_threshold {
+        put(&options, "durationThreshold", threshold);
+    }
+    // An entry type the browser does not know throws here: that metric is then not measured.
+    let _ = call_method(&observer, "observe", &js_sys::Array::of1(&options));
+}
+
+/// Calls `f` once, on the first `keydown` or `click` (capture phase).
+pub fn on_first_input(f: fn()) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+    for event in ["keydown", "click"] {
+        let fired = fired.clone();
+        listen(&window, event, move |_| {
+            if !fired.replace(true) {
+                f();
+            }
+        });
+    }
+}
+
 /// Runs `then` once the page is shown: now, or when a prerendered page is activated.
 pub fn when_shown(then: fn()) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod props;
 pub mod session;
 pub mod spa;
+pub mod vitals;
 
 use std::cell::RefCell;
 
@@ -73,8 +74,13 @@ struct Tracker {
     hash_routes: bool,
     /// Auto-capture state, when `autoCapture: true`.
     capture: Option<Capture>,
+    /// Web-vitals state, when `webVitals: true`.
+    vitals: Option<Vitals>,
     /// The page is being hidden: events recorded now go out with the hide's beacons.
     hiding: bool,
+    /// The page was hidden and has not been seen visible since: an event recorded now (say, by a
+    /// `pagehide` listener of the page that runs after ours) is beaconed at once.
+    after_hide: bool,
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
     outbox: Outbox,
@@ -84,6 +90,22 @@ struct Tracker {
     in_flight: bool,
     /// Failed attempts in a row.
     failures: u32,
+}
+
+/// What the web-vitals measurement keeps until the page is hidden.
+struct Vitals {
+    /// `performance.now()` when the page was first hidden (infinite while it has not been).
+    first_hidden: f64,
+    /// `activationStart` of a prerendered page, else 0.
+    activation: f64,
+    /// The latest LCP candidate; reported on the first input or hide.
+    lcp: Option<f64>,
+    lcp_final: bool,
+    cls: vitals::Cls,
+    inp: vitals::Inp,
+    /// Interaction ids seen, to estimate the interaction count as `web-vitals` does.
+    interaction_ids: (u64, u64),
+    reported: bool,
 }
 
 /// What auto-capture tracks between reports.
@@ -177,6 +199,23 @@ pub fn start(options: JsValue) {
             ..Capture::default()
         }),
         hiding: false,
+        after_hide: false,
+        vitals: (browser::get_bool(&options, "webVitals") == Some(true)).then(|| Vitals {
+            first_hidden: if browser::is_hidden() {
+                0.0
+            } else {
+                f64::INFINITY
+            },
+            activation: browser::navigation_entry()
+                .and_then(|e| browser::get_number(&e, "activationStart"))
+                .unwrap_or(0.0),
+            lcp: None,
+            lcp_final: false,
+            cls: vitals::Cls::default(),
+            inp: vitals::Inp::default(),
+            interaction_ids: (u64::MAX, 0),
+            reported: false,
+        }),
         last_page: String::new(),
         outbox,
         timer: None,
@@ -202,6 +241,10 @@ pub fn start(options: JsValue) {
     if browser::get_bool(&options, "autoPageview") != Some(false) {
         browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
         browser::on_navigation(on_navigation);
+    }
+    // After the first pageview, so a page's vitals follow it.
+    if with_tracker(|t| t.vitals.is_some()) == Some(true) {
+        start_vitals();
     }
     if !strict {
         if let Some(saved) = browser::get(Area::Local, SAVED_CALLS_KEY) {
@@ -380,6 +423,7 @@ fn event(name: String, props: &JsValue, origin: Origin) {
 pub fn flush() {
     let next = with_tracker(|t| {
         t.timer = None;
+        t.after_hide = t.after_hide && browser::is_hidden();
         t.persist();
         if t.in_flight {
             return None;
@@ -446,8 +490,12 @@ fn beacon_all() {
 
 /// The page is hidden or unloading: report engagement (auto-capture), then beacon everything.
 fn on_hide() {
-    with_tracker(|t| t.hiding = true);
+    with_tracker(|t| {
+        t.hiding = true;
+        t.after_hide = true;
+    });
     report_engagement();
+    report_vitals_on_hide();
     beacon_all();
     with_tracker(|t| t.hiding = false);
 }
@@ -511,6 +559,120 @@ fn start_capture() {
             }
         },
     });
+}
+
+/// Runs `f` on the web-vitals state, if measured.
+fn with_vitals<R>(f: impl FnOnce(&mut Vitals) -> R) -> Option<R> {
+    with_tracker(|t| t.vitals.as_mut().map(f)).flatten()
+}
+
+/// Sends one `web_vital` event: `{ metric, value, rating }` (ms; CLS unitless).
+fn report_vital(metric: &str, value: f64) {
+    let props = browser::object();
+    browser::put(&props, "metric", metric);
+    let rounded = if metric == "CLS" {
+        (value * 10_000.0).round() / 10_000.0
+    } else {
+        value.round()
+    };
+    browser::put(&props, "value", rounded);
+    browser::put(&props, "rating", vitals::rating(metric, value));
+    event("web_vital".into(), &props, Origin::now());
+}
+
+fn start_vitals() {
+    if let Some(ttfb) = browser::navigation_entry().and_then(|e| {
+        let response = browser::get_number(&e, "responseStart").filter(|r| *r > 0.0)?;
+        Some(vitals::ttfb(
+            response,
+            with_vitals(|v| v.activation).unwrap_or(0.0),
+        ))
+    }) {
+        report_vital("TTFB", ttfb);
+    }
+    browser::observe("paint", None, |entry| {
+        if browser::get_str(entry, "name").as_deref() != Some("first-contentful-paint") {
+            return;
+        }
+        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+        if let Some(fcp) =
+            with_vitals(|v| vitals::visible_value(start, v.activation, v.first_hidden)).flatten()
+        {
+            report_vital("FCP", fcp);
+        }
+    });
+    browser::observe("largest-contentful-paint", None, |entry| {
+        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+        with_vitals(|v| {
+            if !v.lcp_final {
+                if let Some(lcp) = vitals::visible_value(start, v.activation, v.first_hidden) {
+                    v.lcp = Some(lcp);
+                }
+            }
+        });
+    });
+    browser::observe("layout-shift", None, |entry| {
+        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+        let value = browser::get_number(entry, "value").unwrap_or(0.0);
+        let input = browser::get_bool(entry, "hadRecentInput") == Some(true);
+        with_vitals(|v| v.cls.add(start, value, input));
+    });
+    let on_event = |entry: &JsValue| {
+        let id = browser::get_number(entry, "interactionId").unwrap_or(0.0) as u64;
+        let duration = browser::get_number(entry, "duration").unwrap_or(0.0);
+        with_vitals(|v| {
+            v.inp.add(id, duration);
+            if id > 0 {
+                v.interaction_ids = (v.interaction_ids.0.min(id), v.interaction_ids.1.max(id));
+            }
+        });
+    };
+    browser::observe("event", Some(40.0), on_event);
+    browser::observe("first-input", None, on_event);
+    // LCP stops at the first input: later paints are caused by the visitor.
+    browser::on_first_input(finalize_lcp);
+}
+
+fn finalize_lcp() {
+    let lcp = with_vitals(|v| {
+        let first = !v.lcp_final;
+        v.lcp_final = true;
+        v.lcp.filter(|_| first)
+    })
+    .flatten();
+    if let Some(lcp) = lcp {
+        report_vital("LCP", lcp);
+    }
+}
+
+/// The first time the page is hidden: LCP (if not yet final), CLS and INP go out.
+fn report_vitals_on_hide() {
+    let now = browser::perf_now();
+    let Some(first) = with_vitals(|v| {
+        v.first_hidden = v.first_hidden.min(now);
+        !std::mem::replace(&mut v.reported, true)
+    }) else {
+        return;
+    };
+    if !first {
+        return;
+    }
+    finalize_lcp();
+    let (cls, inp) = with_vitals(|v| {
+        let (min, max) = v.interaction_ids;
+        // Chrome gives interactions ids 7 apart: `web-vitals` estimates the count the same way.
+        let count = if max >= min {
+            ((max - min) / 7 + 1) as u32
+        } else {
+            0
+        };
+        (v.cls.value, v.inp.value(count))
+    })
+    .unwrap_or((0.0, None));
+    report_vital("CLS", cls);
+    if let Some(inp) = inp {
+        report_vital("INP", inp);
+    }
 }
 
 /// Auto-capture: one `engagement` event with the engaged seconds and deepest scroll since the last.
@@ -595,7 +757,8 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     if flush_now == Some(true) {
         flush();
     }
-    if browser::is_hidden() && with_tracker(|t| !t.hiding) == Some(true) {
+    let late = with_tracker(|t| !t.hiding && (t.after_hide || browser::is_hidden()));
+    if late == Some(true) {
         beacon_all();
     }
 }

@@ -7,6 +7,7 @@ init({
   endpoint: location.origin,
   queryAllowlist: ["variant"],
   autoCapture: true, // outbound links, downloads, form submits, scroll depth, engaged time, JS errors
+  webVitals: true, // LCP, INP, CLS, FCP, TTFB per page
   // The shop's own QA browsers (?qa=1 once) are not counted.
   beforeSend: (event) => (localStorage.getItem("demo_qa") ? null : event),
 });
