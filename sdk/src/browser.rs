@@ -180,6 +180,11 @@ pub fn each_in_json_array(text: &str, f: impl Fn(JsValue)) {
     }
 }
 
+/// The browser's own `String.prototype.toLowerCase` (keeps Unicode case tables out of the wasm).
+pub fn to_lower_case(text: &str) -> String {
+    String::from(js_sys::JsString::from(text).to_lower_case())
+}
+
 /// The browser's own `JSON.stringify` (keeps serde out of the wasm).
 pub fn to_json(value: &JsValue) -> Option<String> {
     JSON::stringify(value).ok().and_then(|s| s.as_string())

@@ -795,7 +795,7 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<js_sys::Ob
                 continue;
             }
             (_, Some(s)) if props::is_search_term(name, &key) => {
-                JsValue::from(props::search_term(s))
+                JsValue::from(props::search_term(s, browser::to_lower_case))
             }
             (_, Some(s)) if key == "currency" => JsValue::from(s.to_ascii_uppercase()),
             (Verdict::Cut(n), Some(s)) => JsValue::from(s.chars().take(n).collect::<String>()),
