@@ -77,13 +77,15 @@ pub fn is_valid_user_id(id: &str) -> bool {
     is_valid_id(id) && !phone_like
 }
 
-/// True for event names the wire accepts: 1..=120 printable characters, no control characters.
+/// True for event names the wire accepts: 1..=120 printable characters, no control characters,
+/// nothing shaped like an email or card number (a name is stored as it is).
 pub fn is_valid_event_name(name: &str) -> bool {
     let trimmed = name.trim();
     !trimmed.is_empty()
         && trimmed.len() == name.len()
         && name.len() <= MAX_NAME_LEN
         && !name.chars().any(char::is_control)
+        && !crate::scrub::contains_pii(name)
 }
 
 /// True for page URLs the wire accepts: `http(s)://host/...` within [`MAX_URL_LEN`].
@@ -304,7 +306,9 @@ mod parse {
     fn validate_props(props: &serde_json::Map<String, Value>) -> Vec<(String, PropValue)> {
         props
             .iter()
-            .filter(|(key, _)| !key.is_empty() && key.len() <= MAX_PROP_KEY_LEN)
+            .filter(|(key, _)| {
+                !key.is_empty() && key.len() <= MAX_PROP_KEY_LEN && !crate::scrub::contains_pii(key)
+            })
             .filter_map(|(key, value)| {
                 let value = match value {
                     Value::String(s) => {
@@ -406,6 +410,9 @@ mod tests {
         e["name"] = json!(" padded ");
         assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidName));
         let mut e = event();
+        e["name"] = json!("signup jane@example.com");
+        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidName));
+        let mut e = event();
         e["url"] = json!("javascript:alert(1)");
         assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidUrl));
         assert_eq!(validate_event(&json!(3), NOW), Err(DropReason::NotAnObject));
@@ -427,8 +434,7 @@ mod tests {
     fn props_keep_scalars_and_drop_the_rest() {
         let mut e = event();
         let long = "x".repeat(MAX_PROP_VALUE_LEN + 10);
-        e["props"] =
-            json!({"a": "s", "b": 2.5, "c": true, "d": {"nested": 1}, "e": [1], "f": long});
+        e["props"] = json!({"a": "s", "b": 2.5, "c": true, "d": {"nested": 1}, "e": [1], "f": long, "jane@example.com": 1});
         let v = validate_event(&e, NOW).unwrap();
         let keys: Vec<_> = v.props.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "c", "f"]);

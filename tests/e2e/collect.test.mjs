@@ -155,6 +155,8 @@ describe("privacy", () => {
       { headers: { "CF-Connecting-IP": "203.0.113.77", "X-Forwarded-For": "203.0.113.77" } },
     );
     assert.equal(res.body.accepted, 2);
+    const named = await collect(beacon(site, [event({ name: "signup jane.doe@example.com" }), event({ props: { "jane.doe@example.com": 1 } })]));
+    assert.deepEqual([named.body.accepted, named.body.reasons], [1, { invalid_name: 1 }]);
     const dump = JSON.stringify(d1(`SELECT * FROM events WHERE site_id = '${site}'`));
     for (const secret of ["203.0.113", "jane.doe", "example.com", "s3cret", "4111", "Mozilla", "Chrome/", "?"]) {
       assert.ok(!dump.includes(secret), `D1 holds ${secret}: ${dump}`);
