@@ -475,9 +475,8 @@ fn beacon_all() {
     let sends = with_tracker(|t| {
         t.persist();
         let mut payloads = Vec::new();
-        for (session, group) in t.outbox.groups() {
-            let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
-            payloads.extend(batch::split(&t.envelope(session), &json).payloads);
+        for (session, json) in t.outbox.take_for_beacon() {
+            payloads.extend(batch::split(&t.envelope(&session), &json).payloads);
         }
         (t.endpoint.clone(), payloads)
     });
@@ -745,7 +744,12 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
         if name == PAGEVIEW {
             t.last_page = clean_url;
         }
-        t.outbox.push(Entry { id, session, json });
+        t.outbox.push(Entry {
+            id,
+            session,
+            json,
+            beaconed: false,
+        });
         // Stored by the next flush or when the page is hidden, not per event: writing the whole
         // outbox to localStorage on every call would make tracking O(n) per event.
         if t.timer.is_none() && !t.in_flight {

@@ -29,6 +29,8 @@ pub struct Entry {
     pub session: String,
     /// The event as wire JSON.
     pub json: String,
+    /// Already handed to `sendBeacon` by this page (not stored: the next page sends it again).
+    pub beaconed: bool,
 }
 
 /// Unconfirmed events, oldest first.
@@ -75,13 +77,18 @@ impl Outbox {
         Some((session, group))
     }
 
-    /// Every event, in runs of one session: what goes out in beacons when the page is hidden.
-    pub fn groups(&self) -> Vec<(&str, Vec<&Entry>)> {
-        let mut groups: Vec<(&str, Vec<&Entry>)> = Vec::new();
-        for entry in &self.entries {
+    /// The events not yet beaconed by this page, in runs of one session (session, JSON texts), now
+    /// marked beaconed: hiding fires `visibilitychange` and then `pagehide`, and an event is handed
+    /// to `sendBeacon` once. They stay in the outbox until a confirmed send.
+    pub fn take_for_beacon(&mut self) -> Vec<(String, Vec<String>)> {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for entry in self.entries.iter_mut().filter(|e| !e.beaconed) {
+            entry.beaconed = true;
             match groups.last_mut() {
-                Some((session, group)) if *session == entry.session => group.push(entry),
-                _ => groups.push((&entry.session, vec![entry])),
+                Some((session, group)) if *session == entry.session => {
+                    group.push(entry.json.clone())
+                }
+                _ => groups.push((entry.session.clone(), vec![entry.json.clone()])),
             }
         }
         groups
@@ -125,6 +132,7 @@ impl Outbox {
                         id: id.into(),
                         session: session.into(),
                         json: json.into(),
+                        beaconed: false,
                     });
                 }
             }
@@ -173,6 +181,7 @@ mod tests {
             id: id.into(),
             session: session.into(),
             json: format!(r#"{{"id":"{id}"}}"#),
+            beaconed: false,
         }
     }
 
@@ -184,8 +193,24 @@ mod tests {
         }
         let (session, group) = outbox.next_group().unwrap();
         assert_eq!((session, group.len()), ("s1", 2));
-        let sizes: Vec<_> = outbox.groups().iter().map(|(s, g)| (*s, g.len())).collect();
-        assert_eq!(sizes, [("s1", 2), ("s2", 1), ("s1", 1)]);
+        let sizes: Vec<_> = outbox
+            .take_for_beacon()
+            .iter()
+            .map(|(s, g)| (s.clone(), g.len()))
+            .collect();
+        assert_eq!(
+            sizes,
+            [("s1".into(), 2), ("s2".into(), 1), ("s1".into(), 1)]
+        );
+        assert!(
+            outbox.take_for_beacon().is_empty(),
+            "each event is beaconed once per page"
+        );
+        outbox.push(entry("e", "s1"));
+        assert_eq!(
+            outbox.take_for_beacon(),
+            [("s1".into(), vec![r#"{"id":"e"}"#.to_string()])]
+        );
         outbox.remove(&["a".into(), "b".into()]);
         assert_eq!(outbox.next_group().unwrap().0, "s2");
     }
@@ -198,6 +223,7 @@ mod tests {
             id: "b".into(),
             session: String::new(),
             json: r#"{"note":"tab\tand\nnewline, escaped as JSON does"}"#.into(),
+            beaconed: false,
         });
         let text = outbox.encode();
         assert_eq!(Outbox::decode(&text), outbox);
@@ -219,6 +245,7 @@ mod tests {
                 id: i.to_string(),
                 session: "s".into(),
                 json: big.clone(),
+                beaconed: false,
             });
         }
         assert!(outbox.encode().len() <= MAX_BYTES + 10 * 10);
