@@ -29,14 +29,28 @@ export function launch() {
   });
 }
 
-/** Runs SQL on the local D1 the worker uses; returns the rows. */
+/**
+ * Runs SQL on the local D1 the worker uses; returns the rows. The running worker holds the same SQLite
+ * file, so a statement can meet "database is locked"; the suite's SQL is idempotent (INSERT OR IGNORE,
+ * SELECT), so a failed try is made again, and the last failure is thrown with what wrangler printed.
+ */
 export function d1(sql) {
-  const out = execFileSync(
-    resolve(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", STATE, "--json", "--command", sql],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  return JSON.parse(out).flatMap((r) => r.results ?? []);
+  let last;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    try {
+      const out = execFileSync(
+        resolve(ROOT, "node_modules/.bin/wrangler"),
+        ["d1", "execute", "DB", "--local", "--persist-to", STATE, "--json", "--command", sql],
+        { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+      );
+      return JSON.parse(out).flatMap((r) => r.results ?? []);
+    } catch (e) {
+      last = e;
+      e.message += `\n${e.stderr ?? ""}${e.stdout ?? ""}`;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200 * (attempt + 1));
+    }
+  }
+  throw last;
 }
 
 /**
