@@ -11,6 +11,11 @@ bash scripts/build.sh --no-worker
 log "applying migrations to the local D1"
 npx wrangler d1 migrations apply DB --local >/dev/null
 node scripts/seed-local.mjs
+# The admin API's token for local development, made once and kept in .dev.vars (git-ignored).
+if ! grep -qs '^ADMIN_TOKEN=' .dev.vars; then
+  echo "ADMIN_TOKEN=local-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >>.dev.vars
+fi
+ADMIN_TOKEN="$(grep '^ADMIN_TOKEN=' .dev.vars | head -1 | cut -d= -f2-)"
 
 cat <<INFO
 
@@ -19,6 +24,8 @@ cat <<INFO
     dashboard    http://127.0.0.1:$PORT/dashboard/#site=demo&token=dev-demo-token
     loader       http://127.0.0.1:$PORT/sightline.js
     demo site    id "demo", read token "dev-demo-token" (local D1 only)
+    admin API    http://127.0.0.1:$PORT/api/admin/  token "$ADMIN_TOKEN" (in .dev.vars)
+                 or: npm run site -- create shop --tenant local --domain shop.example
 
 INFO
 exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --show-interactive-dev-session=false

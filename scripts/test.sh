@@ -31,8 +31,10 @@ if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
   echo "port $PORT is already in use: stop what runs there or set TEST_PORT" >&2
   exit 1
 fi
+# A fresh admin token per run, given to the worker as a var and to the suite.
+ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
-setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
+setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
 cleanup() { kill -TERM -- "-$DEV_PID" 2>/dev/null || true; }
@@ -45,7 +47,7 @@ done
 curl -sf -m 5 "http://127.0.0.1:$PORT/api/health" >/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
 
 log "end-to-end suite (node --test + playwright-core + Chromium)"
-SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" \
+SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLINE_ADMIN_TOKEN="$ADMIN_TOKEN" \
   node --test --test-concurrency=1 tests/e2e/
 
 log "wrangler deploy --dry-run"

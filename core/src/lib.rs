@@ -7,6 +7,7 @@
 //! - [`wire`]: the one versioned wire format, its limits and error codes (used by the SDK and the worker).
 //! - [`encode`]: hex and decimal text without `core::fmt` (used by the SDK and the worker).
 //! - [`scrub`]: URL splitting, query allowlists and PII removal (used by the SDK and the worker).
+//! - `admin` (feature `server`): tenant and site settings as the admin API takes them, validated.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
@@ -16,6 +17,8 @@ pub mod encode;
 pub mod scrub;
 pub mod wire;
 
+#[cfg(feature = "server")]
+pub mod admin;
 #[cfg(feature = "server")]
 pub mod ingest;
 #[cfg(feature = "server")]

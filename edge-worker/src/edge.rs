@@ -21,6 +21,8 @@ pub struct Inbound {
     pub origin: Option<String>,
     /// Country from `request.cf`.
     pub country: Option<String>,
+    /// The `Authorization` header (a server-side sender's write token).
+    pub authorization: Option<String>,
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
@@ -34,6 +36,7 @@ pub fn inbound(req: &Request) -> Inbound {
         user_agent: header(req, "User-Agent").unwrap_or_default(),
         origin: header(req, "Origin"),
         country: req.cf().and_then(|cf| cf.country()),
+        authorization: header(req, "Authorization"),
     }
 }
 
@@ -49,15 +52,37 @@ pub async fn beacon_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
     if media_type != "text/plain" && media_type != "application/json" {
         return Err(AppError::UnsupportedMediaType);
     }
+    bounded_body(req, MAX_BODY_BYTES).await
+}
+
+/// The body, refused as too large by its declared length before reading, or by its real length.
+async fn bounded_body(req: &mut Request, max: usize) -> Result<Vec<u8>, AppError> {
     let declared = header(req, "Content-Length").and_then(|n| n.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(AppError::BodyTooLarge);
+    if declared.is_some_and(|n| n > max) {
+        return Err(AppError::BodyTooLarge(max));
     }
     let body = req.bytes().await?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(AppError::BodyTooLarge);
+    if body.len() > max {
+        return Err(AppError::BodyTooLarge(max));
     }
     Ok(body)
+}
+
+/// Largest admin request body.
+const MAX_ADMIN_BODY_BYTES: usize = 16 * 1024;
+
+/// The body of an admin request: JSON, at most 16 KB.
+pub async fn admin_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
+    bounded_body(req, MAX_ADMIN_BODY_BYTES).await
+}
+
+/// The `ADMIN_TOKEN` secret (or, in local development, a `--var`), when set and not empty.
+pub fn admin_token(env: &worker::Env) -> Option<String> {
+    env.secret("ADMIN_TOKEN")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("ADMIN_TOKEN").map(|v| v.to_string()))
+        .ok()
+        .filter(|t| !t.is_empty())
 }
 
 /// The URL's query as decoded pairs.
@@ -123,7 +148,10 @@ pub fn preflight() -> Response {
 fn cors_headers() -> Headers {
     let headers = Headers::new();
     let _ = headers.set("Access-Control-Allow-Origin", "*");
-    let _ = headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    let _ = headers.set(
+        "Access-Control-Allow-Methods",
+        "GET, POST, PATCH, DELETE, OPTIONS",
+    );
     let _ = headers.set(
         "Access-Control-Allow-Headers",
         "Authorization, Content-Type",

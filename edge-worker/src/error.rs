@@ -3,9 +3,10 @@
 //! is opaque (`internal`) and its cause is logged without request data. Must not: echo secrets,
 //! IPs or user agents in a message.
 
+use sightline_core::admin::AdminError;
 use sightline_core::ingest::GateError;
 use sightline_core::stats::StatsError;
-use sightline_core::wire::{WireError, MAX_BODY_BYTES};
+use sightline_core::wire::WireError;
 
 /// Everything that can stop a request.
 #[derive(Debug)]
@@ -16,12 +17,20 @@ pub enum AppError {
     Gate(GateError),
     /// A stats request that cannot be answered as asked (400).
     Stats(StatsError),
-    /// The body is larger than the wire allows (413).
-    BodyTooLarge,
+    /// An admin body with a missing or wrong field (400).
+    Admin(AdminError),
+    /// The id is taken (409); names the kind of thing.
+    Conflict(&'static str),
+    /// No such tenant or site (404); names the kind of thing.
+    Missing(&'static str),
+    /// The admin API is off because no `ADMIN_TOKEN` secret is set (403).
+    AdminDisabled,
+    /// The body is larger than this endpoint allows (413): the limit in bytes.
+    BodyTooLarge(usize),
     /// The body is not `text/plain` or `application/json` (415).
     UnsupportedMediaType,
-    /// No or wrong bearer token (401).
-    Unauthorized,
+    /// No or wrong bearer token (401); names the token wanted.
+    Unauthorized(&'static str),
     /// No such route (404).
     NotFound,
     /// The route exists, but not for this method (405).
@@ -34,12 +43,13 @@ impl AppError {
     /// HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Wire(_) | AppError::Stats(_) => 400,
-            AppError::Unauthorized => 401,
-            AppError::Gate(_) => 403,
-            AppError::NotFound => 404,
+            AppError::Wire(_) | AppError::Stats(_) | AppError::Admin(_) => 400,
+            AppError::Unauthorized(_) | AppError::Gate(GateError::WrongWriteToken) => 401,
+            AppError::Gate(_) | AppError::AdminDisabled => 403,
+            AppError::NotFound | AppError::Missing(_) => 404,
+            AppError::Conflict(_) => 409,
             AppError::MethodNotAllowed => 405,
-            AppError::BodyTooLarge => 413,
+            AppError::BodyTooLarge(_) => 413,
             AppError::UnsupportedMediaType => 415,
             AppError::Internal(_) => 500,
         }
@@ -51,9 +61,13 @@ impl AppError {
             AppError::Wire(e) => e.code(),
             AppError::Gate(e) => e.code(),
             AppError::Stats(e) => e.code(),
-            AppError::BodyTooLarge => "body_too_large",
+            AppError::Admin(e) => e.code(),
+            AppError::Conflict(_) => "conflict",
+            AppError::Missing(_) => "not_found",
+            AppError::AdminDisabled => "admin_disabled",
+            AppError::BodyTooLarge(_) => "body_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
-            AppError::Unauthorized => "unauthorized",
+            AppError::Unauthorized(_) => "unauthorized",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
@@ -66,12 +80,19 @@ impl AppError {
             AppError::Wire(e) => e.message(),
             AppError::Gate(e) => e.message(),
             AppError::Stats(e) => e.message(),
-            AppError::BodyTooLarge => format!("body exceeds {MAX_BODY_BYTES} bytes"),
+            AppError::Admin(e) => e.message(),
+            AppError::Conflict(what) => format!("a {what} with this id exists already"),
+            AppError::Missing(what) => format!("no {what} has this id"),
+            AppError::AdminDisabled => {
+                "the admin API is off: set the ADMIN_TOKEN secret (wrangler secret put ADMIN_TOKEN)"
+                    .into()
+            }
+            AppError::BodyTooLarge(max) => format!("body exceeds {max} bytes"),
             AppError::UnsupportedMediaType => {
                 "Content-Type must be text/plain or application/json".into()
             }
-            AppError::Unauthorized => {
-                "send `Authorization: Bearer <read token>` with a valid token for this site".into()
+            AppError::Unauthorized(token) => {
+                format!("send `Authorization: Bearer <{token}>` with a valid token")
             }
             AppError::NotFound => "no such endpoint".into(),
             AppError::MethodNotAllowed => "this endpoint does not take this method".into(),
@@ -89,6 +110,12 @@ impl From<WireError> for AppError {
 impl From<GateError> for AppError {
     fn from(e: GateError) -> Self {
         AppError::Gate(e)
+    }
+}
+
+impl From<AdminError> for AppError {
+    fn from(e: AdminError) -> Self {
+        AppError::Admin(e)
     }
 }
 

@@ -18,6 +18,24 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Get, ["api", "sites", site, "stats", report]) => {
             routes::stats::handle(&req, &env, site, report).await
         }
+        (method, ["api", "admin", rest @ ..]) => match routes::admin::authorize(&req, &env) {
+            Err(e) => Err(e),
+            Ok(()) => match (method, rest) {
+                (Method::Post, ["tenants"]) => routes::admin::create_tenant(req, &env).await,
+                (Method::Get, ["tenants"]) => routes::admin::tenants(&env).await,
+                (Method::Post, ["sites"]) => routes::admin::create_site(req, &env).await,
+                (Method::Get, ["sites", id]) => routes::admin::site(&env, id).await,
+                (Method::Patch, ["sites", id]) => routes::admin::update_site(req, &env, id).await,
+                (Method::Delete, ["sites", id]) => routes::admin::delete_site(&env, id).await,
+                (Method::Post, ["sites", id, "tokens"]) => {
+                    routes::admin::rotate_tokens(&env, id).await
+                }
+                (_, ["tenants"] | ["sites"] | ["sites", _] | ["sites", _, "tokens"]) => {
+                    Err(AppError::MethodNotAllowed)
+                }
+                _ => Err(AppError::NotFound),
+            },
+        },
         (_, ["api", "collect"]) | (_, ["api", "sites", _, "stats", _]) => {
             Err(AppError::MethodNotAllowed)
         }

@@ -66,7 +66,7 @@ describe("collect: good events are kept", () => {
   });
 
   test("a resent batch is not counted twice", async () => {
-    const site = createSite(`t-dedupe-${uid("")}`.slice(0, 40));
+    const site = await createSite(`t-dedupe-${uid("")}`.slice(0, 40));
     const body = beacon(site, [event({ url: "http://localhost/once" }), event({ name: "cart_add" })]);
     const first = await collect(body);
     const again = await collect(body);
@@ -79,7 +79,7 @@ describe("collect: good events are kept", () => {
   });
 
   test("offline replays keep their client time; far-off times become the receive time", async () => {
-    const site = createSite(`t-time-${uid("")}`.slice(0, 40));
+    const site = await createSite(`t-time-${uid("")}`.slice(0, 40));
     const twoDaysAgo = Date.now() - 2 * 86400_000;
     const res = await collect(beacon(site, [event({ ts: twoDaysAgo }), event({ ts: 1_000 })]));
     assert.equal(res.body.accepted, 2);
@@ -105,7 +105,7 @@ describe("stats API", () => {
     assert.equal(reversed.body.error, "invalid_range");
   });
   test("overview counts pageviews, visitors, visits, bounces and duration", async () => {
-    const site = createSite(`t-overview-${uid("")}`.slice(0, 40));
+    const site = await createSite(`t-overview-${uid("")}`.slice(0, 40));
     const t0 = Date.now() - 60_000;
     const visitA = beacon(site, [
       event({ ts: t0, url: "http://localhost/a" }),
@@ -146,7 +146,7 @@ describe("stats API", () => {
 
 describe("privacy", () => {
   test("no IP, user agent, email or query string is written to D1", async () => {
-    const site = createSite(`t-privacy-${uid("")}`.slice(0, 40));
+    const site = await createSite(`t-privacy-${uid("")}`.slice(0, 40));
     const res = await collect(
       beacon(site, [
         event({ url: "http://localhost/u/jane.doe@example.com?email=jane.doe@example.com&utm_source=nl&token=s3cret", referrer: "https://ref.example/p?q=jane.doe@example.com" }),

@@ -1,7 +1,7 @@
 // Shared helpers for the end-to-end suite. The suite runs against a real `wrangler dev` with local D1,
 // started by scripts/test.sh, which passes SIGHTLINE_BASE (its URL) and SIGHTLINE_STATE (its D1 dir).
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -113,16 +113,33 @@ export const event = (over = {}) => ({
 /** A wire-v1 beacon for `site`. */
 export const beacon = (site, events, over = {}) => ({ v: 1, site, visitor_id: uid("v"), session_id: uid("s"), events, ...over });
 
-/** Creates (or keeps) a site for one test file in the local D1, with `TOKEN` as its read token. */
-export function createSite(id, domains = ["localhost", "127.0.0.1"]) {
-  const hash = createHash("sha256").update(TOKEN).digest("hex");
-  const now = Date.now();
-  d1(
-    [
-      `INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES ('tests', 'Tests', ${now});`,
-      `INSERT OR IGNORE INTO sites (id, tenant_id, read_token_hash, created_at) VALUES ('${id}', 'tests', '${hash}', ${now});`,
-      ...domains.map((d) => `INSERT OR IGNORE INTO site_domains (site_id, domain) VALUES ('${id}', '${d}');`),
-    ].join("\n"),
-  );
+export const ADMIN_TOKEN = process.env.SIGHTLINE_ADMIN_TOKEN ?? "";
+
+/** Calls the admin API. */
+export async function admin(method, path, body, token = ADMIN_TOKEN) {
+  const res = await request(`${BASE}/api/admin/${path}`, {
+    method,
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * Creates (or keeps) a site for one test file through the admin API, with `TOKEN` as its read token
+ * and `write-${id}` as its write token.
+ */
+export async function createSite(id, domains = ["localhost", "127.0.0.1"], settings = {}) {
+  const tenant = await admin("POST", "tenants", { id: "tests", name: "Tests" });
+  assert.ok([201, 409].includes(tenant.status), JSON.stringify(tenant));
+  const site = await admin("POST", "sites", {
+    id,
+    tenant: "tests",
+    domains,
+    read_token: TOKEN,
+    write_token: `write-${id}`.slice(0, 128),
+    ...settings,
+  });
+  assert.ok([201, 409].includes(site.status), JSON.stringify(site));
   return id;
 }

@@ -1,5 +1,6 @@
-//! Stage: gate. Input: the site as stored and the request's `Origin`. Output: pass, or a [`GateError`]
-//! (answered 403). Must not: look the site up itself (the worker's store does, and passes it in).
+//! Stage: gate. Input: the site as stored, the request's `Origin`, and the hash of a write token when
+//! the sender presented one. Output: pass, or a [`GateError`] (answered 403, or 401 for a wrong write
+//! token). Must not: look the site up itself (the worker's store does, and passes it in).
 
 use crate::scrub::{host_matches, split_url};
 
@@ -12,6 +13,8 @@ pub struct Site {
     pub domains: Vec<String>,
     /// False when the site is paused or deleted.
     pub active: bool,
+    /// SHA-256 hex of the site's write token, if it has one.
+    pub write_token_hash: Option<String>,
 }
 
 /// Why a request is refused before its events are read.
@@ -22,6 +25,8 @@ pub enum GateError {
     UnknownSite,
     /// The `Origin` header names a host outside the site's domains.
     OriginNotAllowed(String),
+    /// A bearer token was presented and it is not the site's write token.
+    WrongWriteToken,
 }
 
 impl GateError {
@@ -30,6 +35,7 @@ impl GateError {
         match self {
             GateError::UnknownSite => "unknown_site",
             GateError::OriginNotAllowed(_) => "origin_not_allowed",
+            GateError::WrongWriteToken => "unauthorized",
         }
     }
 
@@ -40,13 +46,28 @@ impl GateError {
             GateError::OriginNotAllowed(host) => {
                 format!("origin host `{host}` is not one of the site's domains")
             }
+            GateError::WrongWriteToken => {
+                "the bearer token is not this site's write token (browsers send none)".into()
+            }
         }
     }
 }
 
-/// Checks the site is active and the origin (when the browser sent one) is one of its domains.
-pub fn check(site: Option<Site>, origin: Option<&str>) -> Result<Site, GateError> {
+/// Checks the site is active, then either the presented write token (a server-side sender) or the
+/// origin (when the browser sent one) against the site's domains.
+pub fn check(
+    site: Option<Site>,
+    origin: Option<&str>,
+    write_token_hash: Option<&str>,
+) -> Result<Site, GateError> {
     let site = site.filter(|s| s.active).ok_or(GateError::UnknownSite)?;
+    if let Some(presented) = write_token_hash {
+        return if site.write_token_hash.as_deref() == Some(presented) {
+            Ok(site)
+        } else {
+            Err(GateError::WrongWriteToken)
+        };
+    }
     let Some(origin) = origin.filter(|o| !o.is_empty() && *o != "null") else {
         return Ok(site);
     };
@@ -67,19 +88,33 @@ mod tests {
             id: "demo".into(),
             domains: vec!["shop.example".into()],
             active,
+            write_token_hash: Some("hash".into()),
         }
     }
 
     #[test]
     fn gates_site_and_origin() {
         assert_eq!(
-            check(Some(site(true)), Some("https://www.shop.example")),
+            check(Some(site(true)), Some("https://www.shop.example"), None),
             Ok(site(true))
         );
-        assert_eq!(check(Some(site(true)), None), Ok(site(true)));
-        assert_eq!(check(None, None), Err(GateError::UnknownSite));
-        assert_eq!(check(Some(site(false)), None), Err(GateError::UnknownSite));
-        let err = check(Some(site(true)), Some("https://evil.example")).unwrap_err();
+        assert_eq!(check(Some(site(true)), None, None), Ok(site(true)));
+        assert_eq!(check(None, None, None), Err(GateError::UnknownSite));
+        assert_eq!(
+            check(Some(site(false)), None, None),
+            Err(GateError::UnknownSite)
+        );
+        let err = check(Some(site(true)), Some("https://evil.example"), None).unwrap_err();
         assert_eq!(err.code(), "origin_not_allowed");
+    }
+
+    #[test]
+    fn a_write_token_replaces_the_origin_check() {
+        let evil = Some("https://evil.example");
+        assert_eq!(check(Some(site(true)), evil, Some("hash")), Ok(site(true)));
+        assert_eq!(
+            check(Some(site(true)), None, Some("other")),
+            Err(GateError::WrongWriteToken)
+        );
     }
 }

@@ -167,6 +167,7 @@ mod tests {
             id: "demo".into(),
             domains: vec!["localhost".into()],
             active: true,
+            write_token_hash: None,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use sightline_core::ingest::{self, gate, Context};
+use sightline_core::token;
 use sightline_core::wire::{parse_beacon, DropReason};
 use worker::{Env, Request, Response};
 
@@ -18,7 +19,12 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let body = edge::beacon_body(&mut req).await?;
     let beacon = parse_beacon(&body)?;
     let store = Store::new(env)?;
-    let site = gate::check(store.site(&beacon.site).await?, inbound.origin.as_deref())?;
+    let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
+    let site = gate::check(
+        store.site(&beacon.site).await?,
+        inbound.origin.as_deref(),
+        write_token.as_deref(),
+    )?;
     let received_at = edge::now();
     let salt = store.salt(received_at, || edge::random_hex(32)).await?;
     let ctx = Context {

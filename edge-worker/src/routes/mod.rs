@@ -1,5 +1,6 @@
 //! Thin handlers, one file per endpoint family: read (edge), decide (core), store (store), answer.
 
+pub mod admin;
 pub mod assets;
 pub mod collect;
 pub mod stats;

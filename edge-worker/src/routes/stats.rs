@@ -19,9 +19,10 @@ pub async fn handle(
 ) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     let auth = edge::authorization(req);
-    let token = token::bearer(auth.as_deref()).ok_or(AppError::Unauthorized)?;
+    let token =
+        token::bearer(auth.as_deref()).ok_or(AppError::Unauthorized("the site's read token"))?;
     if !store.read_token_matches(site, &token::hash(token)).await? {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::Unauthorized("the site's read token"));
     }
     let now = edge::now();
     let query = stats::parse_query(report, &edge::query_pairs(req), now)?;

@@ -1,4 +1,5 @@
-//! Storage: the only module that talks to D1, and the only Rust file holding SQL.
+//! Storage: the only module that talks to D1, and the only Rust module holding SQL (this file: sites,
+//! salts, events and reports; [`admin`]: tenants and site settings).
 //!
 //! Every statement is a `&'static str` with `?N` binds; the one choice of SQL by input (a breakdown's
 //! dimension) is a `match` over core's closed [`Dimension`] enum. Numbers are bound as `f64` (an `i64`
@@ -15,6 +16,8 @@ use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::error::AppError;
 
+pub mod admin;
+
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// The D1 database behind the `DB` binding.
@@ -27,19 +30,20 @@ thread_local! {
     static SALT: RefCell<Option<(i64, String)>> = const { RefCell::new(None) };
 }
 
-fn text(value: &str) -> JsValue {
+pub(crate) fn text(value: &str) -> JsValue {
     JsValue::from_str(value)
 }
 
-fn number(value: i64) -> JsValue {
+pub(crate) fn number(value: i64) -> JsValue {
     JsValue::from_f64(value as f64)
 }
 
-fn opt_text(value: &Option<String>) -> JsValue {
+pub(crate) fn opt_text(value: &Option<String>) -> JsValue {
     value.as_deref().map_or(JsValue::NULL, JsValue::from_str)
 }
 
 const SITE_SQL: &str = "SELECT s.id AS id, s.active AS active, \
+     s.write_token_hash AS write_token_hash, \
      COALESCE(group_concat(d.domain, ' '), '') AS domains \
      FROM sites s LEFT JOIN site_domains d ON d.site_id = s.id WHERE s.id = ?1 GROUP BY s.id";
 
@@ -164,6 +168,7 @@ fn breakdown_sql(dimension: Dimension) -> &'static str {
 struct SiteRow {
     id: String,
     active: f64,
+    write_token_hash: Option<String>,
     domains: String,
 }
 
@@ -178,7 +183,7 @@ impl Store {
         Ok(Store { db: env.d1("DB")? })
     }
 
-    fn statement(
+    pub(crate) fn statement(
         &self,
         sql: &'static str,
         binds: &[JsValue],
@@ -192,6 +197,7 @@ impl Store {
         Ok(row.map(|r| Site {
             id: r.id,
             active: r.active != 0.0,
+            write_token_hash: r.write_token_hash,
             domains: r
                 .domains
                 .split(' ')

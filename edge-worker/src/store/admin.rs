@@ -1,0 +1,250 @@
+//! Storage for the admin API: tenants, sites, their domains and token hashes. Input: core's validated
+//! admin specs and token hashes. Output: site settings as stored. Must not: see a token itself.
+
+use serde::{Deserialize, Serialize};
+use sightline_core::admin::{Settings, SiteSpec, TenantSpec};
+use worker::D1PreparedStatement;
+
+use super::{number, opt_text, text, Store};
+use crate::error::AppError;
+
+const TENANT_INSERT_SQL: &str =
+    "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING";
+const TENANTS_SQL: &str = "SELECT id, name, created_at FROM tenants ORDER BY id";
+const TENANT_EXISTS_SQL: &str = "SELECT 1 AS ok FROM tenants WHERE id = ?1";
+
+const SITE_INSERT_SQL: &str = "INSERT INTO sites (id, tenant_id, timezone, retention_days, \
+     ga4_measurement_id, umami_website_id, active, read_token_hash, write_token_hash, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING";
+/// Domains come as one JSON array, so any number binds as one parameter. Only for a site that the
+/// statement before made in the same batch (`changes()`), so a clash never touches another's site.
+const DOMAINS_INSERT_NEW_SQL: &str = "INSERT INTO site_domains (site_id, domain) \
+     SELECT ?1, value FROM json_each(?2) WHERE changes() = 1";
+const SITE_UPDATE_SQL: &str = "UPDATE sites SET timezone = ?2, retention_days = ?3, \
+     ga4_measurement_id = ?4, umami_website_id = ?5, active = ?6 WHERE id = ?1";
+const DOMAINS_DELETE_SQL: &str = "DELETE FROM site_domains WHERE site_id = ?1";
+const DOMAINS_INSERT_SQL: &str =
+    "INSERT INTO site_domains (site_id, domain) SELECT ?1, value FROM json_each(?2)";
+const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timezone AS timezone, \
+     s.retention_days AS retention_days, s.ga4_measurement_id AS ga4_measurement_id, \
+     s.umami_website_id AS umami_website_id, s.active AS active, s.created_at AS created_at, \
+     (SELECT json_group_array(domain) FROM (SELECT domain FROM site_domains \
+        WHERE site_id = s.id ORDER BY domain)) AS domains \
+     FROM sites s WHERE s.id = ?1";
+const TOKENS_UPDATE_SQL: &str =
+    "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
+/// Erasure: every row of the site, raw and aggregated, then the site.
+const ERASE_SQL: [&str; 3] = [
+    "DELETE FROM events WHERE site_id = ?1",
+    "DELETE FROM site_domains WHERE site_id = ?1",
+    "DELETE FROM sites WHERE id = ?1",
+];
+
+/// A tenant as stored.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TenantRow {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time, ms since the epoch.
+    pub created_at: f64,
+}
+
+/// A site's settings as stored (no token hashes).
+#[derive(Debug, Serialize)]
+pub struct SiteView {
+    /// Id.
+    pub id: String,
+    /// Owning tenant.
+    pub tenant: String,
+    /// Domains, time zone, retention, comparison ids, active.
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+}
+
+#[derive(Deserialize)]
+struct SiteSelectRow {
+    id: String,
+    tenant: String,
+    timezone: String,
+    retention_days: f64,
+    ga4_measurement_id: Option<String>,
+    umami_website_id: Option<String>,
+    active: f64,
+    created_at: f64,
+    domains: String,
+}
+
+/// Outcome of an insert that may clash with an existing id.
+pub enum Created {
+    /// Made.
+    Yes,
+    /// The id is taken.
+    Exists,
+    /// The named tenant does not exist.
+    NoTenant,
+}
+
+fn flag(value: bool) -> wasm_bindgen::JsValue {
+    number(value as i64)
+}
+
+impl Store {
+    /// Makes a tenant.
+    pub async fn create_tenant(&self, spec: &TenantSpec, now: i64) -> Result<Created, AppError> {
+        let result = self
+            .statement(
+                TENANT_INSERT_SQL,
+                &[text(&spec.id), text(&spec.name), number(now)],
+            )?
+            .run()
+            .await?;
+        let changes = result.meta()?.and_then(|m| m.changes).unwrap_or(0);
+        Ok(if changes == 1 {
+            Created::Yes
+        } else {
+            Created::Exists
+        })
+    }
+
+    /// Every tenant.
+    pub async fn tenants(&self) -> Result<Vec<TenantRow>, AppError> {
+        Ok(self.statement(TENANTS_SQL, &[])?.all().await?.results()?)
+    }
+
+    fn settings_binds(id: &str, s: &Settings) -> [wasm_bindgen::JsValue; 6] {
+        [
+            text(id),
+            text(&s.timezone),
+            number(s.retention_days as i64),
+            opt_text(&s.ga4_measurement_id),
+            opt_text(&s.umami_website_id),
+            flag(s.active),
+        ]
+    }
+
+    fn domains_json(settings: &Settings) -> wasm_bindgen::JsValue {
+        text(&serde_json::to_string(&settings.domains).unwrap_or_else(|_| "[]".into()))
+    }
+
+    /// Makes a site with its domains and token hashes.
+    pub async fn create_site(
+        &self,
+        spec: &SiteSpec,
+        read_hash: &str,
+        write_hash: &str,
+        now: i64,
+    ) -> Result<Created, AppError> {
+        let tenant: Option<serde_json::Value> = self
+            .statement(TENANT_EXISTS_SQL, &[text(&spec.tenant)])?
+            .first(None)
+            .await?;
+        if tenant.is_none() {
+            return Ok(Created::NoTenant);
+        }
+        let [id, tz, retention, ga4, umami, active] =
+            Self::settings_binds(&spec.id, &spec.settings);
+        let results = self
+            .db
+            .batch(vec![
+                self.statement(
+                    SITE_INSERT_SQL,
+                    &[
+                        id.clone(),
+                        text(&spec.tenant),
+                        tz,
+                        retention,
+                        ga4,
+                        umami,
+                        active,
+                        text(read_hash),
+                        text(write_hash),
+                        number(now),
+                    ],
+                )?,
+                self.statement(
+                    DOMAINS_INSERT_NEW_SQL,
+                    &[id, Self::domains_json(&spec.settings)],
+                )?,
+            ])
+            .await?;
+        let made = results
+            .first()
+            .map(|r| r.meta())
+            .transpose()?
+            .flatten()
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        Ok(if made == 1 {
+            Created::Yes
+        } else {
+            Created::Exists
+        })
+    }
+
+    /// A site's settings.
+    pub async fn site_view(&self, id: &str) -> Result<Option<SiteView>, AppError> {
+        let row: Option<SiteSelectRow> = self
+            .statement(SITE_SELECT_SQL, &[text(id)])?
+            .first(None)
+            .await?;
+        Ok(row.map(|r| SiteView {
+            id: r.id,
+            tenant: r.tenant,
+            settings: Settings {
+                domains: serde_json::from_str(&r.domains).unwrap_or_default(),
+                timezone: r.timezone,
+                retention_days: r.retention_days as u32,
+                ga4_measurement_id: r.ga4_measurement_id,
+                umami_website_id: r.umami_website_id,
+                active: r.active != 0.0,
+            },
+            created_at: r.created_at as i64,
+        }))
+    }
+
+    /// Replaces a site's settings (domains included) in one transaction.
+    pub async fn update_site(&self, id: &str, settings: &Settings) -> Result<(), AppError> {
+        let binds = Self::settings_binds(id, settings);
+        self.db
+            .batch(vec![
+                self.statement(SITE_UPDATE_SQL, &binds)?,
+                self.statement(DOMAINS_DELETE_SQL, &[text(id)])?,
+                self.statement(
+                    DOMAINS_INSERT_SQL,
+                    &[text(id), Self::domains_json(settings)],
+                )?,
+            ])
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces both token hashes.
+    pub async fn set_tokens(
+        &self,
+        id: &str,
+        read_hash: &str,
+        write_hash: &str,
+    ) -> Result<(), AppError> {
+        self.statement(
+            TOKENS_UPDATE_SQL,
+            &[text(id), text(read_hash), text(write_hash)],
+        )?
+        .run()
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a site and every row it owns, in one transaction.
+    pub async fn erase_site(&self, id: &str) -> Result<(), AppError> {
+        let statements = ERASE_SQL
+            .iter()
+            .map(|sql| self.statement(sql, &[text(id)]))
+            .collect::<Result<Vec<D1PreparedStatement>, _>>()?;
+        self.db.batch(statements).await?;
+        Ok(())
+    }
+}

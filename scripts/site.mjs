@@ -1,0 +1,72 @@
+// `npm run site -- <command>`: manage tenants and sites through the admin API, for humans.
+//   tenant <id> [--name "Acme Inc"]            make a tenant
+//   tenants                                    list tenants
+//   create <id> --tenant <t> --domain <host> [--domain <host>…] [--timezone Europe/Berlin]
+//          [--retention <days>] [--ga4 G-…] [--umami <uuid>]
+//                                              make a site; prints its read and write tokens (once)
+//   show <id>                                  print a site's settings
+//   update <id> [--domain …] [--timezone …] [--retention …] [--active true|false]
+//   rotate <id>                                new read and write tokens
+//   delete <id>                                erase the site and all its data
+// The worker is SIGHTLINE_URL (default http://127.0.0.1:8787); the token is ADMIN_TOKEN, or the one in
+// .dev.vars that `npm start` wrote.
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    tenant: { type: "string" },
+    name: { type: "string" },
+    domain: { type: "string", multiple: true },
+    timezone: { type: "string" },
+    retention: { type: "string" },
+    ga4: { type: "string" },
+    umami: { type: "string" },
+    active: { type: "string" },
+  },
+});
+const base = process.env.SIGHTLINE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+const fromDevVars = existsSync(".dev.vars")
+  ? readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim()
+  : undefined;
+const token = process.env.ADMIN_TOKEN ?? fromDevVars;
+if (!token) {
+  console.error("set ADMIN_TOKEN (the worker's admin secret), or run `npm start` once to make .dev.vars");
+  process.exit(2);
+}
+
+const settings = () => ({
+  ...(values.domain ? { domains: values.domain } : {}),
+  ...(values.timezone ? { timezone: values.timezone } : {}),
+  ...(values.retention ? { retention_days: Number(values.retention) } : {}),
+  ...(values.ga4 ? { ga4_measurement_id: values.ga4 } : {}),
+  ...(values.umami ? { umami_website_id: values.umami } : {}),
+  ...(values.active ? { active: values.active === "true" } : {}),
+});
+
+const [command, id] = positionals;
+const calls = {
+  tenant: () => ["POST", "tenants", { id, ...(values.name ? { name: values.name } : {}) }],
+  tenants: () => ["GET", "tenants"],
+  create: () => ["POST", "sites", { id, tenant: values.tenant, ...settings() }],
+  show: () => ["GET", `sites/${id}`],
+  update: () => ["PATCH", `sites/${id}`, settings()],
+  rotate: () => ["POST", `sites/${id}/tokens`],
+  delete: () => ["DELETE", `sites/${id}`],
+};
+if (!calls[command] || (command !== "tenants" && !id)) {
+  console.error(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n"));
+  process.exit(2);
+}
+const [method, path, body] = calls[command]();
+const res = await fetch(`${base}/api/admin/${path}`, {
+  method,
+  headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+  body: body === undefined ? undefined : JSON.stringify(body),
+}).catch((e) => {
+  console.error(`cannot reach ${base}: ${e.cause?.code ?? e.message} (is \`npm start\` running?)`);
+  process.exit(1);
+});
+console.log(JSON.stringify(await res.json(), null, 2));
+process.exit(res.ok ? 0 : 1);
