@@ -31,10 +31,13 @@ if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
   echo "port $PORT is already in use: stop what runs there or set TEST_PORT" >&2
   exit 1
 fi
-# A fresh admin token per run, given to the worker as a var and to the suite.
+# A fresh admin token per run, given to the worker as a var and to the suite. FAULTS makes the worker
+# fail 30 % of collect requests and of queue batches, for `fault-` sites only (the fault tests);
+# --test-scheduled exposes the cron at /__scheduled.
 ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
 setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
+  --var "FAULTS:collect=0.3,consumer=0.3" --test-scheduled \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
 cleanup() { kill -TERM -- "-$DEV_PID" 2>/dev/null || true; }
@@ -48,6 +51,7 @@ curl -sf -m 5 "http://127.0.0.1:$PORT/api/health" >/dev/null || { cat "$ROOT/.wr
 
 log "end-to-end suite (node --test + playwright-core + Chromium)"
 SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLINE_ADMIN_TOKEN="$ADMIN_TOKEN" \
+  SIGHTLINE_DEV_LOG="$ROOT/.wrangler/test-dev.log" \
   node --test --test-concurrency=1 tests/e2e/
 
 log "wrangler deploy --dry-run"

@@ -8,6 +8,7 @@
 //! - [`encode`]: hex and decimal text without `core::fmt` (used by the SDK and the worker).
 //! - [`scrub`]: URL splitting, query allowlists and PII removal (used by the SDK and the worker).
 //! - `admin` (feature `server`): tenant and site settings as the admin API takes them, validated.
+//! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
@@ -19,6 +20,8 @@ pub mod wire;
 
 #[cfg(feature = "server")]
 pub mod admin;
+#[cfg(feature = "server")]
+pub mod faults;
 #[cfg(feature = "server")]
 pub mod ingest;
 #[cfg(feature = "server")]

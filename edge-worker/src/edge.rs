@@ -114,6 +114,20 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]);
 }
 
+/// A uniform draw in `[0, 1)` from the platform's crypto RNG.
+pub fn random_unit() -> f64 {
+    let mut bytes = [0u8; 4];
+    get_random_values(&mut bytes);
+    u32::from_le_bytes(bytes) as f64 / (u32::MAX as f64 + 1.0)
+}
+
+/// The test suite's fault rates (`FAULTS` var); none when unset.
+pub fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
+    env.var("FAULTS")
+        .map(|v| sightline_core::faults::Faults::parse(&v.to_string()))
+        .unwrap_or_default()
+}
+
 /// `n` bytes from the platform's crypto RNG, as hex.
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];

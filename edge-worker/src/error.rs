@@ -35,6 +35,8 @@ pub enum AppError {
     NotFound,
     /// The route exists, but not for this method (405).
     MethodNotAllowed,
+    /// A fault the test suite asked for (`FAULTS`, `fault-` sites only): 503, retry later.
+    Injected,
     /// A failure of ours or of the platform (500); the detail is logged, not answered.
     Internal(String),
 }
@@ -52,6 +54,7 @@ impl AppError {
             AppError::BodyTooLarge(_) => 413,
             AppError::UnsupportedMediaType => 415,
             AppError::Internal(_) => 500,
+            AppError::Injected => 503,
         }
     }
 
@@ -71,6 +74,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
+            AppError::Injected => "unavailable",
         }
     }
 
@@ -97,6 +101,7 @@ impl AppError {
             AppError::NotFound => "no such endpoint".into(),
             AppError::MethodNotAllowed => "this endpoint does not take this method".into(),
             AppError::Internal(_) => "internal error; the request can be retried".into(),
+            AppError::Injected => "unavailable (injected fault); retry later".into(),
         }
     }
 }

@@ -1,19 +1,36 @@
 //! Sightline's collector, stats API and dashboard host, as a Cloudflare Worker.
 //!
-//! This file holds only the `#[event]` entry points; [`router`] is the route table, `routes/*` the thin
+//! This file holds only the `#[event]` entry points (fetch, queue, scheduled); [`consumer`] handles
+//! queue batches; [`router`] is the route table, `routes/*` the thin
 //! handlers, [`edge`] the only reader of the request, [`store`] the only user of D1, and [`error`] the
 //! one mapping of failures to JSON responses. Every rule lives in `sightline-core`.
 
+mod consumer;
 mod edge;
 mod error;
 mod router;
 mod routes;
 mod store;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 /// Every HTTP request: the route table answers; failures are already JSON responses.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(router::route(req, env).await)
+}
+
+/// Every queue batch: the events of accepted beacons, written to D1 (or dead letters, counted).
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    consumer::consume(batch, &env).await;
+    Ok(())
+}
+
+/// The cron: purge raw events past retention and old salts.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    routes::housekeeping::run(&env).await;
 }

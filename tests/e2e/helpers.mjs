@@ -57,7 +57,7 @@ export function d1(sql) {
  * fetch, once more when the first try failed on a reused keep-alive socket that the server had
  * already closed (undici's "other side closed"): that request never reached the worker.
  */
-async function request(url, init) {
+export async function request(url, init) {
   try {
     return await fetch(url, init);
   } catch (e) {
@@ -95,6 +95,32 @@ export async function eventually(probe, ms = 15000, what = "condition") {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Waits until site `site` has at least `n` stored events (the collector answers once events are
+ * queued; the queue consumer stores them a moment later), and returns the count.
+ */
+export function storedEvents(site, n, ms = 20000) {
+  return eventually(() => {
+    const count = d1(`SELECT COUNT(*) AS n FROM events WHERE site_id = '${site}'`)[0].n;
+    return count >= n && count;
+  }, ms, `${n} stored events of ${site}`);
+}
+
+/**
+ * Reads `probe` until two reads 2.5 s apart (longer than the queue's batch timeout) agree: the
+ * queue has delivered what was sent before, and the value is a stable baseline.
+ */
+export async function settled(probe, ms = 30000) {
+  let last = JSON.stringify(await probe());
+  return eventually(async () => {
+    await new Promise((r) => setTimeout(r, 2500));
+    const now = JSON.stringify(await probe());
+    const same = now === last;
+    last = now;
+    return same && JSON.parse(now);
+  }, ms, "a settled value");
 }
 
 let counter = 0;

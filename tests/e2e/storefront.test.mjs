@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { BASE, DESKTOP_UA, ROOT, d1, eventually, launch, stats, TOKEN } from "./helpers.mjs";
+import { BASE, DESKTOP_UA, ROOT, d1, eventually, launch, settled, stats, TOKEN } from "./helpers.mjs";
 
 const sha = (buf) => createHash("sha256").update(buf).digest("hex");
 let browser;
@@ -49,7 +49,8 @@ describe("storefront in Chromium", () => {
   });
 
   test("a shopping trip lands in D1 and the stats API reports it exactly", async () => {
-    const before = await counters();
+    // Events of earlier tests may still be in the queue: start from numbers that have settled.
+    const before = await settled(counters);
     const context = await browser.newContext({ userAgent: DESKTOP_UA });
     const page = await context.newPage();
     await page.goto(`${BASE}/`);

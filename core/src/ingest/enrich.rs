@@ -5,7 +5,7 @@
 use crate::scrub::{clean_path, hash_route, query_param, split_url};
 
 /// Where the event came from, in the fields reports group by.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Enrichment {
     /// Referrer host when it is another site; `None` for direct or internal traffic.
     pub referrer_host: Option<String>,

@@ -1,5 +1,6 @@
 //! The collector's ingest pipeline, one module per stage, in the order [`run`] states once:
-//! validate (per event, [`crate::wire`]) → anonymise → enrich → identify → [`Event`] rows.
+//! validate (per event, [`crate::wire`]) → de-duplicate within the beacon → anonymise → enrich →
+//! identify → [`Event`] rows, which the worker enqueues as one [`Queued`] message.
 //!
 //! Input: a parsed [`RawBeacon`], the gated [`Site`], and a [`Context`] holding everything from outside
 //! (receive time, client IP, user agent, edge country, today's salt). Output: an [`Outcome`] with the
@@ -33,7 +34,7 @@ pub struct Context<'a> {
 }
 
 /// One stored event: only the privacy-safe fields (no IP, no user agent, no query string, no email).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// Site id.
     pub site_id: String,
@@ -57,6 +58,35 @@ pub struct Event {
     pub session_key: String,
     /// Custom properties as a JSON object, PII removed.
     pub props_json: String,
+}
+
+/// Version of [`Queued`]; a consumer refuses (and dead-letters) messages of another version.
+pub const QUEUE_VERSION: u32 = 1;
+
+/// One queue message: the events of one beacon, after every stage that needs the request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Queued {
+    /// [`QUEUE_VERSION`].
+    pub v: u32,
+    /// The events, ready to store.
+    pub events: Vec<Event>,
+}
+
+impl Queued {
+    /// Wraps events for the queue.
+    pub fn new(events: Vec<Event>) -> Self {
+        Queued {
+            v: QUEUE_VERSION,
+            events,
+        }
+    }
+
+    /// Reads a message; `None` for anything that is not a message of this version.
+    pub fn decode(text: &str) -> Option<Self> {
+        serde_json::from_str::<Queued>(text)
+            .ok()
+            .filter(|q| q.v == QUEUE_VERSION)
+    }
 }
 
 impl Event {
@@ -99,6 +129,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     };
     let identity = identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent);
     let mut outcome = Outcome::default();
+    let mut seen = std::collections::BTreeSet::new();
     for raw in &beacon.events {
         let valid = match validate_event(raw, ctx.received_at) {
             Ok(valid) => valid,
@@ -107,6 +138,12 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
                 continue;
             }
         };
+        // The same id twice in one beacon: the second is a duplicate (across beacons, storage
+        // de-duplicates by the same key).
+        if !seen.insert(valid.id.clone()) {
+            outcome.drop_events(DropReason::Duplicate, 1);
+            continue;
+        }
         let Some(page) = enrich::page(&valid.url) else {
             outcome.drop_events(DropReason::InvalidUrl, 1);
             continue;
@@ -176,12 +213,14 @@ mod tests {
         let body = br#"{"v":1,"site":"demo","visitor_id":"v1","session_id":"s1","events":[
             {"id":"a","ts":1763999999000,"name":"pageview","url":"http://localhost/p?email=x@y.com&utm_source=nl"},
             {"id":"b","ts":"bad","name":"pageview","url":"http://localhost/"},
-            {"id":"c","ts":1763999999500,"name":"cart_add","url":"http://localhost/p","props":{"who":"x@y.com","n":2}}
+            {"id":"c","ts":1763999999500,"name":"cart_add","url":"http://localhost/p","props":{"who":"x@y.com","n":2}},
+            {"id":"c","ts":1763999999500,"name":"cart_add","url":"http://localhost/p"}
         ]}"#;
         let out = run(&parse_beacon(body).unwrap(), &site(), &ctx());
         assert_eq!(out.events.len(), 2);
-        assert_eq!(out.dropped_total(), 1);
+        assert_eq!(out.dropped_total(), 2);
         assert_eq!(out.dropped[&DropReason::InvalidTimestamp], 1);
+        assert_eq!(out.dropped[&DropReason::Duplicate], 1);
         let pv = &out.events[0];
         assert!(pv.is_pageview());
         assert_eq!(
@@ -192,6 +231,10 @@ mod tests {
         assert_eq!(pv.enrichment.country.as_deref(), Some("DE"));
         assert_eq!(out.events[1].props_json, r#"{"n":2.0}"#);
         assert_eq!(pv.session_key, out.events[1].session_key);
+        let message = serde_json::to_string(&Queued::new(out.events.clone())).unwrap();
+        assert_eq!(Queued::decode(&message).unwrap().events, out.events);
+        assert_eq!(Queued::decode(r#"{"v":2,"events":[]}"#), None);
+        assert_eq!(Queued::decode("not json"), None);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! `POST /api/collect`: one beacon in, `202 {"accepted","dropped","reasons"}` out.
-//! Reads the request (edge), parses and gates it (core), runs the ingest stages (core), stores the
-//! events (store, de-duplicated by event id), answers. Bad bodies are 4xx; bad events are counted.
+//! Reads the request (edge), parses and gates it (core), runs the ingest stages (core), enqueues the
+//! events (the consumer stores them, de-duplicated by event id), answers. Bad bodies are 4xx; bad
+//! events are counted; `accepted` events are in the queue, which never loses them.
 
 use std::collections::BTreeMap;
 
-use sightline_core::ingest::{self, gate, Context};
+use sightline_core::faults::Faults;
+use sightline_core::ingest::{self, gate, Context, Queued};
 use sightline_core::token;
-use sightline_core::wire::{parse_beacon, DropReason};
+use sightline_core::wire::parse_beacon;
 use worker::{Env, Request, Response};
 
 use crate::edge;
@@ -18,6 +20,11 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let inbound = edge::inbound(&req);
     let body = edge::beacon_body(&mut req).await?;
     let beacon = parse_beacon(&body)?;
+    if Faults::applies_to(&beacon.site)
+        && Faults::fire(edge::faults(env).collect, edge::random_unit())
+    {
+        return Err(AppError::Injected);
+    }
     let store = Store::new(env)?;
     let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
     let site = gate::check(
@@ -34,22 +41,24 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         country: inbound.country.as_deref(),
         salt: salt.as_bytes(),
     };
-    let mut outcome = ingest::run(&beacon, &site, &ctx);
-    let stored = store.insert_events(&outcome.events).await?;
-    outcome.drop_events(
-        DropReason::Duplicate,
-        (outcome.events.len() - stored) as u32,
-    );
+    let outcome = ingest::run(&beacon, &site, &ctx);
+    let accepted = outcome.events.len();
+    let dropped = outcome.dropped_total();
     let reasons: BTreeMap<&str, u32> = outcome
         .dropped
         .iter()
         .map(|(reason, n)| (reason.code(), *n))
         .collect();
+    if accepted > 0 {
+        let message = serde_json::to_string(&Queued::new(outcome.events))
+            .map_err(|e| AppError::Internal(format!("queue message: {e}")))?;
+        env.queue("EVENTS")?.send(message).await?;
+    }
     Ok(edge::json(
         202,
         &serde_json::json!({
-            "accepted": stored,
-            "dropped": outcome.dropped_total(),
+            "accepted": accepted,
+            "dropped": dropped,
             "reasons": reasons,
         }),
     ))

@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod assets;
 pub mod collect;
+pub mod housekeeping;
 pub mod stats;

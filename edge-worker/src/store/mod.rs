@@ -53,10 +53,32 @@ const SALT_INSERT_SQL: &str = "INSERT OR IGNORE INTO salts (day, salt) VALUES (?
 const SALT_PURGE_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 const SALT_SELECT_SQL: &str = "SELECT salt FROM salts WHERE day = ?1";
 
-const EVENT_INSERT_SQL: &str = "INSERT OR IGNORE INTO events (site_id, event_id, ts, received_at, \
+/// A whole batch of events as one JSON array bound to one parameter (D1 allows 100 parameters per
+/// statement, not 100 rows). `OR IGNORE` on the (site_id, event_id) key makes a redelivered batch,
+/// or an event sent twice, count once.
+const EVENTS_INSERT_SQL: &str =
+    "INSERT OR IGNORE INTO events (site_id, event_id, ts, received_at, \
      name, hostname, path, referrer_host, utm_source, utm_medium, utm_campaign, utm_term, \
      utm_content, country, visitor_key, session_key, props) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+     SELECT e ->> '$.site_id', e ->> '$.event_id', e ->> '$.ts', e ->> '$.received_at', \
+       e ->> '$.name', e ->> '$.hostname', e ->> '$.path', e ->> '$.enrichment.referrer_host', \
+       e ->> '$.enrichment.utm_source', e ->> '$.enrichment.utm_medium', \
+       e ->> '$.enrichment.utm_campaign', e ->> '$.enrichment.utm_term', \
+       e ->> '$.enrichment.utm_content', e ->> '$.enrichment.country', e ->> '$.visitor_key', \
+       e ->> '$.session_key', e ->> '$.props_json' \
+     FROM (SELECT value AS e FROM json_each(?1))";
+
+/// Events per insert statement: keeps one bound JSON parameter well under D1's 1 MB statement size.
+const EVENTS_PER_STATEMENT: usize = 200;
+
+const DEAD_LETTER_SQL: &str =
+    "INSERT INTO dead_letters (day, messages, events) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (day) DO UPDATE SET messages = messages + excluded.messages, \
+       events = events + excluded.events";
+
+const PURGE_EVENTS_SQL: &str = "DELETE FROM events WHERE ts < ?1 - 86400000 * \
+     COALESCE((SELECT retention_days FROM sites WHERE sites.id = events.site_id), 0)";
+const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 
 const TOTALS_SQL: &str = "SELECT \
        COALESCE(SUM(pv), 0) AS pageviews, \
@@ -246,45 +268,61 @@ impl Store {
         Ok(salt)
     }
 
-    /// Inserts events in one batch; an event id already stored is ignored. Returns how many were new.
+    /// Inserts events in one transaction; an event id already stored is ignored. Returns how many
+    /// were new.
     pub async fn insert_events(&self, events: &[Event]) -> Result<usize, AppError> {
-        if events.is_empty() {
-            return Ok(0);
-        }
         let statements = events
-            .iter()
-            .map(|e| {
-                let x = &e.enrichment;
-                self.statement(
-                    EVENT_INSERT_SQL,
-                    &[
-                        text(&e.site_id),
-                        text(&e.event_id),
-                        number(e.ts),
-                        number(e.received_at),
-                        text(&e.name),
-                        text(&e.hostname),
-                        text(&e.path),
-                        opt_text(&x.referrer_host),
-                        opt_text(&x.utm_source),
-                        opt_text(&x.utm_medium),
-                        opt_text(&x.utm_campaign),
-                        opt_text(&x.utm_term),
-                        opt_text(&x.utm_content),
-                        opt_text(&x.country),
-                        text(&e.visitor_key),
-                        text(&e.session_key),
-                        text(&e.props_json),
-                    ],
-                )
+            .chunks(EVENTS_PER_STATEMENT)
+            .map(|chunk| {
+                let json = serde_json::to_string(chunk)
+                    .map_err(|e| AppError::Internal(format!("events to JSON: {e}")))?;
+                self.statement(EVENTS_INSERT_SQL, &[text(&json)])
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let results = self.db.batch(statements).await?;
+        if statements.is_empty() {
+            return Ok(0);
+        }
         let mut stored = 0;
-        for result in results {
+        for result in self.db.batch(statements).await? {
             stored += result.meta()?.and_then(|m| m.changes).unwrap_or(0);
         }
         Ok(stored)
+    }
+
+    /// Counts queue messages (and the events in them) that were given up on.
+    pub async fn count_dead_letters(
+        &self,
+        now: i64,
+        messages: usize,
+        events: usize,
+    ) -> Result<(), AppError> {
+        let day = now.div_euclid(DAY_MS);
+        self.statement(
+            DEAD_LETTER_SQL,
+            &[number(day), number(messages as i64), number(events as i64)],
+        )?
+        .run()
+        .await?;
+        Ok(())
+    }
+
+    /// Housekeeping: raw events past their site's retention (and of deleted sites), salts older
+    /// than two days. Returns the number of events deleted.
+    pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
+        let results = self
+            .db
+            .batch(vec![
+                self.statement(PURGE_EVENTS_SQL, &[number(now)])?,
+                self.statement(PURGE_SALTS_SQL, &[number(now.div_euclid(DAY_MS))])?,
+            ])
+            .await?;
+        Ok(results
+            .first()
+            .map(|r| r.meta())
+            .transpose()?
+            .flatten()
+            .and_then(|m| m.changes)
+            .unwrap_or(0))
     }
 
     /// Totals over a range.

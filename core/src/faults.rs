@@ -1,0 +1,69 @@
+//! Fault injection for the test suite: which share of requests the collector answers 503 and which
+//! share of queue batches the consumer fails, for sites whose id starts with [`FAULT_SITE_PREFIX`]
+//! only. Input: the `FAULTS` variable (`collect=0.2,consumer=0.3`), unset in production. Output: the
+//! rates. Must not: touch any other site.
+
+/// Only sites with this id prefix are ever faulted.
+pub const FAULT_SITE_PREFIX: &str = "fault-";
+
+/// Rates in `[0, 1]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Faults {
+    /// Share of `POST /api/collect` requests answered `503` before anything is read.
+    pub collect: f64,
+    /// Share of queue batches the consumer fails before writing.
+    pub consumer: f64,
+}
+
+impl Faults {
+    /// Parses `name=rate` pairs; unknown names and bad rates are ignored (no faults).
+    pub fn parse(spec: &str) -> Faults {
+        let mut faults = Faults::default();
+        for (name, rate) in spec.split(',').filter_map(|pair| pair.split_once('=')) {
+            let Ok(rate) = rate.trim().parse::<f64>() else {
+                continue;
+            };
+            let rate = if rate.is_finite() {
+                rate.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            match name.trim() {
+                "collect" => faults.collect = rate,
+                "consumer" => faults.consumer = rate,
+                _ => {}
+            }
+        }
+        faults
+    }
+
+    /// True when `site` may be faulted.
+    pub fn applies_to(site: &str) -> bool {
+        site.starts_with(FAULT_SITE_PREFIX)
+    }
+
+    /// Whether to inject a fault, given the rate and a uniform draw in `[0, 1)`.
+    pub fn fire(rate: f64, draw: f64) -> bool {
+        draw < rate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates_and_ignores_the_rest() {
+        let f = Faults::parse("collect=0.2, consumer=1.5,bogus=1,consumer2");
+        assert_eq!(
+            f,
+            Faults {
+                collect: 0.2,
+                consumer: 1.0
+            }
+        );
+        assert_eq!(Faults::parse(""), Faults::default());
+        assert!(Faults::applies_to("fault-x") && !Faults::applies_to("demo"));
+        assert!(Faults::fire(0.3, 0.29) && !Faults::fire(0.3, 0.3) && !Faults::fire(0.0, 0.0));
+    }
+}
