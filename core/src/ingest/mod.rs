@@ -11,6 +11,7 @@ pub mod anonymise;
 pub mod enrich;
 pub mod gate;
 pub mod identify;
+pub mod source;
 
 use std::collections::BTreeMap;
 
