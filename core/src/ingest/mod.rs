@@ -7,10 +7,12 @@
 //! rows to store and a count per [`DropReason`]. Must not: do I/O, read the clock, or keep the raw IP
 //! or user agent in anything it returns.
 
+pub mod agent;
 pub mod anonymise;
 pub mod enrich;
 pub mod gate;
 pub mod identify;
+pub mod source;
 
 use std::collections::BTreeMap;
 
