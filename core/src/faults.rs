@@ -42,9 +42,10 @@ impl Faults {
         site.starts_with(FAULT_SITE_PREFIX)
     }
 
-    /// Whether to inject a fault, given the rate and a uniform draw in `[0, 1)`.
-    pub fn fire(rate: f64, draw: f64) -> bool {
-        draw < rate
+    /// Whether the `n`-th faultable call (counting from 0) fails: exactly `rate` of any run of
+    /// calls, evenly spread, so a test that makes a few calls always meets a fault.
+    pub fn fire(rate: f64, n: u64) -> bool {
+        ((n + 1) as f64 * rate).floor() > (n as f64 * rate).floor()
     }
 }
 
@@ -64,6 +65,9 @@ mod tests {
         );
         assert_eq!(Faults::parse(""), Faults::default());
         assert!(Faults::applies_to("fault-x") && !Faults::applies_to("demo"));
-        assert!(Faults::fire(0.3, 0.29) && !Faults::fire(0.3, 0.3) && !Faults::fire(0.0, 0.0));
+        let fired: Vec<u64> = (0..10).filter(|&n| Faults::fire(0.3, n)).collect();
+        assert_eq!(fired, [3, 6, 9]);
+        assert!((0..100).all(|n| !Faults::fire(0.0, n)));
+        assert!((0..100).all(|n| Faults::fire(1.0, n)));
     }
 }

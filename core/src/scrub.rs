@@ -15,8 +15,15 @@ pub const DEFAULT_QUERY_ALLOWLIST: &[&str] = &[
     "ref",
     "source",
     "gclid",
-    "fbclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
     "msclkid",
+    "yclid",
+    "ttclid",
+    "li_fat_id",
+    "fbclid",
+    "twclid",
 ];
 
 /// The parts of an absolute http(s) URL that Sightline looks at. Borrowed from the input.

@@ -158,8 +158,10 @@ pub enum DropReason {
     InvalidName,
     /// `url` missing, not http(s), or too long.
     InvalidUrl,
-    /// The same event id was already counted (a resend).
+    /// The same event id twice in one beacon (across beacons, storage keeps each id once).
     Duplicate,
+    /// Sent by a bot or crawler (its user agent is on the `isbot` list).
+    Bot,
 }
 
 impl DropReason {
@@ -172,6 +174,7 @@ impl DropReason {
             DropReason::InvalidName => "invalid_name",
             DropReason::InvalidUrl => "invalid_url",
             DropReason::Duplicate => "duplicate",
+            DropReason::Bot => "bot",
         }
     }
 }

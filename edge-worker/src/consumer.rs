@@ -54,9 +54,8 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
 }
 
 async fn store(env: &Env, events: &[Event], unreadable: usize) -> Result<(), AppError> {
-    let faults = edge::faults(env);
     if events.iter().any(|e| Faults::applies_to(&e.site_id))
-        && Faults::fire(faults.consumer, edge::random_unit())
+        && edge::inject_fault(env, edge::FaultPoint::Consumer)
     {
         return Err(AppError::Injected);
     }

@@ -114,15 +114,42 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]);
 }
 
-/// A uniform draw in `[0, 1)` from the platform's crypto RNG.
-pub fn random_unit() -> f64 {
-    let mut bytes = [0u8; 4];
-    get_random_values(&mut bytes);
-    u32::from_le_bytes(bytes) as f64 / (u32::MAX as f64 + 1.0)
+thread_local! {
+    /// Faultable calls so far in this isolate: (collect requests, queue batches).
+    static FAULT_CALLS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Which fault point is asking.
+#[derive(Clone, Copy)]
+pub enum FaultPoint {
+    /// `POST /api/collect`.
+    Collect,
+    /// A queue batch.
+    Consumer,
+}
+
+/// True when this call should fail, by the `FAULTS` rates (only ever for `fault-` sites: the caller
+/// checks [`sightline_core::faults::Faults::applies_to`] first).
+pub fn inject_fault(env: &worker::Env, point: FaultPoint) -> bool {
+    let faults = faults(env);
+    let (rate, n) = FAULT_CALLS.with(|calls| {
+        let (collect, consumer) = calls.get();
+        match point {
+            FaultPoint::Collect => {
+                calls.set((collect + 1, consumer));
+                (faults.collect, collect)
+            }
+            FaultPoint::Consumer => {
+                calls.set((collect, consumer + 1));
+                (faults.consumer, consumer)
+            }
+        }
+    });
+    sightline_core::faults::Faults::fire(rate, n)
 }
 
 /// The test suite's fault rates (`FAULTS` var); none when unset.
-pub fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
+fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
     env.var("FAULTS")
         .map(|v| sightline_core::faults::Faults::parse(&v.to_string()))
         .unwrap_or_default()

@@ -25,6 +25,9 @@ export function launch() {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      // Beacons sent while a page is torn down do not get Playwright's per-page override, and
+      // "HeadlessChrome" is on the bot list the collector drops: the whole browser says desktop Chrome.
+      `--user-agent=${DESKTOP_UA}`,
     ],
   });
 }

@@ -1,7 +1,9 @@
-//! Stage: enrich. Input: the page URL, referrer URL and edge country of a valid event. Output: the
-//! page's host and scrubbed path, and an [`Enrichment`] (referrer host, UTM tags, country).
-//! Must not: keep a query string, a referrer path with PII, or a city.
+//! Stage: enrich. Input: the page URL, referrer URL, edge country and user agent of a valid event.
+//! Output: the page's host and scrubbed path, and an [`Enrichment`] (referrer host, source and
+//! channel, UTM tags, country, browser, OS and device class).
+//! Must not: keep a query string, a referrer path with PII, a city, or the user-agent string.
 
+use super::{agent, source};
 use crate::scrub::{clean_path, hash_route, query_param, split_url};
 
 /// Where the event came from, in the fields reports group by.
@@ -21,6 +23,16 @@ pub struct Enrichment {
     pub utm_content: Option<String>,
     /// Two-letter upper-case country code from the edge.
     pub country: Option<String>,
+    /// Source name: a known referrer's name ("Google"), else `utm_source`, else the referrer host.
+    pub source: Option<String>,
+    /// GA4 default channel group ("Organic Search", "Direct", …).
+    pub channel: Option<String>,
+    /// Browser family ("Chrome"); never the user-agent string.
+    pub browser: Option<String>,
+    /// OS family ("Android").
+    pub os: Option<String>,
+    /// Device class: desktop, mobile or tablet.
+    pub device: Option<String>,
 }
 
 /// A page location that may be stored.
@@ -46,8 +58,27 @@ pub fn page(url: &str) -> Option<Page> {
     })
 }
 
-/// Source, campaign and geo for one event.
-pub fn enrich(url: &str, referrer: Option<&str>, country: Option<&str>) -> Enrichment {
+/// What the request says about the sender, read once per beacon.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    /// Two-letter country code from the edge, if any.
+    pub country: Option<&'a str>,
+    /// Browser, OS and device class, from the user agent.
+    pub agent: agent::Agent,
+}
+
+impl<'a> Sender<'a> {
+    /// Reads the user agent (which is not kept) and the edge country.
+    pub fn new(user_agent: &str, country: Option<&'a str>) -> Self {
+        Sender {
+            country,
+            agent: agent::agent(user_agent),
+        }
+    }
+}
+
+/// Source, channel, campaign, geo and device for one event.
+pub fn enrich(url: &str, referrer: Option<&str>, sender: Sender<'_>) -> Enrichment {
     let page = split_url(url);
     let query = page.map(|p| p.query).unwrap_or_default();
     let tag = |name: &str| {
@@ -59,18 +90,39 @@ pub fn enrich(url: &str, referrer: Option<&str>, country: Option<&str>) -> Enric
         .and_then(split_url)
         .map(|r| r.host.to_ascii_lowercase())
         .filter(|host| page.is_none_or(|p| !p.host.eq_ignore_ascii_case(host)));
+    let utm_source = tag("utm_source")
+        .or_else(|| tag("ref"))
+        .or_else(|| tag("source"));
+    let utm_medium = tag("utm_medium");
+    let utm_campaign = tag("utm_campaign");
+    let click_id = source::CLICK_IDS
+        .iter()
+        .find(|id| query_param(query, id).is_some_and(|v| !v.is_empty()))
+        .copied();
+    let classified = source::classify(
+        referrer_host.as_deref(),
+        utm_source.as_deref(),
+        utm_medium.as_deref(),
+        utm_campaign.as_deref(),
+        click_id,
+    );
+    let agent = sender.agent;
     Enrichment {
         referrer_host,
-        utm_source: tag("utm_source")
-            .or_else(|| tag("ref"))
-            .or_else(|| tag("source")),
-        utm_medium: tag("utm_medium"),
-        utm_campaign: tag("utm_campaign"),
+        utm_source,
+        utm_medium,
+        utm_campaign,
         utm_term: tag("utm_term"),
         utm_content: tag("utm_content"),
-        country: country
+        country: sender
+            .country
             .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
             .map(str::to_ascii_uppercase),
+        source: classified.source,
+        channel: Some(classified.channel.to_owned()),
+        browser: Some(agent.browser.to_owned()),
+        os: Some(agent.os.to_owned()),
+        device: Some(agent.device.name().to_owned()),
     }
 }
 
@@ -111,24 +163,46 @@ mod tests {
         let e = enrich(
             "https://shop.example/?utm_source=News%20Letter&utm_campaign=bf+2026",
             Some("https://www.google.com/search?q=secret"),
-            Some("de"),
+            Sender::new(IPHONE, Some("de")),
         );
         assert_eq!(e.utm_source.as_deref(), Some("news letter"));
         assert_eq!(e.utm_campaign.as_deref(), Some("bf 2026"));
         assert_eq!(e.referrer_host.as_deref(), Some("www.google.com"));
         assert_eq!(e.country.as_deref(), Some("DE"));
+        assert_eq!(
+            (e.browser.as_deref(), e.os.as_deref(), e.device.as_deref()),
+            (Some("Safari"), Some("iOS"), Some("mobile"))
+        );
+        let paid = enrich(
+            "https://shop.example/p?gclid=abc",
+            Some("https://www.google.com/"),
+            Sender::new(IPHONE, None),
+        );
+        assert_eq!(paid.channel.as_deref(), Some("Paid Search"));
+        assert_eq!(paid.source.as_deref(), Some("Google"));
+        let direct = enrich("https://shop.example/", None, Sender::new(IPHONE, None));
+        assert_eq!(
+            (direct.channel.as_deref(), direct.source),
+            (Some("Direct"), None)
+        );
     }
+
+    const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
 
     #[test]
     fn internal_referrers_and_bad_countries_are_dropped() {
         let e = enrich(
             "http://localhost/b",
             Some("http://localhost/a"),
-            Some("XXX"),
+            Sender::new("", Some("XXX")),
         );
         assert_eq!(e.referrer_host, None);
         assert_eq!(e.country, None);
-        assert_eq!(enrich("http://x/?ref=a@b.co", None, None).utm_source, None);
+        let sender = Sender::new("", None);
+        assert_eq!(
+            enrich("http://x/?ref=a@b.co", None, sender).utm_source,
+            None
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The collector's ingest pipeline, one module per stage, in the order [`run`] states once:
-//! validate (per event, [`crate::wire`]) → de-duplicate within the beacon → anonymise → enrich →
-//! identify → [`Event`] rows, which the worker enqueues as one [`Queued`] message.
+//! drop bots ([`agent::is_bot`]) → validate (per event, [`crate::wire`]) → de-duplicate within the
+//! beacon → anonymise → enrich ([`agent`], [`source`]) → identify → [`Event`] rows, which the worker enqueues as one [`Queued`] message.
 //!
 //! Input: a parsed [`RawBeacon`], the gated [`Site`], and a [`Context`] holding everything from outside
 //! (receive time, client IP, user agent, edge country, today's salt). Output: an [`Outcome`] with the
@@ -131,6 +131,11 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     };
     let identity = identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent);
     let mut outcome = Outcome::default();
+    if agent::is_bot(ctx.user_agent) {
+        outcome.drop_events(DropReason::Bot, beacon.events.len() as u32);
+        return outcome;
+    }
+    let sender = enrich::Sender::new(ctx.user_agent, ctx.country);
     let mut seen = std::collections::BTreeSet::new();
     for raw in &beacon.events {
         let valid = match validate_event(raw, ctx.received_at) {
@@ -155,7 +160,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
             event_id: valid.id,
             ts: valid.ts,
             received_at: ctx.received_at,
-            enrichment: enrich::enrich(&valid.url, valid.referrer.as_deref(), ctx.country),
+            enrichment: enrich::enrich(&valid.url, valid.referrer.as_deref(), sender),
             name: valid.name,
             hostname: page.hostname,
             path: page.path,
@@ -237,6 +242,18 @@ mod tests {
         assert_eq!(Queued::decode(&message).unwrap().events, out.events);
         assert_eq!(Queued::decode(r#"{"v":2,"events":[]}"#), None);
         assert_eq!(Queued::decode("not json"), None);
+    }
+
+    #[test]
+    fn bots_are_dropped_and_counted() {
+        let body = br#"{"v":1,"site":"demo","events":[{"id":"a","ts":1,"name":"pageview","url":"http://localhost/"},{"id":"b","ts":1,"name":"pageview","url":"http://localhost/"}]}"#;
+        let ctx = Context {
+            user_agent: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            ..ctx()
+        };
+        let out = run(&parse_beacon(body).unwrap(), &site(), &ctx);
+        assert!(out.events.is_empty());
+        assert_eq!(out.dropped[&DropReason::Bot], 2);
     }
 
     #[test]

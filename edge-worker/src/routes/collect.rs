@@ -20,9 +20,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let inbound = edge::inbound(&req);
     let body = edge::beacon_body(&mut req).await?;
     let beacon = parse_beacon(&body)?;
-    if Faults::applies_to(&beacon.site)
-        && Faults::fire(edge::faults(env).collect, edge::random_unit())
-    {
+    if Faults::applies_to(&beacon.site) && edge::inject_fault(env, edge::FaultPoint::Collect) {
         return Err(AppError::Injected);
     }
     let store = Store::new(env)?;

@@ -59,13 +59,15 @@ const SALT_SELECT_SQL: &str = "SELECT salt FROM salts WHERE day = ?1";
 const EVENTS_INSERT_SQL: &str =
     "INSERT OR IGNORE INTO events (site_id, event_id, ts, received_at, \
      name, hostname, path, referrer_host, utm_source, utm_medium, utm_campaign, utm_term, \
-     utm_content, country, visitor_key, session_key, props) \
+     utm_content, country, visitor_key, session_key, props, source, channel, device, browser, os) \
      SELECT e ->> '$.site_id', e ->> '$.event_id', e ->> '$.ts', e ->> '$.received_at', \
        e ->> '$.name', e ->> '$.hostname', e ->> '$.path', e ->> '$.enrichment.referrer_host', \
        e ->> '$.enrichment.utm_source', e ->> '$.enrichment.utm_medium', \
        e ->> '$.enrichment.utm_campaign', e ->> '$.enrichment.utm_term', \
        e ->> '$.enrichment.utm_content', e ->> '$.enrichment.country', e ->> '$.visitor_key', \
-       e ->> '$.session_key', e ->> '$.props_json' \
+       e ->> '$.session_key', e ->> '$.props_json', e ->> '$.enrichment.source', \
+       e ->> '$.enrichment.channel', e ->> '$.enrichment.device', e ->> '$.enrichment.browser', \
+       e ->> '$.enrichment.os' \
      FROM (SELECT value AS e FROM json_each(?1))";
 
 /// Events per insert statement: keeps one bound JSON parameter well under D1's 1 MB statement size.
@@ -145,7 +147,7 @@ fn breakdown_sql(dimension: Dimension) -> &'static str {
         Dimension::Os => by_pageview!("os"),
         Dimension::EntryPages => by_visit!("path", "ASC"),
         Dimension::ExitPages => by_visit!("path", "DESC"),
-        Dimension::Sources => by_visit!("COALESCE(utm_source, referrer_host)", "ASC"),
+        Dimension::Sources => by_visit!("source", "ASC"),
         Dimension::Referrers => by_visit!("referrer_host", "ASC"),
         Dimension::Channels => by_visit!("channel", "ASC"),
         Dimension::Utm => by_visit!("utm_campaign", "ASC"),
