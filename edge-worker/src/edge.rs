@@ -176,6 +176,26 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     }
 }
 
+/// The response with `Retry-After: seconds`.
+pub fn with_retry_after(mut response: Response, seconds: u32) -> Response {
+    let _ = response
+        .headers_mut()
+        .set("Retry-After", &seconds.to_string());
+    response
+}
+
+/// True unless the rate-limit binding `binding` says `key` is over its limit. Without the binding
+/// (or when it fails) the request passes: a limiter outage must not drop analytics.
+pub async fn within_limit(env: &worker::Env, binding: &str, key: &str) -> bool {
+    match env.rate_limiter(binding) {
+        Ok(limiter) => limiter
+            .limit(key.to_owned())
+            .await
+            .map_or(true, |outcome| outcome.success),
+        Err(_) => true,
+    }
+}
+
 /// The answer to a CORS preflight.
 pub fn preflight() -> Response {
     let headers = cors_headers();

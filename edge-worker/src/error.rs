@@ -42,11 +42,23 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Seconds to put in `Retry-After`, for answers that ask the sender to come back later.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::Gate(GateError::RateLimited) => {
+                Some(sightline_core::ingest::gate::RETRY_AFTER_SECONDS)
+            }
+            AppError::Injected => Some(1),
+            _ => None,
+        }
+    }
+
     /// HTTP status.
     pub fn status(&self) -> u16 {
         match self {
             AppError::Wire(_) | AppError::Stats(_) | AppError::Admin(_) => 400,
             AppError::Unauthorized(_) | AppError::Gate(GateError::WrongWriteToken) => 401,
+            AppError::Gate(GateError::RateLimited) => 429,
             AppError::Gate(_) | AppError::AdminDisabled => 403,
             AppError::NotFound | AppError::Missing(_) => 404,
             AppError::Conflict(_) => 409,

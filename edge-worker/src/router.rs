@@ -46,9 +46,13 @@ pub async fn route(req: Request, env: Env) -> Response {
         if let AppError::Internal(detail) = &error {
             worker::console_error!("internal error on {}: {detail}", path);
         }
-        edge::json(
+        let response = edge::json(
             error.status(),
             &serde_json::json!({"error": error.code(), "message": error.message()}),
-        )
+        );
+        match error.retry_after() {
+            Some(seconds) => edge::with_retry_after(response, seconds),
+            None => response,
+        }
     })
 }

@@ -2,7 +2,7 @@
 // good events surviving bad neighbours, resends counted once, and the stats API's auth.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { BASE, beacon, collect, createSite, d1, event, eventually, stats, storedEvents, uid } from "./helpers.mjs";
+import { BASE, DESKTOP_UA, beacon, collect, createSite, d1, event, eventually, request, stats, storedEvents, uid } from "./helpers.mjs";
 
 const SITE = "t-collect";
 before(() => createSite(SITE));
@@ -93,6 +93,29 @@ describe("collect: good events are kept", () => {
     const rows = d1(`SELECT ts, received_at FROM events WHERE site_id = '${site}' ORDER BY ts`);
     assert.equal(rows[0].ts, twoDaysAgo);
     assert.equal(rows[1].ts, rows[1].received_at);
+  });
+});
+
+describe("collect: rate limits", () => {
+  test("past 600 beacons a minute from one address: 429 with Retry-After, other addresses unaffected", async () => {
+    const site = await createSite(`t-limit-${uid("")}`.slice(0, 40));
+    const ip = `198.51.${Math.floor(Math.random() * 250)}.7`;
+    // The limiter counts in fixed one-minute windows: within two windows' worth, one must overflow.
+    let limited;
+    for (let i = 0; i < 1300 && !limited; i++) {
+      const res = await request(`${BASE}/api/collect`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", "User-Agent": DESKTOP_UA, "CF-Connecting-IP": ip },
+        body: JSON.stringify(beacon(site, [event({ name: "burst" })])),
+      });
+      if (res.status === 429) limited = { retry: res.headers.get("retry-after"), body: await res.json() };
+      else assert.equal(res.status, 202, await res.text());
+    }
+    assert.ok(limited, "the limit was reached");
+    assert.equal(limited.retry, "60");
+    assert.equal(limited.body.error, "rate_limited");
+    const other = await collect(beacon(site, [event()]), { headers: { "CF-Connecting-IP": "192.0.2.80" } });
+    assert.equal(other.status, 202);
   });
 });
 

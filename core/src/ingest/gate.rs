@@ -27,6 +27,17 @@ pub enum GateError {
     OriginNotAllowed(String),
     /// A bearer token was presented and it is not the site's write token.
     WrongWriteToken,
+    /// Over the beacons-per-minute limit of the site, or of one anonymised address on the site.
+    RateLimited,
+}
+
+/// Seconds a rate-limited sender is told to wait (the limits count per minute).
+pub const RETRY_AFTER_SECONDS: u32 = 60;
+
+/// The rate-limit keys of a beacon: its site, and its anonymised address on that site (never the
+/// raw IP).
+pub fn limit_keys(site: &str, anonymised_ip: &str) -> [String; 2] {
+    [site.to_owned(), format!("{site} {anonymised_ip}")]
 }
 
 impl GateError {
@@ -36,6 +47,7 @@ impl GateError {
             GateError::UnknownSite => "unknown_site",
             GateError::OriginNotAllowed(_) => "origin_not_allowed",
             GateError::WrongWriteToken => "unauthorized",
+            GateError::RateLimited => "rate_limited",
         }
     }
 
@@ -49,6 +61,9 @@ impl GateError {
             GateError::WrongWriteToken => {
                 "the bearer token is not this site's write token (browsers send none)".into()
             }
+            GateError::RateLimited => format!(
+                "too many beacons from this site or address; retry after {RETRY_AFTER_SECONDS} s"
+            ),
         }
     }
 }
@@ -106,6 +121,14 @@ mod tests {
         );
         let err = check(Some(site(true)), Some("https://evil.example"), None).unwrap_err();
         assert_eq!(err.code(), "origin_not_allowed");
+    }
+
+    #[test]
+    fn limit_keys_hold_only_the_anonymised_address() {
+        assert_eq!(
+            limit_keys("demo", "203.0.113.0"),
+            ["demo", "demo 203.0.113.0"]
+        );
     }
 
     #[test]

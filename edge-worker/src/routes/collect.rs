@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use sightline_core::faults::Faults;
-use sightline_core::ingest::{self, gate, Context, Queued};
+use sightline_core::ingest::{self, anonymise, gate, Context, GateError, Queued};
 use sightline_core::token;
 use sightline_core::wire::parse_beacon;
 use worker::{Env, Request, Response};
@@ -30,6 +30,13 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         inbound.origin.as_deref(),
         write_token.as_deref(),
     )?;
+    let anonymised = anonymise::ip(inbound.client_ip.as_deref());
+    let [site_key, address_key] = gate::limit_keys(&site.id, &anonymised);
+    if !edge::within_limit(env, "SITE_LIMIT", &site_key).await
+        || !edge::within_limit(env, "IP_LIMIT", &address_key).await
+    {
+        return Err(GateError::RateLimited.into());
+    }
     let received_at = edge::now();
     let salt = store.salt(received_at, || edge::random_hex(32)).await?;
     let ctx = Context {
