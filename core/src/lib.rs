@@ -11,6 +11,7 @@
 //! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
+//! - `zone` (feature `server`): a site's local days and hours in its time zone.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
 #![deny(missing_docs)]
 
@@ -28,3 +29,5 @@ pub mod ingest;
 pub mod stats;
 #[cfg(feature = "server")]
 pub mod token;
+#[cfg(feature = "server")]
+pub mod zone;

@@ -8,10 +8,12 @@
 //! or user agent in anything it returns.
 
 pub mod agent;
+pub mod aggregate;
 pub mod anonymise;
 pub mod enrich;
 pub mod gate;
 pub mod identify;
+pub mod sessionise;
 pub mod source;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,525 @@
+//! Stage: aggregate. Input: the visits before and after a batch ([`Sessions`]), the batch's new
+//! events, and each site's time zone. Output: per (site, local day) a signed [`Day`] delta that,
+//! added to the stored rollup, makes it count every event, visit and visitor exactly once.
+//! Events count on their own local day and hour; a visit, and its visitor, on the day and hour it
+//! started. Must not: do I/O, or keep anything that identifies a visitor.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::sessionise::{
+    conversion_currency, numeric_prop, text_prop, Sessions, Visit, CONVERSIONS,
+};
+use super::Event;
+use crate::zone::Zone;
+
+/// Most values a dimension keeps per day; later new values are counted under [`OTHER`].
+pub const MAX_VALUES: usize = 500;
+/// The value that collects a dimension's overflow.
+pub const OTHER: &str = "(other)";
+
+/// Names of the dimensions in a [`Day`] (the stats API's report names).
+pub mod dim {
+    /// Pageviews by path.
+    pub const PAGES: &str = "pages";
+    /// Visits by first page.
+    pub const ENTRY: &str = "entry-pages";
+    /// Visits by last page.
+    pub const EXIT: &str = "exit-pages";
+    /// Visits by source name.
+    pub const SOURCES: &str = "sources";
+    /// Visits by channel.
+    pub const CHANNELS: &str = "channels";
+    /// Visits by referrer host.
+    pub const REFERRERS: &str = "referrers";
+    /// Visits by UTM campaign.
+    pub const UTM: &str = "utm";
+    /// Visits by country.
+    pub const COUNTRIES: &str = "countries";
+    /// Visits by device class.
+    pub const DEVICES: &str = "devices";
+    /// Visits by browser.
+    pub const BROWSERS: &str = "browsers";
+    /// Visits by OS.
+    pub const OS: &str = "os";
+    /// Custom events by name (count, and the sum of a numeric `value` or `tokens` prop).
+    pub const EVENTS: &str = "events";
+    /// Conversions by name.
+    pub const GOALS: &str = "goals";
+    /// Conversions with a value, by currency (count and amount).
+    pub const REVENUE: &str = "revenue";
+}
+
+/// Counts for one value of a dimension.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Unique visitors (per day).
+    #[serde(default, rename = "u", skip_serializing_if = "is_zero")]
+    pub visitors: i64,
+    /// Pageviews, visits or events, by dimension.
+    #[serde(default, rename = "n", skip_serializing_if = "is_zero")]
+    pub count: i64,
+    /// Summed value (revenue, tokens).
+    #[serde(default, rename = "a", skip_serializing_if = "is_zero_f64")]
+    pub amount: f64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
+}
+
+/// One hour's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hour {
+    /// Pageviews in the hour.
+    #[serde(default)]
+    pub pageviews: i64,
+    /// Visits that started in the hour.
+    #[serde(default)]
+    pub visits: i64,
+    /// Visitors whose first visit of the day started in the hour.
+    #[serde(default)]
+    pub visitors: i64,
+}
+
+/// A site's rollup for one local day (also used, signed, as a delta).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    /// Pageviews.
+    #[serde(default)]
+    pub pageviews: i64,
+    /// Unique visitors.
+    #[serde(default)]
+    pub visitors: i64,
+    /// Visits.
+    #[serde(default)]
+    pub visits: i64,
+    /// Visits that bounced.
+    #[serde(default)]
+    pub bounces: i64,
+    /// Sum of visit durations, ms.
+    #[serde(default)]
+    pub duration_ms: i64,
+    /// By local hour.
+    #[serde(default)]
+    pub hours: BTreeMap<u8, Hour>,
+    /// Dimension → value → counts.
+    #[serde(default)]
+    pub dims: BTreeMap<String, BTreeMap<String, Tally>>,
+    /// Web vital → histogram bucket → count (see [`vital_bucket`]).
+    #[serde(default)]
+    pub vitals: BTreeMap<String, BTreeMap<u32, i64>>,
+}
+
+impl Day {
+    fn tally(&mut self, dim: &str, value: &str) -> &mut Tally {
+        self.dims
+            .entry(dim.to_owned())
+            .or_default()
+            .entry(value.to_owned())
+            .or_default()
+    }
+
+    fn hour(&mut self, hour: u8) -> &mut Hour {
+        self.hours.entry(hour).or_default()
+    }
+
+    /// Adds `delta`; a dimension already holding [`MAX_VALUES`] values counts a new one as
+    /// [`OTHER`].
+    pub fn apply(&mut self, delta: &Day) {
+        self.add_totals(delta);
+        for (dim, values) in &delta.dims {
+            let mine = self.dims.entry(dim.clone()).or_default();
+            for (value, t) in values {
+                let value = if mine.contains_key(value) || mine.len() < MAX_VALUES {
+                    value.as_str()
+                } else {
+                    OTHER
+                };
+                add_tally(mine.entry(value.to_owned()).or_default(), t);
+            }
+        }
+    }
+
+    /// The same day without values whose counts all came back to zero. (A stored day keeps them:
+    /// a value keeps its place under the cap, so a later change to it lands where it landed before.)
+    pub fn without_zeros(mut self) -> Day {
+        for values in self.dims.values_mut() {
+            values.retain(|_, t| t.count != 0 || t.visitors != 0 || t.amount != 0.0);
+        }
+        self.dims.retain(|_, values| !values.is_empty());
+        self
+    }
+
+    /// Adds `other` without any cap (for reports over many days).
+    pub fn merge(&mut self, other: &Day) {
+        self.add_totals(other);
+        for (dim, values) in &other.dims {
+            let mine = self.dims.entry(dim.clone()).or_default();
+            for (value, t) in values {
+                add_tally(mine.entry(value.clone()).or_default(), t);
+            }
+        }
+    }
+
+    fn add_totals(&mut self, d: &Day) {
+        self.pageviews += d.pageviews;
+        self.visitors += d.visitors;
+        self.visits += d.visits;
+        self.bounces += d.bounces;
+        self.duration_ms += d.duration_ms;
+        for (h, x) in &d.hours {
+            let mine = self.hour(*h);
+            mine.pageviews += x.pageviews;
+            mine.visits += x.visits;
+            mine.visitors += x.visitors;
+        }
+        for (metric, buckets) in &d.vitals {
+            let mine = self.vitals.entry(metric.clone()).or_default();
+            for (b, n) in buckets {
+                *mine.entry(*b).or_default() += n;
+            }
+        }
+    }
+}
+
+fn add_tally(into: &mut Tally, t: &Tally) {
+    into.visitors += t.visitors;
+    into.count += t.count;
+    into.amount += t.amount;
+}
+
+/// Histogram bucket of a web vital's value: ms metrics in 10 ms steps to 1 s, 50 ms to 5 s, 250 ms
+/// to 20 s, then one overflow bucket; CLS (unitless) the same over its value × 1000.
+pub fn vital_bucket(metric: &str, value: f64) -> u32 {
+    let v = if metric == "CLS" {
+        value * 1000.0
+    } else {
+        value
+    }
+    .max(0.0);
+    if v < 1000.0 {
+        (v / 10.0) as u32
+    } else if v < 5000.0 {
+        100 + ((v - 1000.0) / 50.0) as u32
+    } else if v < 20_000.0 {
+        180 + ((v - 5000.0) / 250.0) as u32
+    } else {
+        240
+    }
+}
+
+/// The upper edge of a bucket, in the metric's unit (the overflow bucket reports 20 s).
+pub fn vital_bucket_upper(metric: &str, bucket: u32) -> f64 {
+    let b = bucket as f64;
+    let v = if bucket < 100 {
+        (b + 1.0) * 10.0
+    } else if bucket < 180 {
+        1000.0 + (b - 99.0) * 50.0
+    } else {
+        (5000.0 + (b - 179.0) * 250.0).min(20_000.0)
+    };
+    if metric == "CLS" {
+        v / 1000.0
+    } else {
+        v
+    }
+}
+
+/// The 75th percentile (nearest rank) of a histogram: the upper edge of the bucket holding it.
+pub fn p75(metric: &str, buckets: &BTreeMap<u32, i64>) -> Option<f64> {
+    let n: i64 = buckets.values().sum();
+    let rank = (3 * n + 3) / 4;
+    let mut seen = 0;
+    for (b, count) in buckets {
+        seen += count;
+        if n > 0 && seen >= rank {
+            return Some(vital_bucket_upper(metric, *b));
+        }
+    }
+    None
+}
+
+/// The visit-level dimension values of a visit.
+fn visit_values(v: &Visit) -> Vec<(&'static str, String)> {
+    let a = &v.arrival;
+    let text = |x: &Option<String>| x.clone().unwrap_or_default();
+    let mut out = vec![
+        (dim::SOURCES, text(&a.source)),
+        (dim::CHANNELS, text(&a.channel)),
+        (dim::REFERRERS, text(&a.referrer)),
+        (dim::UTM, text(&a.campaign)),
+        (dim::COUNTRIES, text(&a.country)),
+        (dim::DEVICES, text(&a.device)),
+        (dim::BROWSERS, text(&a.browser)),
+        (dim::OS, text(&a.os)),
+    ];
+    if let Some((_, path)) = &v.entry {
+        out.push((dim::ENTRY, path.clone()));
+    }
+    if let Some((_, path)) = &v.exit {
+        out.push((dim::EXIT, path.clone()));
+    }
+    out
+}
+
+/// Adds (`sign` = 1) or removes (−1) what one visit counts on its start day.
+fn count_visit(deltas: &mut Deltas, site: &str, zone: Zone, v: &Visit, sign: i64) {
+    let at = zone.local(v.started_at);
+    let day = deltas.day(site, at.day);
+    day.visits += sign;
+    day.bounces += sign * i64::from(v.bounced());
+    day.duration_ms += sign * v.duration();
+    day.hour(at.hour).visits += sign;
+    for (d, value) in visit_values(v) {
+        day.tally(d, &value).count += sign;
+    }
+}
+
+/// What makes a visitor count on a day: the day itself, the hour of their first visit, and each
+/// dimension value of any of their visits that day.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Presence {
+    Day,
+    Hour(u8),
+    Value(&'static str, String),
+}
+
+fn presence(visits: &[&Visit], zone: Zone) -> BTreeSet<(i64, Presence)> {
+    let mut set = BTreeSet::new();
+    // Per day: (start, hour) of the visitor's first visit.
+    let mut first: BTreeMap<i64, (i64, u8)> = BTreeMap::new();
+    for v in visits {
+        let at = zone.local(v.started_at);
+        let earliest = first.entry(at.day).or_insert((v.started_at, at.hour));
+        if v.started_at < earliest.0 {
+            *earliest = (v.started_at, at.hour);
+        }
+        set.insert((at.day, Presence::Day));
+        for (d, value) in visit_values(v) {
+            set.insert((at.day, Presence::Value(d, value)));
+        }
+        for page in &v.pages {
+            set.insert((at.day, Presence::Value(dim::PAGES, page.clone())));
+        }
+        for name in &v.names {
+            set.insert((at.day, Presence::Value(dim::EVENTS, name.clone())));
+            if CONVERSIONS.contains(&name.as_str()) {
+                set.insert((at.day, Presence::Value(dim::GOALS, name.clone())));
+            }
+        }
+        for currency in &v.currencies {
+            set.insert((at.day, Presence::Value(dim::REVENUE, currency.clone())));
+        }
+    }
+    for (day, (_, hour)) in first {
+        set.insert((day, Presence::Hour(hour)));
+    }
+    set
+}
+
+fn count_presence(day: &mut Day, key: &Presence, sign: i64) {
+    match key {
+        Presence::Day => day.visitors += sign,
+        Presence::Hour(h) => day.hour(*h).visitors += sign,
+        Presence::Value(d, value) => day.tally(d, value).visitors += sign,
+    }
+}
+
+/// Per (site, local day) deltas.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deltas(pub BTreeMap<(String, i64), Day>);
+
+impl Deltas {
+    fn day(&mut self, site: &str, day: i64) -> &mut Day {
+        self.0.entry((site.to_owned(), day)).or_default()
+    }
+}
+
+/// Counts one new event on its own local day and hour.
+fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
+    let at = zone.local(e.ts);
+    let day = deltas.day(&e.site_id, at.day);
+    if e.is_pageview() {
+        day.pageviews += 1;
+        day.hour(at.hour).pageviews += 1;
+        day.tally(dim::PAGES, &e.path).count += 1;
+        return;
+    }
+    let value = numeric_prop(e, "value").or_else(|| numeric_prop(e, "tokens"));
+    let tally = day.tally(dim::EVENTS, &e.name);
+    tally.count += 1;
+    tally.amount += value.unwrap_or(0.0);
+    if CONVERSIONS.contains(&e.name.as_str()) {
+        day.tally(dim::GOALS, &e.name).count += 1;
+    }
+    if let (Some(currency), Some(value)) = (conversion_currency(e), value) {
+        let revenue = day.tally(dim::REVENUE, &currency);
+        revenue.count += 1;
+        revenue.amount += value;
+    }
+    if e.name == "web_vital" {
+        if let (Some(metric), Some(v)) = (text_prop(e, "metric"), numeric_prop(e, "value")) {
+            let bucket = vital_bucket(&metric, v);
+            *day.vitals
+                .entry(metric)
+                .or_default()
+                .entry(bucket)
+                .or_default() += 1;
+        }
+    }
+}
+
+/// The rollup deltas of one batch: its new events, the visits it changed, and the visitors whose
+/// presence changed. `zone_of` gives each site's time zone.
+pub fn deltas(sessions: &Sessions, events: &[Event], zone_of: &dyn Fn(&str) -> Zone) -> Deltas {
+    let mut deltas = Deltas::default();
+    for e in events {
+        count_event(&mut deltas, zone_of(&e.site_id), e);
+    }
+    let mut keys: BTreeSet<_> = sessions.before.keys().collect();
+    keys.extend(sessions.after.keys());
+    for key in keys {
+        let before = sessions.before.get(key).map(|s| &s.visit);
+        let after = sessions.after.get(key);
+        if before == after {
+            continue;
+        }
+        let zone = zone_of(&key.site_id);
+        if let Some(v) = before {
+            count_visit(&mut deltas, &key.site_id, zone, v, -1);
+        }
+        if let Some(v) = after {
+            count_visit(&mut deltas, &key.site_id, zone, v, 1);
+        }
+    }
+    // Visitor presence, per visitor, from all their visits before and after.
+    type Visitor<'a> = (&'a str, &'a str);
+    let mut before: BTreeMap<Visitor, Vec<&Visit>> = BTreeMap::new();
+    let mut after: BTreeMap<Visitor, Vec<&Visit>> = BTreeMap::new();
+    for (k, s) in &sessions.before {
+        before
+            .entry((&k.site_id, &k.visitor_key))
+            .or_default()
+            .push(&s.visit);
+    }
+    for (k, v) in &sessions.after {
+        after
+            .entry((&k.site_id, &k.visitor_key))
+            .or_default()
+            .push(v);
+    }
+    let visitors: BTreeSet<Visitor> = before.keys().chain(after.keys()).copied().collect();
+    for visitor @ (site, _) in visitors {
+        let zone = zone_of(site);
+        let was = presence(before.get(&visitor).map_or(&[][..], Vec::as_slice), zone);
+        let is = presence(after.get(&visitor).map_or(&[][..], Vec::as_slice), zone);
+        for (day, key) in is.difference(&was) {
+            count_presence(deltas.day(site, *day), key, 1);
+        }
+        for (day, key) in was.difference(&is) {
+            count_presence(deltas.day(site, *day), key, -1);
+        }
+    }
+    deltas
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::sessionise::tests::ev;
+    use crate::ingest::sessionise::{sessionise, StoredVisit};
+
+    fn utc(_: &str) -> Zone {
+        Zone::named("UTC")
+    }
+
+    /// Feeds events batch by batch, storing visits and rollups as the consumer does.
+    fn run_batches(batches: &[Vec<Event>]) -> BTreeMap<(String, i64), Day> {
+        let mut stored: Vec<StoredVisit> = vec![];
+        let mut rollups: BTreeMap<(String, i64), Day> = BTreeMap::new();
+        for batch in batches {
+            let sessions = sessionise(stored, batch);
+            for (key, d) in deltas(&sessions, batch, &utc).0 {
+                rollups.entry(key).or_default().apply(&d);
+            }
+            stored = sessions
+                .after
+                .into_iter()
+                .map(|(key, visit)| StoredVisit {
+                    key,
+                    version: 1,
+                    visit,
+                })
+                .collect();
+        }
+        rollups
+    }
+
+    #[test]
+    fn counts_are_the_same_however_the_events_are_batched() {
+        let mut events = vec![
+            ev("a", "s1", 0, "pageview", "/a"),
+            ev("b", "s1", 3, "pageview", "/b"),
+            ev("c", "s1", 4, "cart_add", "/b"),
+            ev("d", "s2", 10, "pageview", "/a"),
+            ev("e", "s1", 50, "pageview", "/c"),
+        ];
+        events[4].visitor_key = "v".into();
+        let whole = run_batches(&[events.clone()]);
+        let one_by_one: Vec<Vec<Event>> = events.iter().rev().map(|e| vec![e.clone()]).collect();
+        let strip = |m: BTreeMap<(String, i64), Day>| -> Vec<Day> {
+            m.into_values().map(Day::without_zeros).collect()
+        };
+        assert_eq!(strip(run_batches(&one_by_one)), strip(whole.clone()));
+        let day = &whole[&("s".to_owned(), 0)];
+        assert_eq!(
+            (
+                day.pageviews,
+                day.visitors,
+                day.visits,
+                day.bounces,
+                day.duration_ms
+            ),
+            (4, 1, 3, 2, 4 * 60_000)
+        );
+        let pages = &day.dims[dim::PAGES];
+        assert_eq!((pages["/a"].count, pages["/a"].visitors), (2, 1));
+        let entry = &day.dims[dim::ENTRY];
+        assert_eq!((entry["/a"].count, entry["/c"].count), (2, 1));
+        assert_eq!(day.dims[dim::EVENTS]["cart_add"].count, 1);
+        assert_eq!(day.hours[&0].visits, 3);
+        assert_eq!(day.hours[&0].visitors, 1);
+    }
+
+    #[test]
+    fn overflowing_values_go_to_other() {
+        let mut day = Day::default();
+        let mut delta = Day::default();
+        for i in 0..MAX_VALUES + 5 {
+            delta.tally(dim::PAGES, &format!("/p{i}")).count = 1;
+        }
+        day.apply(&delta);
+        let pages = &day.dims[dim::PAGES];
+        assert_eq!(pages.len(), MAX_VALUES + 1);
+        assert_eq!(pages[OTHER].count, 5);
+    }
+
+    #[test]
+    fn vitals_histograms_give_p75() {
+        let mut buckets = BTreeMap::new();
+        for v in [1200.0, 1800.0, 2400.0, 3100.0] {
+            *buckets.entry(vital_bucket("LCP", v)).or_default() += 1;
+        }
+        assert_eq!(p75("LCP", &buckets), Some(2450.0));
+        let cls = BTreeMap::from([(vital_bucket("CLS", 0.05), 4)]);
+        assert_eq!(p75("CLS", &cls), Some(0.06));
+        assert_eq!(vital_bucket("INP", 25_000.0), 240);
+        assert_eq!(p75("INP", &BTreeMap::new()), None);
+    }
+}
