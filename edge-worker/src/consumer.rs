@@ -1,14 +1,19 @@
 //! The queue consumer: a batch of messages (each the events of one beacon) in, one D1 transaction
-//! out. Events are de-duplicated by their key in storage, so a redelivered or resent batch counts
-//! once; a failed write retries the whole batch, and Queues moves a batch that keeps failing to the
-//! dead-letter queue, whose consumer counts it. Must not: log event contents.
+//! out. It reads what storage knows (event and order ids, the visitors' visits, time zones, the
+//! touched rollup days), runs core's de-duplicate → sessionise → aggregate stages, and writes the new
+//! events, visits and rollups in one guarded transaction: a redelivered or resent batch counts once,
+//! and a concurrent consumer's write in between makes the transaction fail and the cycle run again.
+//! A batch that keeps failing is retried by Queues and finally dead-lettered, and counted.
+//! Must not: log event contents.
 
 use sightline_core::faults::Faults;
-use sightline_core::ingest::{Event, Queued};
+use sightline_core::ingest::{aggregate, dedupe, sessionise, Event, Queued};
+use sightline_core::zone::Zone;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::edge;
 use crate::error::AppError;
+use crate::store::ingest::Known;
 use crate::store::Store;
 
 /// The dead-letter queue's name (wrangler.toml).
@@ -63,8 +68,40 @@ async fn store(env: &Env, events: &[Event], unreadable: usize) -> Result<(), App
     if unreadable > 0 {
         store.count_dead_letters(edge::now(), unreadable, 0).await?;
     }
-    store.insert_events(events).await?;
-    Ok(())
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match write_once(&store, events.to_vec()).await {
+            Ok(()) => return Ok(()),
+            // Most likely a concurrent consumer wrote the same visitors or days first: read again.
+            Err(_) if tries < CONFLICT_TRIES => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Tries to write a batch within one read-compute-write cycle.
+const CONFLICT_TRIES: u32 = 3;
+
+/// Reads what storage knows, runs the pure stages (de-duplicate, sessionise, aggregate), and
+/// writes everything in one guarded transaction.
+async fn write_once(store: &Store, events: Vec<Event>) -> Result<(), AppError> {
+    let Known {
+        events: stored_ids,
+        orders,
+        visits,
+        zones,
+    } = store.known(&events).await?;
+    let fresh = dedupe::fresh(events, &stored_ids, &orders);
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let sessions = sessionise::sessionise(visits, &fresh);
+    let zone_of = |site: &str| zones.get(site).copied().unwrap_or(Zone::named("UTC"));
+    let deltas = aggregate::deltas(&sessions, &fresh, &zone_of);
+    let stored_days = store.rollup_days(deltas.0.keys()).await?;
+    let days = aggregate::roll(stored_days, deltas);
+    store.commit(&fresh, &sessions, &days).await
 }
 
 async fn count_dead(env: &Env, messages: usize, events: usize) -> Result<(), AppError> {

@@ -429,6 +429,22 @@ pub fn deltas(sessions: &Sessions, events: &[Event], zone_of: &dyn Fn(&str) -> Z
     deltas
 }
 
+/// A rollup day to write: (site, day), the version it was read at (0: new), its new content.
+pub type Rolled = ((String, i64), u32, Day);
+
+/// Adds each delta to its stored day (or to an empty one).
+pub fn roll(mut stored: BTreeMap<(String, i64), (u32, Day)>, deltas: Deltas) -> Vec<Rolled> {
+    deltas
+        .0
+        .into_iter()
+        .map(|(key, delta)| {
+            let (version, mut day) = stored.remove(&key).unwrap_or_default();
+            day.apply(&delta);
+            (key, version, day)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

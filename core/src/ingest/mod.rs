@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod aggregate;
 pub mod anonymise;
+pub mod dedupe;
 pub mod enrich;
 pub mod gate;
 pub mod identify;
@@ -62,6 +63,9 @@ pub struct Event {
     pub session_key: String,
     /// Custom properties as a JSON object, PII removed.
     pub props_json: String,
+    /// A conversion's `order_id` prop: one order counts once, however many events report it.
+    #[serde(default)]
+    pub order_id: Option<String>,
 }
 
 /// Version of [`Queued`]; a consumer refuses (and dead-letters) messages of another version.
@@ -157,6 +161,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
             outcome.drop_events(DropReason::InvalidUrl, 1);
             continue;
         };
+        let order_id = order_id(&valid.name, &valid.props);
         outcome.events.push(Event {
             site_id: site.id.clone(),
             event_id: valid.id,
@@ -168,10 +173,25 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
             path: page.path,
             visitor_key: identity.visitor_key.clone(),
             session_key: identity.session_key.clone(),
+            order_id,
             props_json: props_json(&valid.props),
         });
     }
     outcome
+}
+
+/// The `order_id` of a conversion event, when it has one.
+fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
+    if !sessionise::CONVERSIONS.contains(&name) {
+        return None;
+    }
+    props.iter().find_map(|(key, value)| match value {
+        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => Some(s.trim().to_owned()),
+        PropValue::Num(n) if key == "order_id" && n.fract() == 0.0 && *n >= 0.0 => {
+            Some(crate::encode::decimal(*n as u64))
+        }
+        _ => None,
+    })
 }
 
 /// Serialises props to a JSON object, leaving out string values that hold PII.

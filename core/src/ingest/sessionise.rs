@@ -341,6 +341,7 @@ pub(crate) mod tests {
             visitor_key: "v".into(),
             session_key: session.into(),
             props_json: "{}".into(),
+            order_id: None,
         }
     }
 

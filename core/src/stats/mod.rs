@@ -378,7 +378,7 @@ pub fn shape_breakdown(dimension: Dimension, rows: Vec<BreakdownRow>) -> Vec<Ent
 /// One day of the timeseries as the store reads it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 pub struct DayRow {
-    /// Days since 1970-01-01 (UTC).
+    /// Days since 1970-01-01 (of the site's local date).
     pub day: f64,
     /// Pageviews that day.
     pub pageviews: f64,
@@ -411,6 +411,107 @@ pub fn shape_timeseries(range: Range, rows: &[DayRow]) -> Vec<Point> {
             }
         })
         .collect()
+}
+
+/// Reports from rollups: the stored [`Day`]s of a range, merged, then read per report.
+pub mod rollup {
+    use super::*;
+    use crate::ingest::aggregate::{dim, p75, Day};
+
+    /// Most rows a breakdown answers.
+    pub const MAX_ROWS: usize = 100;
+
+    impl Dimension {
+        /// The dimension's name in a stored [`Day`].
+        pub fn key(self) -> &'static str {
+            match self {
+                Dimension::Pages => dim::PAGES,
+                Dimension::EntryPages => dim::ENTRY,
+                Dimension::ExitPages => dim::EXIT,
+                Dimension::Sources => dim::SOURCES,
+                Dimension::Channels => dim::CHANNELS,
+                Dimension::Referrers => dim::REFERRERS,
+                Dimension::Utm => dim::UTM,
+                Dimension::Countries => dim::COUNTRIES,
+                Dimension::Devices => dim::DEVICES,
+                Dimension::Browsers => dim::BROWSERS,
+                Dimension::Os => dim::OS,
+                Dimension::Events => dim::EVENTS,
+                Dimension::Goals => dim::GOALS,
+                Dimension::Revenue => dim::REVENUE,
+                Dimension::Vitals => "vitals",
+            }
+        }
+    }
+
+    /// The days of a range, merged into one.
+    pub fn merge<'a>(days: impl IntoIterator<Item = &'a Day>) -> Day {
+        let mut total = Day::default();
+        for day in days {
+            total.merge(day);
+        }
+        total
+    }
+
+    /// Totals of a (merged) day.
+    pub fn totals(day: &Day) -> Totals {
+        Totals {
+            pageviews: day.pageviews as f64,
+            visitors: day.visitors as f64,
+            visits: day.visits as f64,
+            bounces: day.bounces as f64,
+            total_duration_ms: day.duration_ms as f64,
+        }
+    }
+
+    /// A breakdown's rows, top first: by count (revenue: by amount), then by value.
+    pub fn breakdown(dimension: Dimension, day: &Day) -> Vec<BreakdownRow> {
+        if dimension == Dimension::Vitals {
+            return day
+                .vitals
+                .iter()
+                .map(|(metric, buckets)| BreakdownRow {
+                    value: Some(metric.clone()),
+                    visitors: 0.0,
+                    count: buckets.values().sum::<i64>() as f64,
+                    amount: p75(metric, buckets),
+                })
+                .collect();
+        }
+        let Some(values) = day.dims.get(dimension.key()) else {
+            return Vec::new();
+        };
+        let mut rows: Vec<BreakdownRow> = values
+            .iter()
+            .filter(|(_, t)| t.count > 0 || t.visitors > 0)
+            .map(|(value, t)| BreakdownRow {
+                value: Some(value.clone()),
+                visitors: t.visitors as f64,
+                count: t.count as f64,
+                amount: (dimension == Dimension::Revenue).then_some(t.amount),
+            })
+            .collect();
+        let rank = |r: &BreakdownRow| match dimension {
+            Dimension::Revenue => r.amount.unwrap_or(0.0),
+            _ => r.count,
+        };
+        rows.sort_by(|a, b| {
+            rank(b)
+                .total_cmp(&rank(a))
+                .then_with(|| a.value.cmp(&b.value))
+        });
+        rows.truncate(MAX_ROWS);
+        rows
+    }
+
+    /// One timeseries row per stored day.
+    pub fn day_row(day_number: i64, day: &Day) -> DayRow {
+        DayRow {
+            day: day_number as f64,
+            pageviews: day.pageviews as f64,
+            visitors: day.visitors as f64,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
-//! `GET /api/sites/{site}/stats/{report}`: bearer-token auth, then core parses the query, the store
-//! runs its fixed SQL, core shapes the rows. With `compare=previous` the previous period rides along.
+//! `GET /api/sites/{site}/stats/{report}`: bearer-token auth, then core parses the query in the
+//! site's time zone, the store reads the range's rollup days (realtime: the active visits), core
+//! merges and shapes them. With `compare=previous` the previous period rides along.
 
 use serde_json::{json, Value};
-use sightline_core::stats::{self, Query, Range, Report};
+use sightline_core::stats::{self, rollup, Query, Range, Report};
 use sightline_core::token;
 use worker::{Env, Request, Response};
 
 use crate::edge;
 use crate::error::AppError;
 use crate::store::Store;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Answers one report.
 pub async fn handle(
@@ -19,13 +22,15 @@ pub async fn handle(
 ) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     let auth = edge::authorization(req);
-    let token =
-        token::bearer(auth.as_deref()).ok_or(AppError::Unauthorized("the site's read token"))?;
+    let unauthorized = AppError::Unauthorized("the site's read token");
+    let token = token::bearer(auth.as_deref()).ok_or(unauthorized)?;
     if !store.read_token_matches(site, &token::hash(token)).await? {
         return Err(AppError::Unauthorized("the site's read token"));
     }
     let now = edge::now();
-    let query = stats::parse_query(report, &edge::query_pairs(req), now)?;
+    // Periods are local days of the site: "today" starts at the site's midnight.
+    let local_now = now + store.zone(site).await?.offset_ms(now);
+    let query = stats::parse_query(report, &edge::query_pairs(req), local_now)?;
     let mut body = run(&store, site, &query, query.range, now).await?;
     let compare = query.compare.filter(|_| query.report != Report::Realtime);
     if let (Some(previous), Value::Object(map)) = (compare, &mut body) {
@@ -44,30 +49,47 @@ async fn run(
     range: Range,
     now: i64,
 ) -> Result<Value, AppError> {
-    let range_json = json!({
-        "from": stats::format_date(range.from),
-        "to": stats::format_date(range.to - 1),
-    });
+    if query.report == Report::Realtime {
+        let active = store
+            .realtime(site, now - stats::REALTIME_WINDOW_MS)
+            .await?;
+        return Ok(json!({
+            "visitors": active.visitors as u64,
+            "visits": active.visits as u64,
+            "pageviews": active.pageviews as u64,
+        }));
+    }
+    let days = store
+        .rollups(
+            site,
+            range.from.div_euclid(DAY_MS),
+            range.to.div_euclid(DAY_MS),
+        )
+        .await?;
+    let merged = rollup::merge(days.iter().map(|(_, day)| day));
     let mut body = match query.report {
-        Report::Overview => json!(stats::Overview::from(store.totals(site, range).await?)),
-        Report::Realtime => {
-            let window = Range {
-                from: now - stats::REALTIME_WINDOW_MS,
-                to: now + 1,
-            };
-            let totals = store.totals(site, window).await?;
-            json!({"visitors": totals.visitors as u64, "pageviews": totals.pageviews as u64})
-        }
+        Report::Overview => json!(stats::Overview::from(rollup::totals(&merged))),
         Report::Timeseries => {
-            json!({"results": stats::shape_timeseries(range, &store.days(site, range).await?)})
+            let rows: Vec<_> = days
+                .iter()
+                .map(|(n, day)| rollup::day_row(*n, day))
+                .collect();
+            json!({"results": stats::shape_timeseries(range, &rows)})
         }
         Report::Breakdown(dimension) => {
-            let rows = store.breakdown(site, dimension, range).await?;
+            let rows = rollup::breakdown(dimension, &merged);
             json!({"results": stats::shape_breakdown(dimension, rows)})
         }
+        Report::Realtime => Value::Null,
     };
     if let Value::Object(map) = &mut body {
-        map.insert("range".into(), range_json);
+        map.insert(
+            "range".into(),
+            json!({
+                "from": stats::format_date(range.from),
+                "to": stats::format_date(range.to - 1),
+            }),
+        );
     }
     Ok(body)
 }

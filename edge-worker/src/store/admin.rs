@@ -34,8 +34,10 @@ const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timez
 const TOKENS_UPDATE_SQL: &str =
     "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
 /// Erasure: every row of the site, raw and aggregated, then the site.
-const ERASE_SQL: [&str; 3] = [
+const ERASE_SQL: [&str; 5] = [
     "DELETE FROM events WHERE site_id = ?1",
+    "DELETE FROM sessions WHERE site_id = ?1",
+    "DELETE FROM rollups WHERE site_id = ?1",
     "DELETE FROM site_domains WHERE site_id = ?1",
     "DELETE FROM sites WHERE id = ?1",
 ];

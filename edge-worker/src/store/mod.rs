@@ -9,14 +9,16 @@
 use std::cell::RefCell;
 
 use serde::Deserialize;
-use sightline_core::ingest::{Event, Site};
-use sightline_core::stats::{BreakdownRow, DayRow, Dimension, Range, Totals};
+use sightline_core::ingest::aggregate::Day;
+use sightline_core::ingest::Site;
+use sightline_core::zone::Zone;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::error::AppError;
 
 pub mod admin;
+pub mod ingest;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -53,25 +55,8 @@ const SALT_INSERT_SQL: &str = "INSERT OR IGNORE INTO salts (day, salt) VALUES (?
 const SALT_PURGE_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 const SALT_SELECT_SQL: &str = "SELECT salt FROM salts WHERE day = ?1";
 
-/// A whole batch of events as one JSON array bound to one parameter (D1 allows 100 parameters per
-/// statement, not 100 rows). `OR IGNORE` on the (site_id, event_id) key makes a redelivered batch,
-/// or an event sent twice, count once.
-const EVENTS_INSERT_SQL: &str =
-    "INSERT OR IGNORE INTO events (site_id, event_id, ts, received_at, \
-     name, hostname, path, referrer_host, utm_source, utm_medium, utm_campaign, utm_term, \
-     utm_content, country, visitor_key, session_key, props, source, channel, device, browser, os) \
-     SELECT e ->> '$.site_id', e ->> '$.event_id', e ->> '$.ts', e ->> '$.received_at', \
-       e ->> '$.name', e ->> '$.hostname', e ->> '$.path', e ->> '$.enrichment.referrer_host', \
-       e ->> '$.enrichment.utm_source', e ->> '$.enrichment.utm_medium', \
-       e ->> '$.enrichment.utm_campaign', e ->> '$.enrichment.utm_term', \
-       e ->> '$.enrichment.utm_content', e ->> '$.enrichment.country', e ->> '$.visitor_key', \
-       e ->> '$.session_key', e ->> '$.props_json', e ->> '$.enrichment.source', \
-       e ->> '$.enrichment.channel', e ->> '$.enrichment.device', e ->> '$.enrichment.browser', \
-       e ->> '$.enrichment.os' \
-     FROM (SELECT value AS e FROM json_each(?1))";
-
 /// Events per insert statement: keeps one bound JSON parameter well under D1's 1 MB statement size.
-const EVENTS_PER_STATEMENT: usize = 200;
+pub(crate) const EVENTS_PER_STATEMENT: usize = 200;
 
 const DEAD_LETTER_SQL: &str =
     "INSERT INTO dead_letters (day, messages, events) VALUES (?1, ?2, ?3) \
@@ -80,113 +65,22 @@ const DEAD_LETTER_SQL: &str =
 
 const PURGE_EVENTS_SQL: &str = "DELETE FROM events WHERE ts < ?1 - 86400000 * \
      COALESCE((SELECT retention_days FROM sites WHERE sites.id = events.site_id), 0)";
+const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < ?1 - 86400000 * \
+     COALESCE((SELECT retention_days FROM sites WHERE sites.id = sessions.site_id), 0)";
+/// Rollups are kept for as long as their site exists (events queued when a site was erased may
+/// have made some after the erasure).
+const PURGE_ROLLUPS_SQL: &str = "DELETE FROM rollups WHERE site_id NOT IN (SELECT id FROM sites)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 
-const TOTALS_SQL: &str = "SELECT \
-       COALESCE(SUM(pv), 0) AS pageviews, \
-       (SELECT COUNT(DISTINCT visitor_key) FROM events \
-          WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3) AS visitors, \
-       COUNT(*) AS visits, \
-       COALESCE(SUM(CASE WHEN pv < 2 AND ev = 0 THEN 1 ELSE 0 END), 0) AS bounces, \
-       COALESCE(SUM(duration), 0) AS total_duration_ms \
-     FROM (SELECT SUM(name = 'pageview') AS pv, SUM(name <> 'pageview') AS ev, \
-             MAX(ts) - MIN(ts) AS duration \
-           FROM events WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY session_key)";
+const ROLLUPS_SQL: &str = "SELECT day, data FROM rollups \
+     WHERE site_id = ?1 AND day >= ?2 AND day < ?3 ORDER BY day";
 
-const DAYS_SQL: &str = "SELECT ts / 86400000 AS day, SUM(name = 'pageview') AS pageviews, \
-       COUNT(DISTINCT visitor_key) AS visitors \
-     FROM events WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY day ORDER BY day";
+/// Visits with an event in the window, and their visitors and pageviews.
+const REALTIME_SQL: &str = "SELECT COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS visits, \
+       COALESCE(SUM(state ->> '$.pageviews'), 0) AS pageviews \
+     FROM sessions WHERE site_id = ?1 AND last_at >= ?2";
 
-/// Pageviews grouped by a column of the pageview itself.
-macro_rules! by_pageview {
-    ($column:literal) => {
-        concat!(
-            "SELECT ",
-            $column,
-            " AS value, COUNT(DISTINCT visitor_key) AS visitors, ",
-            "COUNT(*) AS count FROM events ",
-            "WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name = 'pageview' ",
-            "GROUP BY value ORDER BY count DESC, value LIMIT 100"
-        )
-    };
-}
-
-/// Visits grouped by a column of their first (`ASC`) or last (`DESC`) pageview.
-macro_rules! by_visit {
-    ($column:literal, $order:literal) => {
-        concat!(
-            "SELECT ",
-            $column,
-            " AS value, COUNT(DISTINCT visitor_key) AS visitors, ",
-            "COUNT(*) AS count FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY session_key ",
-            "ORDER BY ts ",
-            $order,
-            ", event_id ",
-            $order,
-            ") AS n FROM events ",
-            "WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name = 'pageview') WHERE n = 1 ",
-            "GROUP BY value ORDER BY count DESC, value LIMIT 100"
-        )
-    };
-}
-
-/// Names of conversion events, counted as goals and, with a `value`, as revenue.
-macro_rules! conversions {
-    () => {
-        "('purchase', 'checkout_completed', 'booking_completed', 'signup_completed', \
-          'login_completed')"
-    };
-}
-
-fn breakdown_sql(dimension: Dimension) -> &'static str {
-    match dimension {
-        Dimension::Pages => by_pageview!("path"),
-        Dimension::Countries => by_pageview!("country"),
-        Dimension::Devices => by_pageview!("device"),
-        Dimension::Browsers => by_pageview!("browser"),
-        Dimension::Os => by_pageview!("os"),
-        Dimension::EntryPages => by_visit!("path", "ASC"),
-        Dimension::ExitPages => by_visit!("path", "DESC"),
-        Dimension::Sources => by_visit!("source", "ASC"),
-        Dimension::Referrers => by_visit!("referrer_host", "ASC"),
-        Dimension::Channels => by_visit!("channel", "ASC"),
-        Dimension::Utm => by_visit!("utm_campaign", "ASC"),
-        Dimension::Events => {
-            "SELECT name AS value, COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS count \
-             FROM events WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name <> 'pageview' \
-             GROUP BY name ORDER BY count DESC, value LIMIT 100"
-        }
-        Dimension::Goals => concat!(
-            "SELECT name AS value, COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS count ",
-            "FROM events WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name IN ",
-            conversions!(),
-            " GROUP BY name ORDER BY count DESC, value LIMIT 100"
-        ),
-        Dimension::Revenue => concat!(
-            "SELECT upper(json_extract(props, '$.currency')) AS value, ",
-            "COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS count, ",
-            "SUM(json_extract(props, '$.value')) AS amount FROM events ",
-            "WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 AND name IN ",
-            conversions!(),
-            " AND typeof(json_extract(props, '$.value')) IN ('integer', 'real') ",
-            "GROUP BY value ORDER BY amount DESC, value LIMIT 100"
-        ),
-        // p75 by nearest rank: the ceil(0.75 n)-th smallest value of each metric.
-        Dimension::Vitals => {
-            "SELECT metric AS value, COUNT(DISTINCT visitor_key) AS visitors, MAX(n) AS count, \
-               MAX(CASE WHEN rank = (3 * n + 3) / 4 THEN v END) AS amount \
-             FROM (SELECT json_extract(props, '$.metric') AS metric, \
-                     json_extract(props, '$.value') AS v, visitor_key, \
-                     ROW_NUMBER() OVER (PARTITION BY json_extract(props, '$.metric') \
-                       ORDER BY json_extract(props, '$.value')) AS rank, \
-                     COUNT(*) OVER (PARTITION BY json_extract(props, '$.metric')) AS n \
-                   FROM events WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3 \
-                     AND name = 'web_vital' \
-                     AND typeof(json_extract(props, '$.value')) IN ('integer', 'real')) \
-             GROUP BY metric ORDER BY metric"
-        }
-    }
-}
+const ZONE_SQL: &str = "SELECT timezone FROM sites WHERE id = ?1";
 
 #[derive(Deserialize)]
 struct SiteRow {
@@ -270,27 +164,6 @@ impl Store {
         Ok(salt)
     }
 
-    /// Inserts events in one transaction; an event id already stored is ignored. Returns how many
-    /// were new.
-    pub async fn insert_events(&self, events: &[Event]) -> Result<usize, AppError> {
-        let statements = events
-            .chunks(EVENTS_PER_STATEMENT)
-            .map(|chunk| {
-                let json = serde_json::to_string(chunk)
-                    .map_err(|e| AppError::Internal(format!("events to JSON: {e}")))?;
-                self.statement(EVENTS_INSERT_SQL, &[text(&json)])
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if statements.is_empty() {
-            return Ok(0);
-        }
-        let mut stored = 0;
-        for result in self.db.batch(statements).await? {
-            stored += result.meta()?.and_then(|m| m.changes).unwrap_or(0);
-        }
-        Ok(stored)
-    }
-
     /// Counts queue messages (and the events in them) that were given up on.
     pub async fn count_dead_letters(
         &self,
@@ -308,13 +181,15 @@ impl Store {
         Ok(())
     }
 
-    /// Housekeeping: raw events past their site's retention (and of deleted sites), salts older
-    /// than two days. Returns the number of events deleted.
+    /// Housekeeping: raw events and visits past their site's retention (and of erased sites, with
+    /// their rollups), salts older than two days. Returns the number of events deleted.
     pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
         let results = self
             .db
             .batch(vec![
                 self.statement(PURGE_EVENTS_SQL, &[number(now)])?,
+                self.statement(PURGE_SESSIONS_SQL, &[number(now)])?,
+                self.statement(PURGE_ROLLUPS_SQL, &[])?,
                 self.statement(PURGE_SALTS_SQL, &[number(now.div_euclid(DAY_MS))])?,
             ])
             .await?;
@@ -327,45 +202,59 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Totals over a range.
-    pub async fn totals(&self, site: &str, range: Range) -> Result<Totals, AppError> {
+    /// The stored rollup days `[from_day, to_day)` of a site.
+    pub async fn rollups(
+        &self,
+        site: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<(i64, Day)>, AppError> {
+        #[derive(Deserialize)]
+        struct Row {
+            day: f64,
+            data: String,
+        }
+        let rows: Vec<Row> = self
+            .statement(ROLLUPS_SQL, &[text(site), number(from_day), number(to_day)])?
+            .all()
+            .await?
+            .results()?;
+        rows.into_iter()
+            .map(|r| {
+                let day: Day = serde_json::from_str(&r.data)
+                    .map_err(|e| AppError::Internal(format!("rollup: {e}")))?;
+                Ok((r.day as i64, day))
+            })
+            .collect()
+    }
+
+    /// Visitors, visits and their pageviews active since `since` (ms).
+    pub async fn realtime(&self, site: &str, since: i64) -> Result<Realtime, AppError> {
         let row = self
-            .range_statement(TOTALS_SQL, site, range)?
+            .statement(REALTIME_SQL, &[text(site), number(since)])?
             .first(None)
             .await?;
         Ok(row.unwrap_or_default())
     }
 
-    /// Pageviews and visitors per UTC day.
-    pub async fn days(&self, site: &str, range: Range) -> Result<Vec<DayRow>, AppError> {
-        Ok(self
-            .range_statement(DAYS_SQL, site, range)?
-            .all()
-            .await?
-            .results()?)
+    /// The site's time zone (UTC for an unknown site).
+    pub async fn zone(&self, site: &str) -> Result<Zone, AppError> {
+        #[derive(Deserialize)]
+        struct Row {
+            timezone: String,
+        }
+        let row: Option<Row> = self.statement(ZONE_SQL, &[text(site)])?.first(None).await?;
+        Ok(row.map_or(Zone::named("UTC"), |r| Zone::named(&r.timezone)))
     }
+}
 
-    /// A top list by `dimension`.
-    pub async fn breakdown(
-        &self,
-        site: &str,
-        dimension: Dimension,
-        range: Range,
-    ) -> Result<Vec<BreakdownRow>, AppError> {
-        let sql = breakdown_sql(dimension);
-        Ok(self
-            .range_statement(sql, site, range)?
-            .all()
-            .await?
-            .results()?)
-    }
-
-    fn range_statement(
-        &self,
-        sql: &'static str,
-        site: &str,
-        range: Range,
-    ) -> Result<D1PreparedStatement, AppError> {
-        self.statement(sql, &[text(site), number(range.from), number(range.to)])
-    }
+/// The realtime report's counts.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub struct Realtime {
+    /// Distinct visitors.
+    pub visitors: f64,
+    /// Visits.
+    pub visits: f64,
+    /// Pageviews of those visits.
+    pub pageviews: f64,
 }

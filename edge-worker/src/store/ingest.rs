@@ -1,0 +1,296 @@
+//! Storage for the queue consumer: what D1 already knows of a batch (event ids, order ids, the
+//! visitors' visits, the sites' time zones, the touched rollup days), and one transaction that
+//! writes the batch's events, visits and rollups, guarded so that a concurrent consumer's write in
+//! between makes it fail (and the consumer read again) instead of counting twice.
+//! Every list travels as one JSON parameter read with `json_each`. Must not: decide anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde_json::json;
+use sightline_core::ingest::aggregate::{Day, Rolled};
+use sightline_core::ingest::dedupe::{EventKey, OrderKey};
+use sightline_core::ingest::sessionise::{Sessions, StoredVisit, Visit, VisitKey};
+use sightline_core::ingest::Event;
+use sightline_core::zone::Zone;
+
+use super::{number, text, Store};
+use crate::error::AppError;
+
+const KNOWN_EVENTS_SQL: &str = "SELECT e.site_id AS site_id, e.event_id AS event_id \
+     FROM json_each(?1) j JOIN events e \
+     ON e.site_id = j.value ->> '$[0]' AND e.event_id = j.value ->> '$[1]'";
+const KNOWN_ORDERS_SQL: &str = "SELECT e.site_id AS site_id, e.name AS name, \
+     e.order_id AS order_id FROM json_each(?1) j JOIN events e \
+     ON e.site_id = j.value ->> '$[0]' AND e.name = j.value ->> '$[1]' \
+     AND e.order_id = j.value ->> '$[2]'";
+const VISITS_SQL: &str = "SELECT s.site_id AS site_id, s.visitor_key AS visitor_key, \
+     s.session_key AS session_key, s.visit_no AS visit_no, s.version AS version, s.state AS state \
+     FROM json_each(?1) j JOIN sessions s \
+     ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]'";
+const ZONES_SQL: &str =
+    "SELECT id, timezone FROM sites WHERE id IN (SELECT value FROM json_each(?1))";
+const DAYS_SQL: &str = "SELECT r.site_id AS site_id, r.day AS day, r.version AS version, \
+     r.data AS data FROM json_each(?1) j JOIN rollups r \
+     ON r.site_id = j.value ->> '$[0]' AND r.day = j.value ->> '$[1]'";
+
+/// Fails the transaction (`json('stale')` raises "malformed JSON") unless, since the read:
+/// the visitors ?1 still have exactly ?2 visits, each read visit ?3 has its version, and each
+/// rollup day ?4 has its version (0: absent).
+const GUARD_SQL: &str = "SELECT json(CASE WHEN \
+       (SELECT COUNT(*) FROM json_each(?1) j JOIN sessions s \
+          ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]') = ?2 \
+       AND NOT EXISTS (SELECT 1 FROM json_each(?3) j LEFT JOIN sessions s \
+          ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]' \
+          AND s.session_key = j.value ->> '$[2]' AND s.visit_no = j.value ->> '$[3]' \
+          WHERE s.version IS NOT j.value ->> '$[4]') \
+       AND NOT EXISTS (SELECT 1 FROM json_each(?4) j LEFT JOIN rollups r \
+          ON r.site_id = j.value ->> '$[0]' AND r.day = j.value ->> '$[1]' \
+          WHERE COALESCE(r.version, 0) <> j.value ->> '$[2]') \
+     THEN '{}' ELSE 'stale: a concurrent consumer wrote first' END)";
+
+/// A plain INSERT: an event id stored since the read makes the transaction fail.
+const EVENTS_SQL: &str = "INSERT INTO events (site_id, event_id, ts, received_at, \
+     name, hostname, path, referrer_host, utm_source, utm_medium, utm_campaign, utm_term, \
+     utm_content, country, visitor_key, session_key, props, source, channel, device, browser, os, \
+     order_id) \
+     SELECT e ->> '$.site_id', e ->> '$.event_id', e ->> '$.ts', e ->> '$.received_at', \
+       e ->> '$.name', e ->> '$.hostname', e ->> '$.path', e ->> '$.enrichment.referrer_host', \
+       e ->> '$.enrichment.utm_source', e ->> '$.enrichment.utm_medium', \
+       e ->> '$.enrichment.utm_campaign', e ->> '$.enrichment.utm_term', \
+       e ->> '$.enrichment.utm_content', e ->> '$.enrichment.country', e ->> '$.visitor_key', \
+       e ->> '$.session_key', e ->> '$.props_json', e ->> '$.enrichment.source', \
+       e ->> '$.enrichment.channel', e ->> '$.enrichment.device', e ->> '$.enrichment.browser', \
+       e ->> '$.enrichment.os', e ->> '$.order_id' \
+     FROM (SELECT value AS e FROM json_each(?1))";
+const VISITS_DELETE_SQL: &str = "DELETE FROM sessions WHERE (site_id, visitor_key, session_key, \
+     visit_no) IN (SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', \
+     j.value ->> '$[3]' FROM json_each(?1) j)";
+const VISITS_UPSERT_SQL: &str = "INSERT INTO sessions (site_id, visitor_key, session_key, \
+     visit_no, version, started_at, last_at, state) \
+     SELECT v ->> '$[0]', v ->> '$[1]', v ->> '$[2]', v ->> '$[3]', v ->> '$[4]', v ->> '$[5]', \
+       v ->> '$[6]', v ->> '$[7]' FROM (SELECT value AS v FROM json_each(?1)) WHERE true \
+     ON CONFLICT (site_id, visitor_key, session_key, visit_no) DO UPDATE SET \
+       version = excluded.version, started_at = excluded.started_at, last_at = excluded.last_at, \
+       state = excluded.state";
+const DAYS_UPSERT_SQL: &str = "INSERT INTO rollups (site_id, day, version, data) \
+     SELECT d ->> '$[0]', d ->> '$[1]', d ->> '$[2]', d ->> '$[3]' \
+     FROM (SELECT value AS d FROM json_each(?1)) WHERE true \
+     ON CONFLICT (site_id, day) DO UPDATE SET version = excluded.version, data = excluded.data";
+
+/// What storage already holds of a batch.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Stored event ids.
+    pub events: BTreeSet<EventKey>,
+    /// Stored conversion orders.
+    pub orders: BTreeSet<OrderKey>,
+    /// Every stored visit of the batch's visitors.
+    pub visits: Vec<StoredVisit>,
+    /// Time zones of the batch's sites.
+    pub zones: BTreeMap<String, Zone>,
+}
+
+#[derive(Deserialize)]
+struct EventRow {
+    site_id: String,
+    event_id: String,
+}
+
+#[derive(Deserialize)]
+struct OrderRow {
+    site_id: String,
+    name: String,
+    order_id: String,
+}
+
+#[derive(Deserialize)]
+struct VisitRow {
+    site_id: String,
+    visitor_key: String,
+    session_key: String,
+    visit_no: f64,
+    version: f64,
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct ZoneRow {
+    id: String,
+    timezone: String,
+}
+
+#[derive(Deserialize)]
+struct DayRow {
+    site_id: String,
+    day: f64,
+    version: f64,
+    data: String,
+}
+
+fn json_param(value: &serde_json::Value) -> wasm_bindgen::JsValue {
+    text(&value.to_string())
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("{what}: {e}"))
+}
+
+impl Store {
+    /// Reads what storage holds of `events` in one round trip.
+    pub async fn known(&self, events: &[Event]) -> Result<Known, AppError> {
+        let ids: Vec<_> = events
+            .iter()
+            .map(|e| json!([e.site_id, e.event_id]))
+            .collect();
+        let orders: Vec<_> = events
+            .iter()
+            .filter_map(|e| e.order_id.as_ref().map(|o| json!([e.site_id, e.name, o])))
+            .collect();
+        let visitors: BTreeSet<(&str, &str)> = events
+            .iter()
+            .map(|e| (e.site_id.as_str(), e.visitor_key.as_str()))
+            .collect();
+        let visitors: Vec<_> = visitors.iter().map(|(s, v)| json!([s, v])).collect();
+        let sites: BTreeSet<&str> = events.iter().map(|e| e.site_id.as_str()).collect();
+        let results = self
+            .db
+            .batch(vec![
+                self.statement(KNOWN_EVENTS_SQL, &[json_param(&json!(ids))])?,
+                self.statement(KNOWN_ORDERS_SQL, &[json_param(&json!(orders))])?,
+                self.statement(VISITS_SQL, &[json_param(&json!(visitors))])?,
+                self.statement(ZONES_SQL, &[json_param(&json!(sites))])?,
+            ])
+            .await?;
+        let [ids, orders, visits, zones] = <[_; 4]>::try_from(results)
+            .map_err(|_| AppError::Internal("expected four result sets".into()))?;
+        let mut known = Known::default();
+        for r in ids.results::<EventRow>()? {
+            known.events.insert((r.site_id, r.event_id));
+        }
+        for r in orders.results::<OrderRow>()? {
+            known.orders.insert((r.site_id, r.name, r.order_id));
+        }
+        for r in visits.results::<VisitRow>()? {
+            let visit: Visit = serde_json::from_str(&r.state).map_err(|e| internal("visit", e))?;
+            known.visits.push(StoredVisit {
+                key: VisitKey {
+                    site_id: r.site_id,
+                    visitor_key: r.visitor_key,
+                    session_key: r.session_key,
+                    visit_no: r.visit_no as u32,
+                },
+                version: r.version as u32,
+                visit,
+            });
+        }
+        for r in zones.results::<ZoneRow>()? {
+            known.zones.insert(r.id, Zone::named(&r.timezone));
+        }
+        Ok(known)
+    }
+
+    /// The stored rollups of these (site, day)s, with their versions.
+    pub async fn rollup_days(
+        &self,
+        keys: impl Iterator<Item = &(String, i64)>,
+    ) -> Result<BTreeMap<(String, i64), (u32, Day)>, AppError> {
+        let keys: Vec<_> = keys.map(|(site, day)| json!([site, day])).collect();
+        let rows = self
+            .statement(DAYS_SQL, &[json_param(&json!(keys))])?
+            .all()
+            .await?
+            .results::<DayRow>()?;
+        rows.into_iter()
+            .map(|r| {
+                let day: Day = serde_json::from_str(&r.data).map_err(|e| internal("day", e))?;
+                Ok(((r.site_id, r.day as i64), (r.version as u32, day)))
+            })
+            .collect()
+    }
+
+    /// Writes a batch in one transaction: the guard, the events, the visits, the rollups.
+    pub async fn commit(
+        &self,
+        events: &[Event],
+        sessions: &Sessions,
+        days: &[Rolled],
+    ) -> Result<(), AppError> {
+        // Every visitor whose visits were read (the guard counts their rows) or are written.
+        let visitors: BTreeSet<(&str, &str)> = events
+            .iter()
+            .map(|e| (e.site_id.as_str(), e.visitor_key.as_str()))
+            .chain(
+                sessions
+                    .before
+                    .keys()
+                    .map(|k| (k.site_id.as_str(), k.visitor_key.as_str())),
+            )
+            .collect();
+        let visitors: Vec<_> = visitors.iter().map(|(s, v)| json!([s, v])).collect();
+        let key = |k: &VisitKey| json!([k.site_id, k.visitor_key, k.session_key, k.visit_no]);
+        let read: Vec<_> = sessions
+            .before
+            .values()
+            .map(|s| {
+                let k = &s.key;
+                json!([
+                    k.site_id,
+                    k.visitor_key,
+                    k.session_key,
+                    k.visit_no,
+                    s.version
+                ])
+            })
+            .collect();
+        let read_days: Vec<_> = days
+            .iter()
+            .map(|((site, day), version, _)| json!([site, day, version]))
+            .collect();
+        let deletes: Vec<_> = sessions.deletes().iter().map(|(k, _)| key(k)).collect();
+        let upserts = sessions
+            .upserts()
+            .into_iter()
+            .map(|(k, version, visit)| {
+                let state = serde_json::to_string(visit).map_err(|e| internal("visit", e))?;
+                Ok(json!([
+                    k.site_id,
+                    k.visitor_key,
+                    k.session_key,
+                    k.visit_no,
+                    version + 1,
+                    visit.started_at,
+                    visit.last_at,
+                    state
+                ]))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let day_rows = days
+            .iter()
+            .map(|((site, day), version, data)| {
+                let data = serde_json::to_string(data).map_err(|e| internal("day", e))?;
+                Ok(json!([site, day, version + 1, data]))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let mut statements = vec![
+            self.statement(
+                GUARD_SQL,
+                &[
+                    json_param(&json!(visitors)),
+                    number(read.len() as i64),
+                    json_param(&json!(read)),
+                    json_param(&json!(read_days)),
+                ],
+            )?,
+            self.statement(VISITS_DELETE_SQL, &[json_param(&json!(deletes))])?,
+            self.statement(VISITS_UPSERT_SQL, &[json_param(&json!(upserts))])?,
+            self.statement(DAYS_UPSERT_SQL, &[json_param(&json!(day_rows))])?,
+        ];
+        for chunk in events.chunks(super::EVENTS_PER_STATEMENT) {
+            let json = serde_json::to_string(chunk).map_err(|e| internal("events", e))?;
+            statements.push(self.statement(EVENTS_SQL, &[text(&json)])?);
+        }
+        self.db.batch(statements).await?;
+        Ok(())
+    }
+}
