@@ -28,6 +28,9 @@ pub const MAX_PROP_KEY_LEN: usize = 64;
 pub const MAX_PROP_VALUE_LEN: usize = 500;
 /// How far in the past a client timestamp is trusted (offline replays), in ms: 7 days.
 pub const MAX_CLIENT_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How old an event a server-side sender holding the site's write token may send (a backfill or an
+/// import of history).
+pub const MAX_IMPORT_AGE_MS: i64 = 400 * 24 * 3600 * 1000;
 /// How far in the future a client timestamp is tolerated (clock skew), in ms: 5 minutes.
 pub const MAX_CLIENT_SKEW_MS: i64 = 5 * 60 * 1000;
 /// The event name of a pageview.
@@ -260,8 +263,13 @@ mod parse {
         }
     }
 
-    /// Validates one event of a batch; `received_at` is the server's receive time in ms.
-    pub fn validate_event(raw: &Value, received_at: i64) -> Result<ValidEvent, DropReason> {
+    /// Validates one event of a batch; `received_at` is the server's receive time in ms, and
+    /// `max_age_ms` how old a client timestamp may be ([`MAX_CLIENT_AGE_MS`] for browsers).
+    pub fn validate_event(
+        raw: &Value,
+        received_at: i64,
+        max_age_ms: i64,
+    ) -> Result<ValidEvent, DropReason> {
         let obj = raw.as_object().ok_or(DropReason::NotAnObject)?;
         let text = |key: &str| obj.get(key).and_then(Value::as_str);
         let id = text(field::ID)
@@ -287,7 +295,7 @@ mod parse {
             .unwrap_or_default();
         Ok(ValidEvent {
             id: id.to_owned(),
-            ts: event_time(client_ts, received_at),
+            ts: event_time(client_ts, received_at, max_age_ms),
             name: name.to_owned(),
             url: url.to_owned(),
             referrer,
@@ -296,8 +304,8 @@ mod parse {
     }
 
     /// The client's timestamp when it lies in the trusted window around `received_at`, else `received_at`.
-    pub fn event_time(client_ts: i64, received_at: i64) -> i64 {
-        let oldest = received_at - MAX_CLIENT_AGE_MS;
+    pub fn event_time(client_ts: i64, received_at: i64, max_age_ms: i64) -> i64 {
+        let oldest = received_at - max_age_ms;
         let newest = received_at + MAX_CLIENT_SKEW_MS;
         if (oldest..=newest).contains(&client_ts) {
             client_ts.min(received_at)
@@ -347,7 +355,7 @@ mod tests {
         let events: Vec<_> = beacon
             .events
             .iter()
-            .map(|e| validate_event(e, NOW))
+            .map(|e| validate_event(e, NOW, MAX_CLIENT_AGE_MS))
             .collect();
         assert!(events.iter().all(Result::is_ok), "{events:?}");
         let custom = events[1].as_ref().unwrap();
@@ -405,32 +413,62 @@ mod tests {
     fn each_bad_event_has_its_reason() {
         let mut e = event();
         e["id"] = json!("has space");
-        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidId));
+        assert_eq!(
+            validate_event(&e, NOW, MAX_CLIENT_AGE_MS),
+            Err(DropReason::InvalidId)
+        );
         let mut e = event();
         e["ts"] = json!("yesterday");
-        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidTimestamp));
+        assert_eq!(
+            validate_event(&e, NOW, MAX_CLIENT_AGE_MS),
+            Err(DropReason::InvalidTimestamp)
+        );
         let mut e = event();
         e["name"] = json!(" padded ");
-        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidName));
+        assert_eq!(
+            validate_event(&e, NOW, MAX_CLIENT_AGE_MS),
+            Err(DropReason::InvalidName)
+        );
         let mut e = event();
         e["name"] = json!("signup jane@example.com");
-        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidName));
+        assert_eq!(
+            validate_event(&e, NOW, MAX_CLIENT_AGE_MS),
+            Err(DropReason::InvalidName)
+        );
         let mut e = event();
         e["url"] = json!("javascript:alert(1)");
-        assert_eq!(validate_event(&e, NOW), Err(DropReason::InvalidUrl));
-        assert_eq!(validate_event(&json!(3), NOW), Err(DropReason::NotAnObject));
+        assert_eq!(
+            validate_event(&e, NOW, MAX_CLIENT_AGE_MS),
+            Err(DropReason::InvalidUrl)
+        );
+        assert_eq!(
+            validate_event(&json!(3), NOW, MAX_CLIENT_AGE_MS),
+            Err(DropReason::NotAnObject)
+        );
     }
 
     #[test]
     fn client_time_is_trusted_only_in_window() {
-        assert_eq!(event_time(NOW - 3_600_000, NOW), NOW - 3_600_000);
-        assert_eq!(event_time(NOW - MAX_CLIENT_AGE_MS - 1, NOW), NOW);
         assert_eq!(
-            event_time(NOW + 60_000, NOW),
+            event_time(NOW - 3_600_000, NOW, MAX_CLIENT_AGE_MS),
+            NOW - 3_600_000
+        );
+        assert_eq!(
+            event_time(NOW - MAX_CLIENT_AGE_MS - 1, NOW, MAX_CLIENT_AGE_MS),
+            NOW
+        );
+        assert_eq!(
+            event_time(NOW + 60_000, NOW, MAX_CLIENT_AGE_MS),
             NOW,
             "small skew is clamped to now"
         );
-        assert_eq!(event_time(NOW + MAX_CLIENT_SKEW_MS + 1, NOW), NOW);
+        assert_eq!(
+            event_time(NOW + MAX_CLIENT_SKEW_MS + 1, NOW, MAX_CLIENT_AGE_MS),
+            NOW
+        );
+        let year_ago = NOW - 365 * 86_400_000;
+        assert_eq!(event_time(year_ago, NOW, MAX_CLIENT_AGE_MS), NOW);
+        assert_eq!(event_time(year_ago, NOW, MAX_IMPORT_AGE_MS), year_ago);
     }
 
     #[test]
@@ -438,7 +476,7 @@ mod tests {
         let mut e = event();
         let long = "x".repeat(MAX_PROP_VALUE_LEN + 10);
         e["props"] = json!({"a": "s", "b": 2.5, "c": true, "d": {"nested": 1}, "e": [1], "f": long, "jane@example.com": 1});
-        let v = validate_event(&e, NOW).unwrap();
+        let v = validate_event(&e, NOW, MAX_CLIENT_AGE_MS).unwrap();
         let keys: Vec<_> = v.props.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "c", "f"]);
         assert!(matches!(&v.props[3].1, PropValue::Str(s) if s.len() == MAX_PROP_VALUE_LEN));

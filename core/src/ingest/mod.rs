@@ -36,6 +36,9 @@ pub struct Context<'a> {
     pub country: Option<&'a str>,
     /// Today's secret salt for keyed visitor hashes.
     pub salt: &'a [u8],
+    /// How old a client timestamp may be: [`crate::wire::MAX_CLIENT_AGE_MS`] for browsers,
+    /// [`crate::wire::MAX_IMPORT_AGE_MS`] for a sender holding the site's write token.
+    pub max_client_age_ms: i64,
 }
 
 /// One stored event: only the privacy-safe fields (no IP, no user agent, no query string, no email).
@@ -144,7 +147,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     let sender = enrich::Sender::new(ctx.user_agent, ctx.country);
     let mut seen = std::collections::BTreeSet::new();
     for raw in &beacon.events {
-        let valid = match validate_event(raw, ctx.received_at) {
+        let valid = match validate_event(raw, ctx.received_at, ctx.max_client_age_ms) {
             Ok(valid) => valid,
             Err(reason) => {
                 outcome.drop_events(reason, 1);
@@ -225,6 +228,7 @@ mod tests {
             user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36",
             country: Some("DE"),
             salt: b"salt-of-the-day",
+            max_client_age_ms: crate::wire::MAX_CLIENT_AGE_MS,
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sightline_core::faults::Faults;
 use sightline_core::ingest::{self, anonymise, gate, Context, GateError, Queued};
 use sightline_core::token;
-use sightline_core::wire::parse_beacon;
+use sightline_core::wire::{parse_beacon, MAX_CLIENT_AGE_MS, MAX_IMPORT_AGE_MS};
 use worker::{Env, Request, Response};
 
 use crate::edge;
@@ -45,6 +45,12 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         user_agent: &inbound.user_agent,
         country: inbound.country.as_deref(),
         salt: salt.as_bytes(),
+        // A sender with the write token (the gate checked it) may backfill history.
+        max_client_age_ms: if write_token.is_some() {
+            MAX_IMPORT_AGE_MS
+        } else {
+            MAX_CLIENT_AGE_MS
+        },
     };
     let outcome = ingest::run(&beacon, &site, &ctx);
     let accepted = outcome.events.len();
