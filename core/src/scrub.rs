@@ -5,6 +5,9 @@
 //! Must not: allocate a URL parser crate (the `url` crate costs ~74 KB of wasm in the SDK; the split
 //! we need — scheme, host, path, query — is small, so it is written here, see [`split_url`]).
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Query parameters kept by default: campaign tags, referral markers and ad click ids.
 pub const DEFAULT_QUERY_ALLOWLIST: &[&str] = &[
     "utm_source",

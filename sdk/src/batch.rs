@@ -4,6 +4,8 @@
 //! within the wire limits (at most [`MAX_EVENTS`] events and [`SDK_MAX_PAYLOAD_BYTES`] bytes).
 //! Must not: touch the browser; an event too large for any payload is dropped and counted, not sent.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use sightline_core::encode::decimal;
 use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
 
@@ -76,7 +78,7 @@ pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
         if count == MAX_EVENTS || !fits {
             body.push_str(tail);
             out.payloads
-                .push(std::mem::replace(&mut body, head.clone()));
+                .push(core::mem::replace(&mut body, head.clone()));
             out.counts.push(count);
             count = 0;
         }

@@ -5,6 +5,7 @@
 //! Output: whether and what to record. Must not: touch the browser, or record form field values,
 //! full link query strings or error texts holding PII.
 
+use alloc::string::String;
 use sightline_core::scrub::{contains_pii, split_url};
 
 /// File endings counted as downloads.

@@ -7,7 +7,9 @@
 //! the collector counts it once. Must not: touch the browser, or grow without bound (the oldest
 //! events are dropped first, and counted).
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Most events the outbox keeps.
 pub const MAX_EVENTS: usize = 500;
@@ -88,7 +90,7 @@ impl Outbox {
                 Some((session, group)) if *session == entry.session => {
                     group.push(entry.json.clone())
                 }
-                _ => groups.push((entry.session.clone(), vec![entry.json.clone()])),
+                _ => groups.push((entry.session.clone(), alloc::vec![entry.json.clone()])),
             }
         }
         groups

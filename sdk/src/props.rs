@@ -5,6 +5,8 @@
 //! commerce fields a conversion needs. Must not: touch the browser, or let PII through (emails,
 //! card-like numbers, values under sensitive keys such as `password` or `token`).
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use sightline_core::scrub::contains_pii;
 use sightline_core::wire::{MAX_PROPS, MAX_PROP_KEY_LEN, MAX_PROP_VALUE_LEN};
 
@@ -56,7 +58,7 @@ const SENSITIVE: &[&str] = &[
 
 /// True when a word of `key` (split at `_ - . ` and lower-to-upper case changes) is sensitive.
 pub fn is_sensitive_key(key: &str) -> bool {
-    let mut words: Vec<String> = vec![String::new()];
+    let mut words: Vec<String> = alloc::vec![String::new()];
     let mut prev_lower = false;
     for c in key.chars() {
         if matches!(c, '_' | '-' | '.' | ' ') {

@@ -6,6 +6,8 @@
 //! `activationStart`. Input: entry fields read by the browser edge. Output: metric values.
 //! Must not: touch the browser.
 
+use alloc::vec::Vec;
+
 /// Most interactions kept for INP.
 const MAX_INTERACTIONS: usize = 10;
 
@@ -83,6 +85,28 @@ impl Inp {
     }
 }
 
+/// A metric's value as reported: whole ms, CLS to four decimals.
+pub fn rounded(metric: &str, value: f64) -> f64 {
+    if metric == "CLS" {
+        round(value * 10_000.0) / 10_000.0
+    } else {
+        round(value)
+    }
+}
+
+/// Rounds half away from zero, as `f64::round` (which needs `std`) does for the finite values here.
+fn round(x: f64) -> f64 {
+    if x < 0.0 {
+        return -round(-x);
+    }
+    let whole = x as u64 as f64;
+    if x - whole >= 0.5 {
+        whole + 1.0
+    } else {
+        whole
+    }
+}
+
 /// `good`, `needs-improvement` or `poor`, by the web.dev thresholds.
 pub fn rating(metric: &str, value: f64) -> &'static str {
     let (good, poor) = match metric {
@@ -153,6 +177,25 @@ mod tests {
             Some(inp.longest[2].1),
             "120 interactions: the third longest"
         );
+    }
+
+    #[test]
+    fn values_are_rounded_like_f64_round() {
+        for x in [
+            0.0,
+            0.4,
+            0.5,
+            1.49,
+            2.5,
+            1234.5678,
+            99_999.5,
+            0.499_999_999_999_999_94,
+        ] {
+            assert_eq!(round(x), x.round(), "{x}");
+            assert_eq!(round(-x), (-x).round(), "{x}");
+        }
+        assert_eq!(rounded("CLS", 0.123_456), 0.1235);
+        assert_eq!(rounded("LCP", 1234.5), 1235.0);
     }
 
     #[test]
