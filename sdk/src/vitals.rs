@@ -63,19 +63,24 @@ impl Inp {
         if interaction_id == 0 {
             return;
         }
-        if let Some(known) = self
+        let latency = match self
             .longest
-            .iter_mut()
-            .find(|(id, _)| *id == interaction_id)
+            .iter()
+            .position(|(id, _)| *id == interaction_id)
         {
-            known.1 = known.1.max(duration);
-        } else if self.longest.len() < MAX_INTERACTIONS
-            || self.longest.last().is_some_and(|(_, min)| duration > *min)
-        {
-            self.longest.push((interaction_id, duration));
+            Some(known) => self.longest.remove(known).1.max(duration),
+            None => duration,
+        };
+        // Kept longest first by inserting in place: a sort would add kilobytes of wasm for ten items.
+        let at = self
+            .longest
+            .iter()
+            .position(|(_, d)| d.total_cmp(&latency).is_lt())
+            .unwrap_or(self.longest.len());
+        if at < MAX_INTERACTIONS {
+            self.longest.insert(at, (interaction_id, latency));
+            self.longest.truncate(MAX_INTERACTIONS);
         }
-        self.longest.sort_by(|a, b| b.1.total_cmp(&a.1));
-        self.longest.truncate(MAX_INTERACTIONS);
     }
 
     /// The metric for a page with `interaction_count` interactions, if it had any.
