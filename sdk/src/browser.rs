@@ -342,40 +342,36 @@ pub fn clear_timeout(id: f64) {
     call1(&global(), "clearTimeout", &id.into());
 }
 
-/// `target.addEventListener(event, f, capture)` with a listener that lives as long as the page.
-fn listen(target: &JsValue, event: &str, capture: bool, mut f: impl FnMut(JsValue) + 'static) {
-    let listener = function(move |e, _, _| {
-        f(e);
-        Ok(JsValue::UNDEFINED)
-    });
-    let add = get(target, "addEventListener");
-    let _ = invoke(&add, target, &event.into(), &listener, &capture.into());
+/// Where a listener goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// `window`.
+    Window,
+    /// `document`.
+    Document,
 }
 
-/// Calls `handler` when the browser goes back online.
-pub fn on_online(handler: fn()) {
-    listen(&global(), "online", false, move |_| handler());
-}
-
-/// Calls `handler` whenever the page is hidden or being unloaded.
-pub fn on_hide(handler: fn()) {
-    listen(
-        &global_get("document"),
-        "visibilitychange",
-        false,
-        move |_| {
-            if is_hidden() {
-                handler();
-            }
-        },
+/// `target.addEventListener(event, handler, capture)`, for as long as the page lives. Every
+/// listener is a plain `fn` behind the one closure type: a capturing closure per listener would cost
+/// its own shims in the wasm.
+pub fn listen(target: Target, event: &str, capture: bool, handler: fn(JsValue)) {
+    let target = match target {
+        Target::Window => global(),
+        Target::Document => global_get("document"),
+    };
+    let add = get(&target, "addEventListener");
+    let _ = invoke(
+        &add,
+        &target,
+        &event.into(),
+        &callback(handler),
+        &capture.into(),
     );
-    listen(&global(), "pagehide", false, move |_| handler());
 }
 
-/// Calls `handler(false)` after `history.pushState` / `replaceState` succeed and on `popstate`, and
-/// `handler(true)` when the page is restored from the back/forward cache. The history methods are
+/// Calls `handler` after `history.pushState` / `replaceState` succeed. The history methods are
 /// wrapped through `Reflect` with Rust closures: no `eval`, so it works under a strict CSP.
-pub fn on_navigation(handler: fn(bool)) {
+pub fn on_history_change(handler: fn()) {
     let history = global_get("history");
     for name in ["pushState", "replaceState"] {
         let Some(original) = get_function(&history, name) else {
@@ -385,37 +381,11 @@ pub fn on_navigation(handler: fn(bool)) {
         let wrapper = function(move |state, title, url| {
             // The page's own call goes first, and its exception (if any) reaches the page.
             let result = invoke(&original, &target, &state, &title, &url)?;
-            handler(false);
+            handler();
             Ok(result)
         });
         put(&history, name, wrapper);
     }
-    // `popstate` covers back/forward; `hashchange` covers hash routes (a no-op unless enabled,
-    // since the scrubbed URL then has no route and the page is the same).
-    let window = global();
-    for event in ["hashchange", "popstate"] {
-        listen(&window, event, false, move |_| handler(false));
-    }
-    listen(&window, "pageshow", false, move |event| {
-        if get_bool(&event, "persisted") == Some(true) {
-            handler(true);
-        }
-    });
-}
-
-/// Page signals for auto-capture, each delivered to its handler.
-#[derive(Clone, Copy)]
-pub struct CaptureHandlers {
-    /// A click on a link: its absolute `href` and whether it has a `download` attribute.
-    pub link: fn(String, bool),
-    /// A form submitted: its id, name or action path (never its fields).
-    pub form: fn(String),
-    /// The scroll position changed: percent of the document seen.
-    pub scroll: fn(u8),
-    /// Visible-and-focused changed: the new state.
-    pub engaged: fn(bool),
-    /// An uncaught error: its message.
-    pub error: fn(String),
 }
 
 /// True while the page is visible and has focus.
@@ -443,51 +413,29 @@ fn attribute(element: &JsValue, name: &str) -> Option<String> {
     call1(element, "getAttribute", &name.into())?.as_string()
 }
 
-/// Starts listening for what auto-capture records.
-pub fn on_capture(handlers: CaptureHandlers) {
-    let window = global();
-    let document = global_get("document");
-    listen(&document, "click", true, move |event| {
-        let link = call1(&get(&event, "target"), "closest", &"a[href]".into());
-        if let Some(link) = link.filter(JsValue::is_object) {
-            if let Some(href) = get_str(&link, "href") {
-                let download = call1(&link, "hasAttribute", &"download".into());
-                (handlers.link)(href, download.and_then(|d| d.as_bool()) == Some(true));
-            }
-        }
-    });
-    listen(&document, "submit", true, move |event| {
-        let form = get(&event, "target");
-        if !form.is_object() {
-            return;
-        }
-        let name = [
-            get_str(&form, "id").unwrap_or_default(),
-            attribute(&form, "name").unwrap_or_default(),
-        ]
-        .into_iter()
-        .find(|n| !n.is_empty())
-        .or_else(|| attribute(&form, "action").and_then(|a| a.split('?').next().map(String::from)))
-        .unwrap_or_else(|| "form".into());
-        (handlers.form)(name);
-    });
-    listen(&window, "scroll", true, move |_| {
-        (handlers.scroll)(scroll_percent())
-    });
-    for (target, event) in [
-        (&window, "focus"),
-        (&window, "blur"),
-        (&document, "visibilitychange"),
-    ] {
-        listen(target, event, true, move |_| {
-            (handlers.engaged)(is_engaged())
-        });
+/// The link a `click` event hit: its absolute `href` and whether it has a `download` attribute.
+pub fn clicked_link(event: &JsValue) -> Option<(String, bool)> {
+    let link = call1(&get(event, "target"), "closest", &"a[href]".into())?;
+    let href = get_str(&link, "href")?;
+    let download = call1(&link, "hasAttribute", &"download".into());
+    Some((href, download.and_then(|d| d.as_bool()) == Some(true)))
+}
+
+/// The form a `submit` event sent: its id, name or action path (never its fields).
+pub fn submitted_form(event: &JsValue) -> Option<String> {
+    let form = get(event, "target");
+    if !form.is_object() {
+        return None;
     }
-    listen(&window, "error", true, move |event| {
-        if let Some(message) = get_str(&event, "message") {
-            (handlers.error)(message);
-        }
-    });
+    let name = [
+        get_str(&form, "id").unwrap_or_default(),
+        attribute(&form, "name").unwrap_or_default(),
+    ]
+    .into_iter()
+    .find(|n| !n.is_empty())
+    .or_else(|| attribute(&form, "action").and_then(|a| a.split('?').next().map(String::from)))
+    .unwrap_or_else(|| "form".into());
+    Some(name)
 }
 
 /// `performance.now()`.
@@ -501,18 +449,11 @@ pub fn navigation_entry() -> Option<JsValue> {
     Some(get(&list, "0")).filter(JsValue::is_object)
 }
 
-/// Observes performance entries of `kind`, buffered ones included, calling `f` with each entry.
-/// The options object is built by hand: `entryTypes` would make browsers ignore `buffered`.
-pub fn observe(kind: &str, duration_threshold: Option<f64>, f: fn(&JsValue)) {
-    let callback = function(move |list, _, _| {
-        if let Some(entries) = call0(&list, "getEntries") {
-            for entry in items(&entries) {
-                f(&entry);
-            }
-        }
-        Ok(JsValue::UNDEFINED)
-    });
-    let Some(observer) = construct("PerformanceObserver", &callback) else {
+/// Observes performance entries of `kind`, buffered ones included: `handler` gets each entry list
+/// (read it with [`each_entry`]). The options object is built by hand: `entryTypes` would make
+/// browsers ignore `buffered`.
+pub fn observe(kind: &str, duration_threshold: Option<f64>, handler: fn(JsValue)) {
+    let Some(observer) = construct("PerformanceObserver", &callback(handler)) else {
         return;
     };
     let options = object();
@@ -525,23 +466,24 @@ pub fn observe(kind: &str, duration_threshold: Option<f64>, f: fn(&JsValue)) {
     call1(&observer, "observe", &options);
 }
 
-/// Calls `f` on every `keydown` and `click` (capture phase); `f` acts on the first only.
-pub fn on_input(f: fn()) {
-    let window = global();
-    for event in ["keydown", "click"] {
-        listen(&window, event, true, move |_| f());
+/// Calls `f` with each entry of a performance entry list.
+pub fn each_entry(list: &JsValue, f: fn(&JsValue)) {
+    for entry in call0(list, "getEntries")
+        .map(|e| items(&e))
+        .unwrap_or_default()
+    {
+        f(&entry);
     }
 }
 
 /// Runs `then` once the page is shown: now, or when a prerendered page is activated.
-pub fn when_shown(then: fn()) {
-    let document = global_get("document");
-    if get_bool(&document, "prerendering") != Some(true) {
-        then();
+pub fn when_shown(then: fn(JsValue)) {
+    if get_bool(&global_get("document"), "prerendering") != Some(true) {
+        then(JsValue::UNDEFINED);
         return;
     }
     // `prerenderingchange` fires once, when the prerendered page is activated.
-    listen(&document, "prerenderingchange", false, move |_| then());
+    listen(Target::Document, "prerenderingchange", false, then);
 }
 
 /// `console.warn("[sightline]", message)`.

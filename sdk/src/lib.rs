@@ -30,7 +30,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use browser::Area;
+use browser::Target::{Document, Window};
+use browser::{listen, Area};
 use outbox::{Answer, Entry, Outbox};
 use props::{Value, Verdict};
 use sightline_core::encode::decimal;
@@ -283,25 +284,39 @@ pub fn start(options: JsValue) {
             *t = Some(tracker);
         }
     });
-    browser::on_hide(on_hide);
+    // Hidden or unloading: hiding fires `visibilitychange` and then `pagehide` (see `on_hide`).
+    listen(Document, "visibilitychange", false, |_| {
+        if browser::is_hidden() {
+            on_hide();
+        }
+    });
+    listen(Window, "pagehide", false, |_| on_hide());
     if with_tracker(|t| t.capture.is_some()) == Some(true) {
         start_capture();
     }
-    browser::on_online(on_online);
+    listen(Window, "online", false, |_| on_online());
     if browser::get_bool(&options, "notFound") == Some(true) {
         // The site's 404 page says so: counted as a `404` event with its path.
-        browser::when_shown(|| {
+        browser::when_shown(|_| {
             let path = split_url(&browser::page_url())
                 .map(|p| p.path.to_owned())
                 .unwrap_or_default();
-            let props = browser::object();
-            browser::put(&props, "path", path);
-            event("404".into(), &props, Origin::now());
+            event_with("404", "path", path.into());
         });
     }
     if browser::get_bool(&options, "autoPageview") != Some(false) {
-        browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
-        browser::on_navigation(on_navigation);
+        browser::when_shown(track_pageview);
+        // SPA navigations: history calls, back/forward (`popstate`), hash routes (`hashchange`: a
+        // no-op unless enabled, since the scrubbed URL then has no route and the page is the same),
+        // and back/forward-cache restores, which always count.
+        browser::on_history_change(|| on_navigation(false));
+        listen(Window, "popstate", false, |_| on_navigation(false));
+        listen(Window, "hashchange", false, |_| on_navigation(false));
+        listen(Window, "pageshow", false, |event| {
+            if browser::get_bool(&event, "persisted") == Some(true) {
+                on_navigation(true);
+            }
+        });
     }
     // After the first pageview, so a page's vitals follow it.
     if with_tracker(|t| t.vitals.is_some()) == Some(true) {
@@ -566,14 +581,22 @@ fn on_hide() {
     with_tracker(|t| t.hiding = false);
 }
 
+/// Records a custom event with one prop.
+fn event_with(name: &str, key: &str, value: JsValue) {
+    let props = browser::object();
+    browser::put(&props, key, value);
+    event(name.into(), &props, Origin::now());
+}
+
+/// Runs `f` on the auto-capture state, if enabled.
+fn with_capture<R>(f: impl FnOnce(&mut Capture) -> R) -> Option<R> {
+    with_tracker(|t| t.capture.as_mut().map(f)).flatten()
+}
+
 fn start_capture() {
-    with_tracker(|t| {
-        if let Some(c) = t.capture.as_mut() {
-            c.engagement.set(browser::is_engaged(), browser::now());
-        }
-    });
-    browser::on_capture(browser::CaptureHandlers {
-        link: |href, download| {
+    with_capture(|c| c.engagement.set(browser::is_engaged(), browser::now()));
+    listen(Document, "click", true, |event| {
+        if let Some((href, download)) = browser::clicked_link(&event) {
             let page_host = split_url(&browser::page_url())
                 .map(|p| p.host.to_owned())
                 .unwrap_or_default();
@@ -582,48 +605,45 @@ fn start_capture() {
                 Some(capture::LinkClick::Outbound(url)) => ("outbound_click", url),
                 None => return,
             };
-            let props = browser::object();
-            browser::put(&props, "url", url);
-            event(name.into(), &props, Origin::now());
-        },
-        form: |form| {
-            let props = browser::object();
-            browser::put(&props, "form", form);
-            event("form_submit".into(), &props, Origin::now());
-        },
-        scroll: |percent| {
-            with_tracker(|t| {
-                if let Some(c) = t.capture.as_mut() {
-                    c.scroll = c.scroll.max(percent);
-                }
-            });
-        },
-        engaged: |engaged| {
-            with_tracker(|t| {
-                if let Some(c) = t.capture.as_mut() {
-                    c.engagement.set(engaged, browser::now());
-                }
-            });
-        },
-        error: |message| {
-            let Some(message) = capture::error_message(&message) else {
-                return;
-            };
-            let first = with_tracker(|t| {
-                t.capture.as_mut().is_some_and(|c| {
-                    let first = !c.errors.contains(&message) && c.errors.len() < 10;
-                    if first {
-                        c.errors.push(message.clone());
-                    }
-                    first
-                })
-            });
-            if first == Some(true) {
-                let props = browser::object();
-                browser::put(&props, "message", message);
-                event("js_error".into(), &props, Origin::now());
+            event_with(name, "url", url.into());
+        }
+    });
+    listen(Document, "submit", true, |event| {
+        if let Some(form) = browser::submitted_form(&event) {
+            event_with("form_submit", "form", form.into());
+        }
+    });
+    listen(Window, "scroll", true, |_| {
+        let percent = browser::scroll_percent();
+        with_capture(|c| c.scroll = c.scroll.max(percent));
+    });
+    // Visible and focused, or not: engaged time.
+    for (target, name) in [
+        (Window, "focus"),
+        (Window, "blur"),
+        (Document, "visibilitychange"),
+    ] {
+        listen(target, name, true, |_| {
+            with_capture(|c| c.engagement.set(browser::is_engaged(), browser::now()));
+        });
+    }
+    listen(Window, "error", true, |event| {
+        let Some(message) = browser::get_str(&event, "message") else {
+            return;
+        };
+        let Some(message) = capture::error_message(&message) else {
+            return;
+        };
+        let first = with_capture(|c| {
+            let first = !c.errors.contains(&message) && c.errors.len() < 10;
+            if first {
+                c.errors.push(message.clone());
             }
-        },
+            first
+        });
+        if first == Some(true) {
+            event_with("js_error", "message", message.into());
+        }
     });
 }
 
@@ -651,47 +671,62 @@ fn start_vitals() {
     }) {
         report_vital("TTFB", ttfb);
     }
-    browser::observe("paint", None, |entry| {
-        if browser::get_str(entry, "name").as_deref() != Some("first-contentful-paint") {
-            return;
-        }
-        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
-        if let Some(fcp) =
-            with_vitals(|v| vitals::visible_value(start, v.activation, v.first_hidden)).flatten()
-        {
-            report_vital("FCP", fcp);
-        }
+    browser::observe("paint", None, |list| {
+        browser::each_entry(&list, |entry| {
+            if browser::get_str(entry, "name").as_deref() != Some("first-contentful-paint") {
+                return;
+            }
+            let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+            if let Some(fcp) =
+                with_vitals(|v| vitals::visible_value(start, v.activation, v.first_hidden))
+                    .flatten()
+            {
+                report_vital("FCP", fcp);
+            }
+        })
     });
-    browser::observe("largest-contentful-paint", None, |entry| {
-        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
-        with_vitals(|v| {
-            if !v.lcp_final {
-                if let Some(lcp) = vitals::visible_value(start, v.activation, v.first_hidden) {
-                    v.lcp = Some(lcp);
+    browser::observe("largest-contentful-paint", None, |list| {
+        browser::each_entry(&list, |entry| {
+            let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+            with_vitals(|v| {
+                if !v.lcp_final {
+                    if let Some(lcp) = vitals::visible_value(start, v.activation, v.first_hidden) {
+                        v.lcp = Some(lcp);
+                    }
                 }
-            }
-        });
+            });
+        })
     });
-    browser::observe("layout-shift", None, |entry| {
-        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
-        let value = browser::get_number(entry, "value").unwrap_or(0.0);
-        let input = browser::get_bool(entry, "hadRecentInput") == Some(true);
-        with_vitals(|v| v.cls.add(start, value, input));
+    browser::observe("layout-shift", None, |list| {
+        browser::each_entry(&list, |entry| {
+            let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+            let value = browser::get_number(entry, "value").unwrap_or(0.0);
+            let input = browser::get_bool(entry, "hadRecentInput") == Some(true);
+            with_vitals(|v| v.cls.add(start, value, input));
+        })
     });
-    let on_event = |entry: &JsValue| {
-        let id = browser::get_number(entry, "interactionId").unwrap_or(0.0) as u64;
-        let duration = browser::get_number(entry, "duration").unwrap_or(0.0);
-        with_vitals(|v| {
-            v.inp.add(id, duration);
-            if id > 0 {
-                v.interaction_ids = (v.interaction_ids.0.min(id), v.interaction_ids.1.max(id));
-            }
-        });
-    };
-    browser::observe("event", Some(40.0), on_event);
-    browser::observe("first-input", None, on_event);
+    browser::observe("event", Some(40.0), |list| {
+        browser::each_entry(&list, on_event_timing)
+    });
+    browser::observe("first-input", None, |list| {
+        browser::each_entry(&list, on_event_timing)
+    });
     // LCP stops at the first input: later paints are caused by the visitor.
-    browser::on_input(finalize_lcp);
+    for name in ["keydown", "click"] {
+        listen(Window, name, true, |_| finalize_lcp());
+    }
+}
+
+/// An `event` or `first-input` entry: an interaction's latency for INP.
+fn on_event_timing(entry: &JsValue) {
+    let id = browser::get_number(entry, "interactionId").unwrap_or(0.0) as u64;
+    let duration = browser::get_number(entry, "duration").unwrap_or(0.0);
+    with_vitals(|v| {
+        v.inp.add(id, duration);
+        if id > 0 {
+            v.interaction_ids = (v.interaction_ids.0.min(id), v.interaction_ids.1.max(id));
+        }
+    });
 }
 
 fn finalize_lcp() {
