@@ -10,19 +10,19 @@ use sightline_core::encode::decimal;
 use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
 
 /// The identity fields every beacon of this page carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'a> {
     /// Site id (a wire-valid id, so it needs no JSON escaping).
-    pub site: String,
+    pub site: &'a str,
     /// Visitor id; `None` in strict mode.
-    pub visitor_id: Option<String>,
+    pub visitor_id: Option<&'a str>,
     /// Session id; `None` in strict mode.
-    pub session_id: Option<String>,
+    pub session_id: Option<&'a str>,
     /// The site's user id from `identify()`, if any.
-    pub user_id: Option<String>,
+    pub user_id: Option<&'a str>,
 }
 
-impl Envelope {
+impl Envelope<'_> {
     /// The JSON text before the first event: `{"v":1,"site":"…",…,"events":[`.
     fn head(&self) -> String {
         // Pushed piece by piece rather than with `format!`: `core::fmt` costs kilobytes of wasm.
@@ -32,10 +32,10 @@ impl Envelope {
         head.push_str("\":");
         head.push_str(&decimal(u64::from(VERSION)));
         for (name, value) in [
-            (field::SITE, Some(&self.site)),
-            (field::VISITOR_ID, self.visitor_id.as_ref()),
-            (field::SESSION_ID, self.session_id.as_ref()),
-            (field::USER_ID, self.user_id.as_ref()),
+            (field::SITE, Some(self.site)),
+            (field::VISITOR_ID, self.visitor_id),
+            (field::SESSION_ID, self.session_id),
+            (field::USER_ID, self.user_id),
         ] {
             if let Some(value) = value {
                 for piece in [",\"", name, "\":\"", value, "\""] {
@@ -62,7 +62,7 @@ pub struct Batches {
 }
 
 /// Cuts `events` (JSON texts, in order) into beacon bodies.
-pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
+pub fn split<S: AsRef<str>>(envelope: &Envelope<'_>, events: &[S]) -> Batches {
     let head = envelope.head();
     let tail = "]}";
     let mut out = Batches::default();
@@ -100,10 +100,10 @@ pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
 mod tests {
     use super::*;
 
-    fn envelope() -> Envelope {
+    fn envelope() -> Envelope<'static> {
         Envelope {
-            site: "demo".into(),
-            visitor_id: Some("v1".into()),
+            site: "demo",
+            visitor_id: Some("v1"),
             session_id: None,
             user_id: None,
         }

@@ -80,7 +80,9 @@ struct Tracker {
     /// The site's id for the signed-in user, from `identify()`.
     user_id: Option<String>,
     /// Query parameters kept in URLs: the defaults and `queryAllowlist`.
-    allowlist: Vec<String>,
+    /// `start` runs once per page, so the page's own names are leaked to live as long as it does:
+    /// every URL is then scrubbed without copying the list.
+    allowlist: Vec<&'static str>,
     /// The page's `beforeSend(event)` hook.
     before_send: Option<JsValue>,
     /// `hashRouting: true`: `#/route` fragments are pages.
@@ -156,12 +158,12 @@ impl Tracker {
         }
     }
 
-    fn envelope(&self, session: &str) -> batch::Envelope {
+    fn envelope<'a>(&'a self, session: &'a str) -> batch::Envelope<'a> {
         batch::Envelope {
-            site: self.site.clone(),
-            visitor_id: self.visitor_id.clone(),
-            session_id: (!session.is_empty()).then(|| session.to_owned()),
-            user_id: self.user_id.clone(),
+            site: &self.site,
+            visitor_id: self.visitor_id.as_deref(),
+            session_id: Some(session).filter(|s| !s.is_empty()),
+            user_id: self.user_id.as_deref(),
         }
     }
 }
@@ -244,8 +246,12 @@ pub fn start(options: JsValue) {
         user_id: None,
         allowlist: DEFAULT_QUERY_ALLOWLIST
             .iter()
-            .map(|p| String::from(*p))
-            .chain(browser::get_strings(&options, "queryAllowlist"))
+            .copied()
+            .chain(
+                browser::get_strings(&options, "queryAllowlist")
+                    .into_iter()
+                    .map(|name| &*name.leak()),
+            )
             .collect(),
         before_send: browser::get_function(&options, "beforeSend"),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
@@ -867,10 +873,9 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
 /// Only what may leave the page (see `sightline_core::scrub::clean_url`), keeping the tracker's
 /// allowlisted query parameters; empty for non-http URLs.
 fn scrub_url(url: &str) -> String {
-    let (allowlist, hash_routes) =
-        with_tracker(|t| (t.allowlist.clone(), t.hash_routes)).unwrap_or_default();
-    let allowlist: Vec<&str> = allowlist.iter().map(String::as_str).collect();
-    clean_url(url, &allowlist, hash_routes).unwrap_or_default()
+    with_tracker(|t| clean_url(url, &t.allowlist, t.hash_routes))
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The event's props as they may leave the page; a console warning names each dropped prop.

@@ -58,23 +58,26 @@ const SENSITIVE: &[&str] = &[
 
 /// True when a word of `key` (split at `_ - . ` and lower-to-upper case changes) is sensitive.
 pub fn is_sensitive_key(key: &str) -> bool {
-    let mut words: Vec<String> = alloc::vec![String::new()];
+    // Words are byte ranges (separators and case changes are ASCII), compared ignoring ASCII case.
+    let bytes = key.as_bytes();
+    let mut start = 0;
     let mut prev_lower = false;
-    for c in key.chars() {
-        if matches!(c, '_' | '-' | '.' | ' ') {
-            words.push(String::new());
-            prev_lower = false;
-            continue;
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied();
+        let separator = matches!(b, None | Some(b'_' | b'-' | b'.' | b' '));
+        if separator || (prev_lower && b.is_some_and(|b| b.is_ascii_uppercase())) {
+            let word = bytes.get(start..i).unwrap_or_default();
+            if SENSITIVE
+                .iter()
+                .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
+            {
+                return true;
+            }
+            start = if separator { i + 1 } else { i };
         }
-        if c.is_ascii_uppercase() && prev_lower {
-            words.push(String::new());
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        if let Some(word) = words.last_mut() {
-            word.push(c.to_ascii_lowercase());
-        }
+        prev_lower = b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     }
-    words.iter().any(|w| SENSITIVE.contains(&w.as_str())) || key.eq_ignore_ascii_case("code")
+    key.eq_ignore_ascii_case("code")
 }
 
 /// Decides one prop; `index` is its position among the event's props.
@@ -151,6 +154,9 @@ mod tests {
             "Authorization",
             "card_number",
             "code",
+            "userEmail",
+            "x-Auth-Token",
+            "PIN",
         ] {
             assert!(is_sensitive_key(key), "{key}");
         }
