@@ -62,14 +62,13 @@ pub struct Batches {
 }
 
 /// Cuts `events` (JSON texts, in order) into beacon bodies.
-pub fn split<S: AsRef<str>>(envelope: &Envelope<'_>, events: &[S]) -> Batches {
+pub fn split(envelope: &Envelope<'_>, events: &[&str]) -> Batches {
     let head = envelope.head();
     let tail = "]}";
     let mut out = Batches::default();
     let mut body = head.clone();
     let mut count = 0;
-    for event in events {
-        let event = event.as_ref();
+    for &event in events {
         if head.len() + event.len() + tail.len() > SDK_MAX_PAYLOAD_BYTES {
             out.oversize += 1;
             continue;
@@ -121,10 +120,11 @@ mod tests {
     #[test]
     fn batches_respect_count_and_size_limits() {
         let small: Vec<String> = (0..250).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        let small: Vec<&str> = small.iter().map(String::as_str).collect();
         let out = split(&envelope(), &small);
         assert_eq!(out.counts, [100, 100, 50]);
         let big = format!(r#"{{"p":"{}"}}"#, "x".repeat(25_000));
-        let out = split(&envelope(), &[big.clone(), big.clone(), big]);
+        let out = split(&envelope(), &[&big, &big, &big]);
         assert_eq!(out.payloads.len(), 2);
         assert!(out
             .payloads
@@ -133,6 +133,6 @@ mod tests {
         let huge = format!(r#"{{"p":"{}"}}"#, "x".repeat(70_000));
         let out = split(&envelope(), &[huge.as_str(), r#"{"id":"ok"}"#]);
         assert_eq!((out.payloads.len(), out.oversize), (1, 1));
-        assert!(split::<&str>(&envelope(), &[]).payloads.is_empty());
+        assert!(split(&envelope(), &[]).payloads.is_empty());
     }
 }

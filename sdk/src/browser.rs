@@ -159,14 +159,14 @@ fn number(value: Option<JsValue>) -> f64 {
 pub fn random_id() -> String {
     let words = construct("Uint32Array", &4.into())
         .filter(|words| call1(&global_get("crypto"), "getRandomValues", words).is_some());
-    let mut bytes = [0u8; 16];
-    for (i, chunk) in bytes.chunks_exact_mut(4).enumerate() {
+    let mut bytes = Vec::with_capacity(16);
+    for i in 0..4 {
         let word = match &words {
-            Some(words) => get_number(words, &decimal(i as u64)).unwrap_or(0.0) as u32,
+            Some(words) => get_number(words, &decimal(i)).unwrap_or(0.0) as u32,
             // No crypto RNG (very old browser): Math.random is weaker but still not a fingerprint.
             None => (random() * 4_294_967_296.0) as u32,
         };
-        chunk.copy_from_slice(&word.to_be_bytes());
+        bytes.extend_from_slice(&word.to_be_bytes());
     }
     sightline_core::encode::hex(&bytes)
 }

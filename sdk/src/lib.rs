@@ -382,7 +382,10 @@ pub fn opt_out() {
 /// Names the signed-in user with the site's own id, so their visits on every device are one
 /// visitor. Emails, phone numbers and anything but an id of 1-64 `[A-Za-z0-9_-.:]` are refused.
 #[wasm_bindgen]
-pub fn identify(user_id: String) {
+pub fn identify(user_id: JsValue) {
+    // Taken as a JS value (the wrapper passes a string): a `String` parameter costs its own
+    // conversion code in the wasm.
+    let user_id = user_id.as_string().unwrap_or_default();
     if !sightline_core::wire::is_valid_user_id(&user_id) {
         browser::warn(
             "identify() takes the site's internal user id, never an email or phone number; ignored",
@@ -486,8 +489,8 @@ fn pageview(options: &JsValue, origin: Origin) {
 
 /// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans).
 #[wasm_bindgen(js_name = trackEvent)]
-pub fn track_event(name: String, props: JsValue) {
-    event(name, &props, Origin::now());
+pub fn track_event(name: JsValue, props: JsValue) {
+    event(name.as_string().unwrap_or_default(), &props, Origin::now());
 }
 
 fn event(name: String, props: &JsValue, origin: Origin) {
@@ -564,6 +567,7 @@ fn beacon_all() {
         t.persist();
         let mut payloads = Vec::new();
         for (session, json) in t.outbox.take_for_beacon() {
+            let json: Vec<&str> = json.iter().map(String::as_str).collect();
             payloads.extend(batch::split(&t.envelope(&session), &json).payloads);
         }
         (t.endpoint.clone(), payloads)
