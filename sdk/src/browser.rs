@@ -476,7 +476,8 @@ pub fn each_entry(list: &JsValue, f: fn(&JsValue)) {
     }
 }
 
-/// Runs `then` once the page is shown: now, or when a prerendered page is activated.
+/// Runs `then` once the page is shown: now, or when a prerendered page is activated (`then` gets
+/// the activation event, which it ignores).
 pub fn when_shown(then: fn(JsValue)) {
     if get_bool(&global_get("document"), "prerendering") != Some(true) {
         then(JsValue::UNDEFINED);

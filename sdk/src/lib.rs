@@ -311,7 +311,7 @@ pub fn start(options: JsValue) {
         });
     }
     if browser::get_bool(&options, "autoPageview") != Some(false) {
-        browser::when_shown(track_pageview);
+        browser::when_shown(|_| track_pageview(JsValue::UNDEFINED));
         // SPA navigations: history calls, back/forward (`popstate`), hash routes (`hashchange`: a
         // no-op unless enabled, since the scrubbed URL then has no route and the page is the same),
         // and back/forward-cache restores, which always count.
