@@ -128,10 +128,10 @@ impl Outbox {
     pub fn decode(text: &str) -> Outbox {
         let mut outbox = Outbox::default();
         for line in text.lines() {
-            let mut fields = line.splitn(3, '\t');
-            if let (Some(id), Some(session), Some(json)) =
-                (fields.next(), fields.next(), fields.next())
-            {
+            let Some((id, rest)) = line.split_once('\t') else {
+                continue;
+            };
+            if let Some((session, json)) = rest.split_once('\t') {
                 if !id.is_empty() && json.starts_with('{') {
                     outbox.push(Entry {
                         id: id.into(),
