@@ -14,8 +14,10 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL: JsValue;
+    /// `globalThis.valueOf()`, which is `globalThis` itself: a plain call, where an imported
+    /// `static` would bring a lazily initialised cell into the wasm.
+    #[wasm_bindgen(js_namespace = globalThis, js_name = valueOf)]
+    fn global_this() -> JsValue;
     /// `Reflect.get(target, key)`: throws when `target` is not an object, or from a getter.
     #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
     fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
@@ -57,7 +59,7 @@ pub fn callback(handler: fn(JsValue)) -> JsValue {
 
 /// `globalThis` (the window).
 fn global() -> JsValue {
-    GLOBAL.with(JsValue::clone)
+    global_this()
 }
 
 /// `obj[key]`, or `undefined` when it cannot be read.
