@@ -317,7 +317,9 @@ pub fn answer(response: &JsValue) -> (u16, Option<u32>) {
     };
     let retry_after = call1(&get(response, "headers"), "get", &"Retry-After".into())
         .and_then(|v| v.as_string())
-        .and_then(|s| s.trim().parse().ok());
+        // Parsed as u64 like the stored session time (one integer parser in the wasm), then narrowed.
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .and_then(|s| u32::try_from(s).ok());
     (status as u16, retry_after)
 }
 
