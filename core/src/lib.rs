@@ -17,6 +17,14 @@
 
 extern crate alloc;
 
+/// Without `std` on wasm (the SDK), a panic traps, as `panic = "abort"` did: the SDK never panics on
+/// purpose, and a trap never formats a message (no `core::fmt` in the wasm).
+#[cfg(all(target_arch = "wasm32", not(any(feature = "server", test))))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
 pub mod encode;
 pub mod scrub;
 pub mod wire;
@@ -27,11 +35,3 @@ pub mod ingest;
 pub mod stats;
 #[cfg(feature = "server")]
 pub mod token;
-
-/// Without `std` on wasm (the SDK), a panic traps, as `panic = "abort"` did: the SDK never panics on
-/// purpose, and a trap never formats a message (no `core::fmt` in the wasm).
-#[cfg(all(target_arch = "wasm32", not(any(feature = "server", test))))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
-}
