@@ -2,6 +2,8 @@
 //! Input: bytes or an integer. Output: their text. Written by hand, not with `format!`, because
 //! `core::fmt` costs kilobytes of wasm in the SDK for what is a few lines here.
 
+use alloc::string::String;
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `bytes` as lower-case hex, two characters a byte.

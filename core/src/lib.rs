@@ -14,6 +14,19 @@
 //! - `zone` (feature `server`): a site's local days and hours in its time zone.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
 #![deny(missing_docs)]
+// Without `server` (the SDK's build) only `alloc` is needed: no `std`, so the SDK's wasm carries none
+// of std's panic and formatting machinery (several KB). Tests keep `std` for their helpers.
+#![cfg_attr(not(any(feature = "server", test)), no_std)]
+
+extern crate alloc;
+
+/// Without `std` on wasm (the SDK), a panic traps, as `panic = "abort"` did: the SDK never panics on
+/// purpose, and a trap never formats a message (no `core::fmt` in the wasm).
+#[cfg(all(target_arch = "wasm32", not(any(feature = "server", test))))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 pub mod encode;
 pub mod scrub;

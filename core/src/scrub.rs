@@ -5,6 +5,8 @@
 //! Must not: allocate a URL parser crate (the `url` crate costs ~74 KB of wasm in the SDK; the split
 //! we need — scheme, host, path, query — is small, so it is written here, see [`split_url`]).
 
+use alloc::string::String;
+
 /// Query parameters kept by default: campaign tags, referral markers and ad click ids.
 pub const DEFAULT_QUERY_ALLOWLIST: &[&str] = &[
     "utm_source",
@@ -49,14 +51,23 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         Some(rest) => (true, rest),
         None => (false, strip_prefix_ignore_case(url, "http://")?),
     };
+    // Byte searches and checked slicing below: in the SDK's wasm, `str` patterns and panicking
+    // slices cost kilobytes (substring searchers, panic messages) for what are ASCII delimiters.
     let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let authority_end = rest
+        .bytes()
+        .position(|b| b == b'/' || b == b'?')
+        .unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at_checked(authority_end)?;
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => authority.get(at + 1..)?,
+        None => authority,
+    };
     let (host, port) = match host_port.strip_prefix('[') {
-        Some(v6) => v6
-            .split_once("]:")
-            .unwrap_or((v6.trim_end_matches(']'), "")),
+        Some(v6) => match v6.as_bytes().windows(2).position(|pair| pair == b"]:") {
+            Some(end) => (v6.get(..end)?, v6.get(end + 2..)?),
+            None => (v6.trim_end_matches(']'), ""),
+        },
         None => host_port.split_once(':').unwrap_or((host_port, "")),
     };
     let host_ok = !host.is_empty() && host.bytes().all(|b| b > b' ' && b != 0x7f);
@@ -81,7 +92,7 @@ impl UrlParts<'_> {
     /// `scheme://host[:port]`, without any user info.
     pub fn origin(&self) -> String {
         let mut out = String::from(if self.secure { "https://" } else { "http://" });
-        let v6 = self.host.contains(':');
+        let v6 = self.host.bytes().any(|b| b == b':');
         if v6 {
             out.push('[');
         }
@@ -125,9 +136,8 @@ pub fn hash_route(parts: &UrlParts<'_>) -> Option<String> {
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    let (head, rest) = s.split_at_checked(prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then_some(rest)
 }
 
 /// True when `host` equals `domain` or is a subdomain of it, ignoring case and a leading `www.`.
@@ -153,22 +163,31 @@ pub fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 
 /// The query string with only the allowlisted parameters whose values carry no PII, in their order.
 pub fn clean_query(query: &str, allowlist: &[&str]) -> String {
-    query
-        .split('&')
-        .filter(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            allowlist.contains(&key) && !contains_pii(value)
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    let kept = query.split('&').filter(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        allowlist.contains(&key) && !contains_pii(value)
+    });
+    join(kept, '&')
+}
+
+/// `parts` with `separator` between them (what `[&str]::join` does, without its generic copy code).
+fn join<'a>(parts: impl Iterator<Item = &'a str>, separator: char) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.enumerate() {
+        if i > 0 {
+            out.push(separator);
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// A path with every segment that holds PII replaced by `_`.
 pub fn clean_path(path: &str) -> String {
-    path.split('/')
-        .map(|segment| if contains_pii(segment) { "_" } else { segment })
-        .collect::<Vec<_>>()
-        .join("/")
+    let segments = path
+        .split('/')
+        .map(|segment| if contains_pii(segment) { "_" } else { segment });
+    join(segments, '/')
 }
 
 /// True when `text` holds something shaped like an email address or a payment card number.
@@ -178,22 +197,47 @@ pub fn contains_pii(text: &str) -> bool {
 
 /// True when `text` holds `local@domain.tld` (also percent-encoded `%40`).
 pub fn looks_like_email(text: &str) -> bool {
-    let decoded = text.replace("%40", "@").replace("%2540", "@");
+    let decoded = decode_at_signs(text);
     decoded.match_indices('@').any(|(at, _)| {
-        let local = decoded[..at]
+        let (Some(before), Some(after)) = (decoded.get(..at), decoded.get(at + 1..)) else {
+            return false;
+        };
+        let local = before
             .chars()
             .rev()
-            .take_while(|c| is_word(*c) || "._%+-".contains(*c))
+            .take_while(|c| is_word(*c) || matches!(c, '.' | '_' | '%' | '+' | '-'))
             .count();
-        let domain: String = decoded[at + 1..]
+        let domain: String = after
             .chars()
-            .take_while(|c| is_word(*c) || ".-".contains(*c))
+            .take_while(|c| is_word(*c) || matches!(c, '.' | '-'))
             .collect();
         let tld_ok = domain
             .rsplit_once('.')
             .is_some_and(|(name, tld)| !name.is_empty() && tld.len() >= 2);
         local > 0 && tld_ok
     })
+}
+
+/// `text` with `%40` and `%2540` (percent-encoded `@`, once or twice) turned into `@`.
+fn decode_at_signs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let skip = if rest.starts_with("%40") {
+            3
+        } else if rest.starts_with("%2540") {
+            5
+        } else {
+            0
+        };
+        if skip > 0 {
+            out.push('@');
+        } else {
+            out.push(c);
+        }
+        rest = rest.get(skip.max(c.len_utf8())..).unwrap_or_default();
+    }
+    out
 }
 
 /// ASCII letters and digits, and any non-ASCII character (so international addresses count too,
@@ -294,6 +338,8 @@ mod tests {
     fn finds_pii() {
         assert!(looks_like_email("contact jane.doe+x@mail.example.com now"));
         assert!(looks_like_email("jane%40example.org"));
+        assert!(looks_like_email("jane%2540example.org"));
+        assert_eq!(decode_at_signs("a%40b%2540c%25%4040%2"), "a@b@c%25@40%2");
         assert!(!looks_like_email("@handle and a@b"));
         assert!(looks_like_email("zoë@exämple.de"));
         assert!(has_card_like_digits("4111 1111 1111 1111"));

@@ -6,6 +6,9 @@
 //! Field names and limits live here once; the SDK builds its payload from these constants.
 //! Must not: read the clock (the receive time is an argument), or know about sites or storage.
 
+use alloc::format;
+use alloc::string::String;
+
 /// The wire format version this build speaks.
 pub const VERSION: u32 = 1;
 /// Largest accepted request body, in bytes.

@@ -4,23 +4,25 @@
 //! within the wire limits (at most [`MAX_EVENTS`] events and [`SDK_MAX_PAYLOAD_BYTES`] bytes).
 //! Must not: touch the browser; an event too large for any payload is dropped and counted, not sent.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use sightline_core::encode::decimal;
 use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
 
 /// The identity fields every beacon of this page carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'a> {
     /// Site id (a wire-valid id, so it needs no JSON escaping).
-    pub site: String,
+    pub site: &'a str,
     /// Visitor id; `None` in strict mode.
-    pub visitor_id: Option<String>,
+    pub visitor_id: Option<&'a str>,
     /// Session id; `None` in strict mode.
-    pub session_id: Option<String>,
+    pub session_id: Option<&'a str>,
     /// The site's user id from `identify()`, if any.
-    pub user_id: Option<String>,
+    pub user_id: Option<&'a str>,
 }
 
-impl Envelope {
+impl Envelope<'_> {
     /// The JSON text before the first event: `{"v":1,"site":"…",…,"events":[`.
     fn head(&self) -> String {
         // Pushed piece by piece rather than with `format!`: `core::fmt` costs kilobytes of wasm.
@@ -30,10 +32,10 @@ impl Envelope {
         head.push_str("\":");
         head.push_str(&decimal(u64::from(VERSION)));
         for (name, value) in [
-            (field::SITE, Some(&self.site)),
-            (field::VISITOR_ID, self.visitor_id.as_ref()),
-            (field::SESSION_ID, self.session_id.as_ref()),
-            (field::USER_ID, self.user_id.as_ref()),
+            (field::SITE, Some(self.site)),
+            (field::VISITOR_ID, self.visitor_id),
+            (field::SESSION_ID, self.session_id),
+            (field::USER_ID, self.user_id),
         ] {
             if let Some(value) = value {
                 for piece in [",\"", name, "\":\"", value, "\""] {
@@ -60,14 +62,13 @@ pub struct Batches {
 }
 
 /// Cuts `events` (JSON texts, in order) into beacon bodies.
-pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
+pub fn split(envelope: &Envelope<'_>, events: &[&str]) -> Batches {
     let head = envelope.head();
     let tail = "]}";
     let mut out = Batches::default();
     let mut body = head.clone();
     let mut count = 0;
-    for event in events {
-        let event = event.as_ref();
+    for &event in events {
         if head.len() + event.len() + tail.len() > SDK_MAX_PAYLOAD_BYTES {
             out.oversize += 1;
             continue;
@@ -76,7 +77,7 @@ pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
         if count == MAX_EVENTS || !fits {
             body.push_str(tail);
             out.payloads
-                .push(std::mem::replace(&mut body, head.clone()));
+                .push(core::mem::replace(&mut body, head.clone()));
             out.counts.push(count);
             count = 0;
         }
@@ -98,10 +99,10 @@ pub fn split<S: AsRef<str>>(envelope: &Envelope, events: &[S]) -> Batches {
 mod tests {
     use super::*;
 
-    fn envelope() -> Envelope {
+    fn envelope() -> Envelope<'static> {
         Envelope {
-            site: "demo".into(),
-            visitor_id: Some("v1".into()),
+            site: "demo",
+            visitor_id: Some("v1"),
             session_id: None,
             user_id: None,
         }
@@ -119,10 +120,11 @@ mod tests {
     #[test]
     fn batches_respect_count_and_size_limits() {
         let small: Vec<String> = (0..250).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        let small: Vec<&str> = small.iter().map(String::as_str).collect();
         let out = split(&envelope(), &small);
         assert_eq!(out.counts, [100, 100, 50]);
         let big = format!(r#"{{"p":"{}"}}"#, "x".repeat(25_000));
-        let out = split(&envelope(), &[big.clone(), big.clone(), big]);
+        let out = split(&envelope(), &[&big, &big, &big]);
         assert_eq!(out.payloads.len(), 2);
         assert!(out
             .payloads
@@ -131,6 +133,6 @@ mod tests {
         let huge = format!(r#"{{"p":"{}"}}"#, "x".repeat(70_000));
         let out = split(&envelope(), &[huge.as_str(), r#"{"id":"ok"}"#]);
         assert_eq!((out.payloads.len(), out.oversize), (1, 1));
-        assert!(split::<&str>(&envelope(), &[]).payloads.is_empty());
+        assert!(split(&envelope(), &[]).payloads.is_empty());
     }
 }

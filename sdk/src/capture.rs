@@ -5,6 +5,7 @@
 //! Output: whether and what to record. Must not: touch the browser, or record form field values,
 //! full link query strings or error texts holding PII.
 
+use alloc::string::String;
 use sightline_core::scrub::{contains_pii, split_url};
 
 /// File endings counted as downloads.
@@ -37,9 +38,17 @@ pub fn link_click(href: &str, page_host: &str, download: bool) -> Option<LinkCli
     if download || ext.is_some_and(|e| DOWNLOADS.contains(&e.as_str())) {
         return Some(LinkClick::Download(target));
     }
-    let host = parts.host.trim_start_matches("www.");
-    (!host.eq_ignore_ascii_case(page_host.trim_start_matches("www.")))
-        .then_some(LinkClick::Outbound(target))
+    let host = without_www(parts.host);
+    (!host.eq_ignore_ascii_case(without_www(page_host))).then_some(LinkClick::Outbound(target))
+}
+
+/// `host` without its leading `www.` labels (as `trim_start_matches("www.")`, which costs a
+/// substring searcher in the wasm).
+fn without_www(mut host: &str) -> &str {
+    while let Some(rest) = host.strip_prefix("www.") {
+        host = rest;
+    }
+    host
 }
 
 /// Scroll depth in percent (0–100) of the page seen so far: the bottom of the viewport over the

@@ -9,26 +9,39 @@
 //! Policy lives in plain modules ([`batch`], [`outbox`], [`session`], [`spa`]) and in
 //! `sightline-core` (wire limits, scrubbing); [`browser`] alone touches the page.
 //! Must not: throw into the host page.
+// On wasm the SDK uses only `core` and `alloc`: `std` would bring its panic and formatting machinery
+// (see `sightline_core`'s panic handler). Natively (unit tests) it is a normal `std` crate.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 pub mod batch;
 pub mod browser;
 pub mod capture;
+pub mod heap;
 pub mod outbox;
 pub mod props;
 pub mod session;
 pub mod spa;
 pub mod vitals;
 
-use std::cell::RefCell;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use browser::Area;
-use gloo_timers::callback::Timeout;
+use browser::Target::{Document, Window};
+use browser::{listen, Area};
 use outbox::{Answer, Entry, Outbox};
 use props::{Value, Verdict};
 use sightline_core::encode::decimal;
 use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 use wasm_bindgen::prelude::*;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
 
 /// How long events wait for companions before a batch goes out, in ms.
 const FLUSH_DELAY_MS: u32 = 1000;
@@ -67,9 +80,11 @@ struct Tracker {
     /// The site's id for the signed-in user, from `identify()`.
     user_id: Option<String>,
     /// Query parameters kept in URLs: the defaults and `queryAllowlist`.
-    allowlist: Vec<String>,
+    /// `start` runs once per page, so the page's own names are leaked to live as long as it does:
+    /// every URL is then scrubbed without copying the list.
+    allowlist: Vec<&'static str>,
     /// The page's `beforeSend(event)` hook.
-    before_send: Option<js_sys::Function>,
+    before_send: Option<JsValue>,
     /// `hashRouting: true`: `#/route` fragments are pages.
     hash_routes: bool,
     /// Auto-capture state, when `autoCapture: true`.
@@ -84,10 +99,14 @@ struct Tracker {
     /// Scrubbed URL of the last pageview, so one navigation is never two pageviews.
     last_page: String,
     outbox: Outbox,
-    /// The pending flush or retry.
-    timer: Option<Timeout>,
-    /// A batch is on its way; the next waits for its answer.
-    in_flight: bool,
+    /// The pending flush or retry: its timer id.
+    timer: Option<f64>,
+    /// The ids of the batch on its way; the next batch waits for its answer.
+    in_flight: Option<Vec<String>>,
+    /// `flush` as a JS function, for timers.
+    flush_fn: JsValue,
+    /// [`on_response`] as a JS function, for `fetch`.
+    answer_fn: JsValue,
     /// Failed attempts in a row.
     failures: u32,
 }
@@ -122,27 +141,65 @@ impl Tracker {
     /// Writes the outbox to localStorage (never in strict mode).
     fn persist(&self) {
         if !self.strict {
-            browser::set(Area::Local, OUTBOX_KEY, &self.outbox.encode());
+            browser::set_stored(Area::Local, OUTBOX_KEY, &self.outbox.encode());
         }
     }
 
-    fn envelope(&self, session: &str) -> batch::Envelope {
+    /// Runs `flush` after `ms`, replacing any pending flush or retry.
+    fn schedule(&mut self, ms: u32) {
+        self.cancel_timer();
+        self.timer = Some(browser::set_timeout(&self.flush_fn, ms));
+    }
+
+    /// Cancels the pending flush or retry, if any.
+    fn cancel_timer(&mut self) {
+        if let Some(id) = self.timer.take() {
+            browser::clear_timeout(id);
+        }
+    }
+
+    fn envelope<'a>(&'a self, session: &'a str) -> batch::Envelope<'a> {
         batch::Envelope {
-            site: self.site.clone(),
-            visitor_id: self.visitor_id.clone(),
-            session_id: (!session.is_empty()).then(|| session.to_owned()),
-            user_id: self.user_id.clone(),
+            site: &self.site,
+            visitor_id: self.visitor_id.as_deref(),
+            session_id: Some(session).filter(|s| !s.is_empty()),
+            user_id: self.user_id.as_deref(),
         }
     }
 }
 
-thread_local! {
-    static TRACKER: RefCell<Option<Tracker>> = const { RefCell::new(None) };
+/// The tracker of this page, once started.
+struct Slot(RefCell<Option<Tracker>>);
+
+// SAFETY: wasm32 without the `atomics` target feature runs one thread, so the slot is never shared
+// between threads. Natively (unit tests of the pure modules) the slot does not exist.
+#[cfg(target_arch = "wasm32")]
+unsafe impl Sync for Slot {}
+
+#[cfg(target_arch = "wasm32")]
+static TRACKER: Slot = Slot(RefCell::new(None));
+
+#[cfg(target_arch = "wasm32")]
+fn slot<R>(f: impl FnOnce(&Slot) -> R) -> R {
+    f(&TRACKER)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn slot<R>(f: impl FnOnce(&Slot) -> R) -> R {
+    std::thread_local! {
+        static TRACKER: Slot = const { Slot(RefCell::new(None)) };
+    }
+    TRACKER.with(f)
 }
 
 /// Runs `f` on the tracker, if started. `f` must not call back into anything that borrows it.
 fn with_tracker<R>(f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
-    TRACKER.with_borrow_mut(|t| t.as_mut().map(f))
+    slot(|s| s.0.try_borrow_mut().ok()?.as_mut().map(f))
+}
+
+/// True once `start` ran.
+fn started() -> bool {
+    with_tracker(|_| ()).is_some()
 }
 
 /// Starts tracking: `options` is `{ site, endpoint, privacy?: "strict", requireConsent?: bool,
@@ -154,7 +211,7 @@ fn with_tracker<R>(f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
 /// earlier page are sent again. Calling it twice does nothing.
 #[wasm_bindgen(js_name = start)]
 pub fn start(options: JsValue) {
-    if TRACKER.with_borrow(Option::is_some) {
+    if started() {
         return;
     }
     let Some(site) = browser::get_str(&options, "site").filter(|s| is_valid_id(s)) else {
@@ -166,7 +223,7 @@ pub fn start(options: JsValue) {
         return;
     };
     let always_strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
-    let opted_out = browser::get(Area::Local, OPT_OUT_KEY).is_some();
+    let opted_out = browser::get_stored(Area::Local, OPT_OUT_KEY).is_some();
     let strict = always_strict
         || opted_out
         || browser::get_bool(&options, "requireConsent") == Some(true)
@@ -175,10 +232,10 @@ pub fn start(options: JsValue) {
     let outbox = if strict {
         Outbox::default()
     } else {
-        Outbox::decode(&browser::get(Area::Local, OUTBOX_KEY).unwrap_or_default())
+        Outbox::decode(&browser::get_stored(Area::Local, OUTBOX_KEY).unwrap_or_default())
     };
     let resend = !outbox.is_empty();
-    TRACKER.set(Some(Tracker {
+    let tracker = Tracker {
         endpoint: endpoint.trim_end_matches('/').to_owned() + "/api/collect",
         site,
         visitor_id: (!strict).then(visitor_id),
@@ -189,8 +246,12 @@ pub fn start(options: JsValue) {
         user_id: None,
         allowlist: DEFAULT_QUERY_ALLOWLIST
             .iter()
-            .map(|p| p.to_string())
-            .chain(browser::get_strings(&options, "queryAllowlist"))
+            .copied()
+            .chain(
+                browser::get_strings(&options, "queryAllowlist")
+                    .into_iter()
+                    .map(|name| &*name.leak()),
+            )
             .collect(),
         before_send: browser::get_function(&options, "beforeSend"),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
@@ -219,37 +280,61 @@ pub fn start(options: JsValue) {
         last_page: String::new(),
         outbox,
         timer: None,
-        in_flight: false,
+        in_flight: None,
+        flush_fn: browser::callback(|_| flush()),
+        answer_fn: browser::callback(on_response),
         failures: 0,
-    }));
-    browser::on_hide(on_hide);
+    };
+    slot(|s| {
+        if let Ok(mut t) = s.0.try_borrow_mut() {
+            *t = Some(tracker);
+        }
+    });
+    // Hidden or unloading: hiding fires `visibilitychange` and then `pagehide` (see `on_hide`).
+    listen(Document, "visibilitychange", false, |_| {
+        if browser::is_hidden() {
+            on_hide();
+        }
+    });
+    listen(Window, "pagehide", false, |_| on_hide());
     if with_tracker(|t| t.capture.is_some()) == Some(true) {
         start_capture();
     }
-    browser::on_online(on_online);
+    listen(Window, "online", false, |_| on_online());
     if browser::get_bool(&options, "notFound") == Some(true) {
         // The site's 404 page says so: counted as a `404` event with its path.
-        browser::when_shown(|| {
+        browser::when_shown(|_| {
             let path = split_url(&browser::page_url())
                 .map(|p| p.path.to_owned())
                 .unwrap_or_default();
-            let props = browser::object();
-            browser::put(&props, "path", path);
-            event("404".into(), &props, Origin::now());
+            event_with("404", "path", path.into());
         });
     }
     if browser::get_bool(&options, "autoPageview") != Some(false) {
-        browser::when_shown(|| track_pageview(JsValue::UNDEFINED));
-        browser::on_navigation(on_navigation);
+        browser::when_shown(|_| track_pageview(JsValue::UNDEFINED));
+        // SPA navigations: history calls, back/forward (`popstate`), hash routes (`hashchange`: a
+        // no-op unless enabled, since the scrubbed URL then has no route and the page is the same),
+        // and back/forward-cache restores, which always count.
+        browser::on_history_change(|| on_navigation(false));
+        listen(Window, "popstate", false, |_| on_navigation(false));
+        listen(Window, "hashchange", false, |_| on_navigation(false));
+        listen(Window, "pageshow", false, |event| {
+            if browser::get_bool(&event, "persisted") == Some(true) {
+                on_navigation(true);
+            }
+        });
     }
     // After the first pageview, so a page's vitals follow it.
     if with_tracker(|t| t.vitals.is_some()) == Some(true) {
         start_vitals();
     }
     if !strict {
-        if let Some(saved) = browser::get(Area::Local, SAVED_CALLS_KEY) {
-            browser::set(Area::Local, SAVED_CALLS_KEY, "");
-            browser::each_in_json_array(&saved, replay);
+        if let Some(saved) = browser::get_stored(Area::Local, SAVED_CALLS_KEY) {
+            browser::set_stored(Area::Local, SAVED_CALLS_KEY, "");
+            let calls = browser::parse_json(&saved).unwrap_or(JsValue::UNDEFINED);
+            for call in browser::items(&calls) {
+                replay(call);
+            }
         }
     }
     if resend {
@@ -268,7 +353,7 @@ pub fn consent(granted: bool) {
         } else if !t.always_strict {
             t.strict = false;
             t.opted_out = false;
-            browser::remove(Area::Local, OPT_OUT_KEY);
+            browser::remove_stored(Area::Local, OPT_OUT_KEY);
             t.visitor_id = Some(visitor_id());
             t.persist();
         }
@@ -288,16 +373,19 @@ pub fn opt_out() {
         t.visitor_id = None;
         t.user_id = None;
         t.outbox = Outbox::default();
-        t.timer = None;
+        t.cancel_timer();
     });
     wipe_storage();
-    browser::set(Area::Local, OPT_OUT_KEY, "1");
+    browser::set_stored(Area::Local, OPT_OUT_KEY, "1");
 }
 
 /// Names the signed-in user with the site's own id, so their visits on every device are one
 /// visitor. Emails, phone numbers and anything but an id of 1-64 `[A-Za-z0-9_-.:]` are refused.
 #[wasm_bindgen]
-pub fn identify(user_id: String) {
+pub fn identify(user_id: JsValue) {
+    // Taken as a JS value (the wrapper passes a string): a `String` parameter costs its own
+    // conversion code in the wasm.
+    let user_id = user_id.as_string().unwrap_or_default();
     if !sightline_core::wire::is_valid_user_id(&user_id) {
         browser::warn(
             "identify() takes the site's internal user id, never an email or phone number; ignored",
@@ -314,13 +402,13 @@ pub fn identify(user_id: String) {
 pub fn reset() {
     beacon_all();
     with_tracker(|t| t.user_id = None);
-    browser::remove(Area::Session, SESSION_KEY);
+    browser::remove_stored(Area::Session, SESSION_KEY);
 }
 
 fn wipe_storage() {
     for key in STORED_KEYS {
-        browser::remove(Area::Local, key);
-        browser::remove(Area::Session, key);
+        browser::remove_stored(Area::Local, key);
+        browser::remove_stored(Area::Session, key);
     }
 }
 
@@ -328,17 +416,17 @@ fn wipe_storage() {
 /// keeping the page, time and event id of the original call (so a second replay counts once).
 #[wasm_bindgen]
 pub fn replay(call: JsValue) {
-    let at = |i: u32| js_sys::Reflect::get_u32(&call, i).unwrap_or(JsValue::UNDEFINED);
-    let (method, args) = (at(0).as_string().unwrap_or_default(), at(1));
-    let arg = |i: u32| js_sys::Reflect::get_u32(&args, i).unwrap_or(JsValue::UNDEFINED);
+    let at = |key| browser::get(&call, key);
+    let (method, args) = (at("0").as_string().unwrap_or_default(), at("1"));
+    let arg = |key| browser::get(&args, key);
     let origin = Origin {
-        url: at(2).as_string().unwrap_or_else(browser::page_url),
-        ts: at(3).as_f64().unwrap_or_else(browser::now),
-        id: at(4).as_string().filter(|id| is_valid_id(id)),
+        url: at("2").as_string().unwrap_or_else(browser::page_url),
+        ts: at("3").as_f64().unwrap_or_else(browser::now),
+        id: at("4").as_string().filter(|id| is_valid_id(id)),
     };
     match method.as_str() {
-        "trackEvent" => event(arg(0).as_string().unwrap_or_default(), &arg(1), origin),
-        "trackPageview" => pageview(&arg(0), origin),
+        "trackEvent" => event(arg("0").as_string().unwrap_or_default(), &arg("1"), origin),
+        "trackPageview" => pageview(&arg("0"), origin),
         _ => {}
     }
 }
@@ -364,11 +452,8 @@ impl Origin {
 fn on_navigation(force: bool) {
     let url = browser::page_url();
     let clean = scrub_url(&url);
-    let is_new = TRACKER.with_borrow(|t| {
-        t.as_ref()
-            .is_some_and(|t| force || !spa::same_page(&t.last_page, &clean))
-    });
-    if is_new {
+    let is_new = with_tracker(|t| force || !spa::same_page(&t.last_page, &clean));
+    if is_new == Some(true) {
         // No referrer: the visit's source was counted with its first pageview.
         enqueue(
             PAGEVIEW,
@@ -404,8 +489,8 @@ fn pageview(options: &JsValue, origin: Origin) {
 
 /// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans).
 #[wasm_bindgen(js_name = trackEvent)]
-pub fn track_event(name: String, props: JsValue) {
-    event(name, &props, Origin::now());
+pub fn track_event(name: JsValue, props: JsValue) {
+    event(name.as_string().unwrap_or_default(), &props, Origin::now());
 }
 
 fn event(name: String, props: &JsValue, origin: Origin) {
@@ -422,41 +507,47 @@ fn event(name: String, props: &JsValue, origin: Origin) {
 #[wasm_bindgen]
 pub fn flush() {
     let next = with_tracker(|t| {
-        t.timer = None;
+        t.cancel_timer();
         t.after_hide = t.after_hide && browser::is_hidden();
         t.persist();
-        if t.in_flight {
+        if t.in_flight.is_some() {
             return None;
         }
         let (session, group) = t.outbox.next_group()?;
         let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
         let batches = batch::split(&t.envelope(session), &json);
         let (payload, count) = batches.payloads.into_iter().zip(batches.counts).next()?;
-        let ids: Vec<String> = group[..count].iter().map(|e| e.id.clone()).collect();
-        t.in_flight = true;
-        Some((t.endpoint.clone(), payload, ids))
+        let ids: Vec<String> = group.iter().take(count).map(|e| e.id.clone()).collect();
+        t.in_flight = Some(ids);
+        Some((t.endpoint.clone(), payload, t.answer_fn.clone()))
     })
     .flatten();
-    if let Some((endpoint, payload, ids)) = next {
-        browser::post(&endpoint, &payload, move |status, retry_after| {
-            on_answer(&ids, status, retry_after)
-        });
+    if let Some((endpoint, payload, answered)) = next {
+        if !browser::post(&endpoint, &payload, &answered) {
+            on_answer(0, None);
+        }
     }
 }
 
-/// The collector answered a batch (`status` 0: no answer at all).
-fn on_answer(ids: &[String], status: u16, retry_after: Option<u32>) {
+/// `fetch` settled: with the collector's `Response`, or with an error (no answer).
+fn on_response(response: JsValue) {
+    let (status, retry_after) = browser::answer(&response);
+    on_answer(status, retry_after);
+}
+
+/// The collector answered the batch in flight (`status` 0: no answer at all).
+fn on_answer(status: u16, retry_after: Option<u32>) {
     let answer = outbox::classify(status);
     let more = with_tracker(|t| {
-        t.in_flight = false;
+        let ids = t.in_flight.take().unwrap_or_default();
         if answer == Answer::Retry {
             t.failures += 1;
             let delay = outbox::retry_delay_ms(t.failures, browser::random(), retry_after);
-            t.timer = Some(Timeout::new(delay, flush));
+            t.schedule(delay);
             return false;
         }
         t.failures = 0;
-        t.outbox.remove(ids);
+        t.outbox.remove(&ids);
         t.persist();
         !t.outbox.is_empty()
     });
@@ -476,6 +567,7 @@ fn beacon_all() {
         t.persist();
         let mut payloads = Vec::new();
         for (session, json) in t.outbox.take_for_beacon() {
+            let json: Vec<&str> = json.iter().map(String::as_str).collect();
             payloads.extend(batch::split(&t.envelope(&session), &json).payloads);
         }
         (t.endpoint.clone(), payloads)
@@ -499,14 +591,22 @@ fn on_hide() {
     with_tracker(|t| t.hiding = false);
 }
 
+/// Records a custom event with one prop.
+fn event_with(name: &str, key: &str, value: JsValue) {
+    let props = browser::object();
+    browser::put(&props, key, value);
+    event(name.into(), &props, Origin::now());
+}
+
+/// Runs `f` on the auto-capture state, if enabled.
+fn with_capture<R>(f: impl FnOnce(&mut Capture) -> R) -> Option<R> {
+    with_tracker(|t| t.capture.as_mut().map(f)).flatten()
+}
+
 fn start_capture() {
-    with_tracker(|t| {
-        if let Some(c) = t.capture.as_mut() {
-            c.engagement.set(browser::is_engaged(), browser::now());
-        }
-    });
-    browser::on_capture(browser::CaptureHandlers {
-        link: |href, download| {
+    with_capture(|c| c.engagement.set(browser::is_engaged(), browser::now()));
+    listen(Document, "click", true, |event| {
+        if let Some((href, download)) = browser::clicked_link(&event) {
             let page_host = split_url(&browser::page_url())
                 .map(|p| p.host.to_owned())
                 .unwrap_or_default();
@@ -515,48 +615,45 @@ fn start_capture() {
                 Some(capture::LinkClick::Outbound(url)) => ("outbound_click", url),
                 None => return,
             };
-            let props = browser::object();
-            browser::put(&props, "url", url);
-            event(name.into(), &props, Origin::now());
-        },
-        form: |form| {
-            let props = browser::object();
-            browser::put(&props, "form", form);
-            event("form_submit".into(), &props, Origin::now());
-        },
-        scroll: |percent| {
-            with_tracker(|t| {
-                if let Some(c) = t.capture.as_mut() {
-                    c.scroll = c.scroll.max(percent);
-                }
-            });
-        },
-        engaged: |engaged| {
-            with_tracker(|t| {
-                if let Some(c) = t.capture.as_mut() {
-                    c.engagement.set(engaged, browser::now());
-                }
-            });
-        },
-        error: |message| {
-            let Some(message) = capture::error_message(&message) else {
-                return;
-            };
-            let first = with_tracker(|t| {
-                t.capture.as_mut().is_some_and(|c| {
-                    let first = !c.errors.contains(&message) && c.errors.len() < 10;
-                    if first {
-                        c.errors.push(message.clone());
-                    }
-                    first
-                })
-            });
-            if first == Some(true) {
-                let props = browser::object();
-                browser::put(&props, "message", message);
-                event("js_error".into(), &props, Origin::now());
+            event_with(name, "url", url.into());
+        }
+    });
+    listen(Document, "submit", true, |event| {
+        if let Some(form) = browser::submitted_form(&event) {
+            event_with("form_submit", "form", form.into());
+        }
+    });
+    listen(Window, "scroll", true, |_| {
+        let percent = browser::scroll_percent();
+        with_capture(|c| c.scroll = c.scroll.max(percent));
+    });
+    // Visible and focused, or not: engaged time.
+    for (target, name) in [
+        (Window, "focus"),
+        (Window, "blur"),
+        (Document, "visibilitychange"),
+    ] {
+        listen(target, name, true, |_| {
+            with_capture(|c| c.engagement.set(browser::is_engaged(), browser::now()));
+        });
+    }
+    listen(Window, "error", true, |event| {
+        let Some(message) = browser::get_str(&event, "message") else {
+            return;
+        };
+        let Some(message) = capture::error_message(&message) else {
+            return;
+        };
+        let first = with_capture(|c| {
+            let first = !c.errors.contains(&message) && c.errors.len() < 10;
+            if first {
+                c.errors.push(message.clone());
             }
-        },
+            first
+        });
+        if first == Some(true) {
+            event_with("js_error", "message", message.into());
+        }
     });
 }
 
@@ -569,12 +666,7 @@ fn with_vitals<R>(f: impl FnOnce(&mut Vitals) -> R) -> Option<R> {
 fn report_vital(metric: &str, value: f64) {
     let props = browser::object();
     browser::put(&props, "metric", metric);
-    let rounded = if metric == "CLS" {
-        (value * 10_000.0).round() / 10_000.0
-    } else {
-        value.round()
-    };
-    browser::put(&props, "value", rounded);
+    browser::put(&props, "value", vitals::rounded(metric, value));
     browser::put(&props, "rating", vitals::rating(metric, value));
     event("web_vital".into(), &props, Origin::now());
 }
@@ -589,47 +681,62 @@ fn start_vitals() {
     }) {
         report_vital("TTFB", ttfb);
     }
-    browser::observe("paint", None, |entry| {
-        if browser::get_str(entry, "name").as_deref() != Some("first-contentful-paint") {
-            return;
-        }
-        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
-        if let Some(fcp) =
-            with_vitals(|v| vitals::visible_value(start, v.activation, v.first_hidden)).flatten()
-        {
-            report_vital("FCP", fcp);
-        }
+    browser::observe("paint", None, |list| {
+        browser::each_entry(&list, |entry| {
+            if browser::get_str(entry, "name").as_deref() != Some("first-contentful-paint") {
+                return;
+            }
+            let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+            if let Some(fcp) =
+                with_vitals(|v| vitals::visible_value(start, v.activation, v.first_hidden))
+                    .flatten()
+            {
+                report_vital("FCP", fcp);
+            }
+        })
     });
-    browser::observe("largest-contentful-paint", None, |entry| {
-        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
-        with_vitals(|v| {
-            if !v.lcp_final {
-                if let Some(lcp) = vitals::visible_value(start, v.activation, v.first_hidden) {
-                    v.lcp = Some(lcp);
+    browser::observe("largest-contentful-paint", None, |list| {
+        browser::each_entry(&list, |entry| {
+            let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+            with_vitals(|v| {
+                if !v.lcp_final {
+                    if let Some(lcp) = vitals::visible_value(start, v.activation, v.first_hidden) {
+                        v.lcp = Some(lcp);
+                    }
                 }
-            }
-        });
+            });
+        })
     });
-    browser::observe("layout-shift", None, |entry| {
-        let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
-        let value = browser::get_number(entry, "value").unwrap_or(0.0);
-        let input = browser::get_bool(entry, "hadRecentInput") == Some(true);
-        with_vitals(|v| v.cls.add(start, value, input));
+    browser::observe("layout-shift", None, |list| {
+        browser::each_entry(&list, |entry| {
+            let start = browser::get_number(entry, "startTime").unwrap_or(0.0);
+            let value = browser::get_number(entry, "value").unwrap_or(0.0);
+            let input = browser::get_bool(entry, "hadRecentInput") == Some(true);
+            with_vitals(|v| v.cls.add(start, value, input));
+        })
     });
-    let on_event = |entry: &JsValue| {
-        let id = browser::get_number(entry, "interactionId").unwrap_or(0.0) as u64;
-        let duration = browser::get_number(entry, "duration").unwrap_or(0.0);
-        with_vitals(|v| {
-            v.inp.add(id, duration);
-            if id > 0 {
-                v.interaction_ids = (v.interaction_ids.0.min(id), v.interaction_ids.1.max(id));
-            }
-        });
-    };
-    browser::observe("event", Some(40.0), on_event);
-    browser::observe("first-input", None, on_event);
+    browser::observe("event", Some(40.0), |list| {
+        browser::each_entry(&list, on_event_timing)
+    });
+    browser::observe("first-input", None, |list| {
+        browser::each_entry(&list, on_event_timing)
+    });
     // LCP stops at the first input: later paints are caused by the visitor.
-    browser::on_first_input(finalize_lcp);
+    for name in ["keydown", "click"] {
+        listen(Window, name, true, |_| finalize_lcp());
+    }
+}
+
+/// An `event` or `first-input` entry: an interaction's latency for INP.
+fn on_event_timing(entry: &JsValue) {
+    let id = browser::get_number(entry, "interactionId").unwrap_or(0.0) as u64;
+    let duration = browser::get_number(entry, "duration").unwrap_or(0.0);
+    with_vitals(|v| {
+        v.inp.add(id, duration);
+        if id > 0 {
+            v.interaction_ids = (v.interaction_ids.0.min(id), v.interaction_ids.1.max(id));
+        }
+    });
 }
 
 fn finalize_lcp() {
@@ -649,7 +756,7 @@ fn report_vitals_on_hide() {
     let now = browser::perf_now();
     let Some(first) = with_vitals(|v| {
         v.first_hidden = v.first_hidden.min(now);
-        !std::mem::replace(&mut v.reported, true)
+        !core::mem::replace(&mut v.reported, true)
     }) else {
         return;
     };
@@ -679,7 +786,7 @@ fn report_engagement() {
     let report = with_tracker(|t| {
         let c = t.capture.as_mut()?;
         let seconds = c.engagement.take_seconds(browser::now());
-        let scroll = std::mem::take(&mut c.scroll).max(browser::scroll_percent());
+        let scroll = core::mem::take(&mut c.scroll).max(browser::scroll_percent());
         (seconds > 0).then_some((seconds, scroll))
     })
     .flatten();
@@ -695,7 +802,7 @@ fn report_engagement() {
 fn on_online() {
     with_tracker(|t| {
         t.failures = 0;
-        t.timer = None;
+        t.cancel_timer();
     });
     flush();
 }
@@ -731,7 +838,7 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
             Some(event) => event,
             None => return,
         },
-        None => event.into(),
+        None => event,
     };
     let json = match browser::to_json(&event) {
         Some(json) if json.len() <= outbox::MAX_EVENT_BYTES => json,
@@ -752,8 +859,8 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
         });
         // Stored by the next flush or when the page is hidden, not per event: writing the whole
         // outbox to localStorage on every call would make tracking O(n) per event.
-        if t.timer.is_none() && !t.in_flight {
-            t.timer = Some(Timeout::new(FLUSH_DELAY_MS, flush));
+        if t.timer.is_none() && t.in_flight.is_none() {
+            t.schedule(FLUSH_DELAY_MS);
         }
         // A pageview goes out at once (the page's first signal); other events wait for companions.
         name == PAGEVIEW || t.outbox.len() >= FLUSH_AT_EVENTS
@@ -770,14 +877,13 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
 /// Only what may leave the page (see `sightline_core::scrub::clean_url`), keeping the tracker's
 /// allowlisted query parameters; empty for non-http URLs.
 fn scrub_url(url: &str) -> String {
-    let (allowlist, hash_routes) =
-        with_tracker(|t| (t.allowlist.clone(), t.hash_routes)).unwrap_or_default();
-    let allowlist: Vec<&str> = allowlist.iter().map(String::as_str).collect();
-    clean_url(url, &allowlist, hash_routes).unwrap_or_default()
+    with_tracker(|t| clean_url(url, &t.allowlist, t.hash_routes))
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The event's props as they may leave the page; a console warning names each dropped prop.
-fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<js_sys::Object> {
+fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
     let out = browser::object();
     let mut kept = 0;
     for (index, (key, value)) in browser::entries(props).into_iter().enumerate() {
@@ -809,10 +915,8 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<js_sys::Ob
         kept += 1;
     }
     let has_order_id = browser::get_str(props, "order_id").is_some_and(|s| !s.is_empty())
-        || js_sys::Reflect::get(props, &"order_id".into()).is_ok_and(|v| v.as_f64().is_some());
-    let value = js_sys::Reflect::get(props, &"value".into())
-        .ok()
-        .and_then(|v| v.as_f64());
+        || browser::get_number(props, "order_id").is_some();
+    let value = browser::get_number(props, "value");
     let currency = browser::get_str(props, "currency");
     for warning in props::conversion_warnings(name, has_order_id, value, currency.as_deref()) {
         let mut message = String::from(name);
@@ -828,11 +932,11 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<js_sys::Ob
 }
 
 fn visitor_id() -> String {
-    match browser::get(Area::Local, VISITOR_KEY).filter(|id| is_valid_id(id)) {
+    match browser::get_stored(Area::Local, VISITOR_KEY).filter(|id| is_valid_id(id)) {
         Some(id) => id,
         None => {
             let id = browser::random_id();
-            browser::set(Area::Local, VISITOR_KEY, &id);
+            browser::set_stored(Area::Local, VISITOR_KEY, &id);
             id
         }
     }
@@ -840,18 +944,18 @@ fn visitor_id() -> String {
 
 /// The active session id, renewed after 30 idle minutes; records `now` as the last activity.
 fn session_id(now: f64) -> String {
-    let stored = browser::get(Area::Session, SESSION_KEY);
-    let last = browser::get(Area::Session, SESSION_LAST_KEY)
+    let stored = browser::get_stored(Area::Session, SESSION_KEY);
+    let last = browser::get_stored(Area::Session, SESSION_LAST_KEY)
         .and_then(|s| s.parse::<u64>().ok())
         .map(|ms| ms as f64);
     let id = match stored {
         Some(id) if session::is_active(Some(&id), last, now) => id,
         _ => {
             let id = browser::random_id();
-            browser::set(Area::Session, SESSION_KEY, &id);
+            browser::set_stored(Area::Session, SESSION_KEY, &id);
             id
         }
     };
-    browser::set(Area::Session, SESSION_LAST_KEY, &decimal(now as u64));
+    browser::set_stored(Area::Session, SESSION_LAST_KEY, &decimal(now as u64));
     id
 }

@@ -7,7 +7,8 @@
 //! the collector counts it once. Must not: touch the browser, or grow without bound (the oldest
 //! events are dropped first, and counted).
 
-use std::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Most events the outbox keeps.
 pub const MAX_EVENTS: usize = 500;
@@ -36,7 +37,7 @@ pub struct Entry {
 /// Unconfirmed events, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outbox {
-    entries: VecDeque<Entry>,
+    entries: Vec<Entry>,
     bytes: usize,
     /// Events dropped because the outbox was full.
     pub dropped: u32,
@@ -46,14 +47,18 @@ impl Outbox {
     /// Adds an event, dropping the oldest ones while the outbox is over its limits.
     pub fn push(&mut self, entry: Entry) {
         self.bytes += entry.json.len();
-        self.entries.push_back(entry);
-        while self.entries.len() > MAX_EVENTS || self.bytes > MAX_BYTES {
-            let Some(old) = self.entries.pop_front() else {
+        self.entries.push(entry);
+        // A Vec, not a VecDeque: dropping from the front is rare (a full outbox) and short.
+        let mut drop = 0;
+        while self.entries.len() - drop > MAX_EVENTS || self.bytes > MAX_BYTES {
+            let Some(old) = self.entries.get(drop) else {
                 break;
             };
             self.bytes -= old.json.len();
-            self.dropped += 1;
+            drop += 1;
         }
+        self.entries.drain(..drop);
+        self.dropped += drop as u32;
     }
 
     /// Number of unconfirmed events.
@@ -68,7 +73,7 @@ impl Outbox {
 
     /// The oldest events that share the oldest event's session, in order: one beacon's candidates.
     pub fn next_group(&self) -> Option<(&str, Vec<&Entry>)> {
-        let session = self.entries.front()?.session.as_str();
+        let session = self.entries.first()?.session.as_str();
         let group = self
             .entries
             .iter()
@@ -88,7 +93,7 @@ impl Outbox {
                 Some((session, group)) if *session == entry.session => {
                     group.push(entry.json.clone())
                 }
-                _ => groups.push((entry.session.clone(), vec![entry.json.clone()])),
+                _ => groups.push((entry.session.clone(), alloc::vec![entry.json.clone()])),
             }
         }
         groups
@@ -123,10 +128,10 @@ impl Outbox {
     pub fn decode(text: &str) -> Outbox {
         let mut outbox = Outbox::default();
         for line in text.lines() {
-            let mut fields = line.splitn(3, '\t');
-            if let (Some(id), Some(session), Some(json)) =
-                (fields.next(), fields.next(), fields.next())
-            {
+            let Some((id, rest)) = line.split_once('\t') else {
+                continue;
+            };
+            if let Some((session, json)) = rest.split_once('\t') {
                 if !id.is_empty() && json.starts_with('{') {
                     outbox.push(Entry {
                         id: id.into(),

@@ -2,6 +2,8 @@
 //! last counted pageview and of the page now. Output: count it or not — never two pageviews for one
 //! navigation. Must not: touch the browser.
 
+use alloc::borrow::ToOwned;
+
 /// True when `next` is the same page as `last`: same origin, path and `#/route` (a scrubbed URL
 /// keeps the route only in hash-routing mode); query changes are not pages.
 pub fn same_page(last: &str, next: &str) -> bool {

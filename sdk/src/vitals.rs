@@ -6,6 +6,8 @@
 //! `activationStart`. Input: entry fields read by the browser edge. Output: metric values.
 //! Must not: touch the browser.
 
+use alloc::vec::Vec;
+
 /// Most interactions kept for INP.
 const MAX_INTERACTIONS: usize = 10;
 
@@ -61,25 +63,52 @@ impl Inp {
         if interaction_id == 0 {
             return;
         }
-        if let Some(known) = self
+        let latency = match self
             .longest
-            .iter_mut()
-            .find(|(id, _)| *id == interaction_id)
+            .iter()
+            .position(|(id, _)| *id == interaction_id)
         {
-            known.1 = known.1.max(duration);
-        } else if self.longest.len() < MAX_INTERACTIONS
-            || self.longest.last().is_some_and(|(_, min)| duration > *min)
-        {
-            self.longest.push((interaction_id, duration));
+            Some(known) => self.longest.remove(known).1.max(duration),
+            None => duration,
+        };
+        // Kept longest first by inserting in place: a sort would add kilobytes of wasm for ten items.
+        let at = self
+            .longest
+            .iter()
+            .position(|(_, d)| d.total_cmp(&latency).is_lt())
+            .unwrap_or(self.longest.len());
+        if at < MAX_INTERACTIONS {
+            self.longest.insert(at, (interaction_id, latency));
+            self.longest.truncate(MAX_INTERACTIONS);
         }
-        self.longest.sort_by(|a, b| b.1.total_cmp(&a.1));
-        self.longest.truncate(MAX_INTERACTIONS);
     }
 
     /// The metric for a page with `interaction_count` interactions, if it had any.
     pub fn value(&self, interaction_count: u32) -> Option<f64> {
         let index = (interaction_count as usize / 50).min(self.longest.len().checked_sub(1)?);
         Some(self.longest[index].1)
+    }
+}
+
+/// A metric's value as reported: whole ms, CLS to four decimals.
+pub fn rounded(metric: &str, value: f64) -> f64 {
+    if metric == "CLS" {
+        round(value * 10_000.0) / 10_000.0
+    } else {
+        round(value)
+    }
+}
+
+/// Rounds half away from zero, as `f64::round` (which needs `std`) does for the finite values here.
+fn round(x: f64) -> f64 {
+    if x < 0.0 {
+        return -round(-x);
+    }
+    let whole = x as u64 as f64;
+    if x - whole >= 0.5 {
+        whole + 1.0
+    } else {
+        whole
     }
 }
 
@@ -153,6 +182,25 @@ mod tests {
             Some(inp.longest[2].1),
             "120 interactions: the third longest"
         );
+    }
+
+    #[test]
+    fn values_are_rounded_like_f64_round() {
+        for x in [
+            0.0,
+            0.4,
+            0.5,
+            1.49,
+            2.5,
+            1234.5678,
+            99_999.5,
+            0.499_999_999_999_999_94,
+        ] {
+            assert_eq!(round(x), x.round(), "{x}");
+            assert_eq!(round(-x), (-x).round(), "{x}");
+        }
+        assert_eq!(rounded("CLS", 0.123_456), 0.1235);
+        assert_eq!(rounded("LCP", 1234.5), 1235.0);
     }
 
     #[test]
