@@ -42,10 +42,11 @@ impl Faults {
         site.starts_with(FAULT_SITE_PREFIX)
     }
 
-    /// Whether the `n`-th faultable call (counting from 0) fails: exactly `rate` of any run of
-    /// calls, evenly spread, so a test that makes a few calls always meets a fault.
+    /// Whether the `n`-th faultable call (counting from 0) fails: `rate` of any run of calls,
+    /// evenly spread, starting with the first, so a test that makes even one call meets a fault.
     pub fn fire(rate: f64, n: u64) -> bool {
-        ((n + 1) as f64 * rate).floor() > (n as f64 * rate).floor()
+        let at = |n: u64| (n as f64 * rate + (1.0 - rate)).floor();
+        rate > 0.0 && at(n + 1) > at(n)
     }
 }
 
@@ -66,7 +67,7 @@ mod tests {
         assert_eq!(Faults::parse(""), Faults::default());
         assert!(Faults::applies_to("fault-x") && !Faults::applies_to("demo"));
         let fired: Vec<u64> = (0..10).filter(|&n| Faults::fire(0.3, n)).collect();
-        assert_eq!(fired, [3, 6, 9]);
+        assert_eq!(fired, [0, 4, 7]);
         assert!((0..100).all(|n| !Faults::fire(0.0, n)));
         assert!((0..100).all(|n| Faults::fire(1.0, n)));
     }

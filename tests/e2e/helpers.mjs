@@ -44,7 +44,7 @@ export function d1(sql) {
       const out = execFileSync(
         resolve(ROOT, "node_modules/.bin/wrangler"),
         ["d1", "execute", "DB", "--local", "--persist-to", STATE, "--json", "--command", sql],
-        { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+        { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
       );
       return JSON.parse(out).flatMap((r) => r.results ?? []);
     } catch (e) {

@@ -14,7 +14,8 @@ use super::sessionise::{
 use super::Event;
 use crate::zone::Zone;
 
-/// Most values a dimension keeps per day; later new values are counted under [`OTHER`].
+/// Most values a dimension keeps per day; later new values are counted under [`OTHER`] (their
+/// counts and amounts; unique visitors are not summable across values, so (other) has none).
 pub const MAX_VALUES: usize = 500;
 /// The value that collects a dimension's overflow.
 pub const OTHER: &str = "(other)";
@@ -136,12 +137,16 @@ impl Day {
         for (dim, values) in &delta.dims {
             let mine = self.dims.entry(dim.clone()).or_default();
             for (value, t) in values {
-                let value = if mine.contains_key(value) || mine.len() < MAX_VALUES {
-                    value.as_str()
+                if mine.contains_key(value) || mine.len() < MAX_VALUES {
+                    add_tally(mine.entry(value.clone()).or_default(), t);
                 } else {
-                    OTHER
-                };
-                add_tally(mine.entry(value.to_owned()).or_default(), t);
+                    // Unique visitors do not add up across values: (other) counts only events.
+                    let overflow = Tally {
+                        visitors: 0,
+                        ..t.clone()
+                    };
+                    add_tally(mine.entry(OTHER.to_owned()).or_default(), &overflow);
+                }
             }
         }
     }
@@ -518,12 +523,14 @@ mod tests {
         let mut day = Day::default();
         let mut delta = Day::default();
         for i in 0..MAX_VALUES + 5 {
-            delta.tally(dim::PAGES, &format!("/p{i}")).count = 1;
+            let t = delta.tally(dim::PAGES, &format!("/p{i}"));
+            (t.count, t.visitors) = (1, 1);
         }
         day.apply(&delta);
         let pages = &day.dims[dim::PAGES];
         assert_eq!(pages.len(), MAX_VALUES + 1);
         assert_eq!(pages[OTHER].count, 5);
+        assert_eq!(pages[OTHER].visitors, 0);
     }
 
     #[test]
