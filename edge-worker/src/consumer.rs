@@ -101,7 +101,14 @@ async fn write_once(store: &Store, events: Vec<Event>) -> Result<(), AppError> {
     let deltas = aggregate::deltas(&sessions, &fresh, &zone_of);
     let stored_days = store.rollup_days(deltas.0.keys()).await?;
     let days = aggregate::roll(stored_days, deltas);
-    store.commit(&fresh, &sessions, &days).await
+    let written = store.commit(&fresh, &sessions, &days).await?;
+    // One line per batch: D1 bills rows written, and `npm run bench:collector` reads this.
+    worker::console_log!(
+        "ingest: {} events stored, {} D1 rows written",
+        fresh.len(),
+        written
+    );
+    Ok(())
 }
 
 async fn count_dead(env: &Env, messages: usize, events: usize) -> Result<(), AppError> {

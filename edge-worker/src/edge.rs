@@ -148,6 +148,12 @@ pub fn inject_fault(env: &worker::Env, point: FaultPoint) -> bool {
     sightline_core::faults::Faults::fire(rate, n)
 }
 
+/// True when the `BENCH` var is `1` (only `npm run bench:collector` sets it): the empty baseline
+/// route is served.
+pub fn bench_enabled(env: &worker::Env) -> bool {
+    env.var("BENCH").is_ok_and(|v| v.to_string() == "1")
+}
+
 /// The test suite's fault rates (`FAULTS` var); none when unset.
 fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
     env.var("FAULTS")

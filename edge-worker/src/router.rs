@@ -15,6 +15,9 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Options, ["api", ..]) => Ok(edge::preflight()),
         (Method::Get, ["api", "health"]) => Ok(edge::json(200, &serde_json::json!({"ok": true}))),
         (Method::Post, ["api", "collect"]) => routes::collect::handle(req, &env).await,
+        (Method::Post, ["api", "bench", "empty"]) if edge::bench_enabled(&env) => {
+            routes::collect::empty(req).await
+        }
         (Method::Get, ["api", "sites", site, "stats", report]) => {
             routes::stats::handle(&req, &env, site, report).await
         }

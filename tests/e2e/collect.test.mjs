@@ -166,6 +166,29 @@ describe("stats API", () => {
       { value: "/b", visitors: 1, count: 1 },
     ]);
   });
+  test("hourly timeseries for today, and event sums (ai.usage tokens)", async () => {
+    const site = await createSite(`t-hours-${uid("")}`.slice(0, 40));
+    const ts = Date.now() - 1000;
+    const hour = new Date(ts).getUTCHours();
+    const body = beacon(site, [
+      event({ ts, url: "http://localhost/h" }),
+      event({ ts: ts + 1, name: "ai.usage", props: { tokens: 1200, model: "small" } }),
+      event({ ts: ts + 2, name: "ai.usage", props: { tokens: 300, model: "small" } }),
+    ]);
+    assert.equal((await collect(body)).body.accepted, 3);
+    await storedEvents(site, 3);
+    const series = await eventually(async () => {
+      const r = (await stats(site, "timeseries", "period=today&interval=hour")).body.results;
+      return r?.[hour]?.pageviews === 1 && r;
+    }, 15000, "the hour's pageview");
+    assert.equal(series.length, 24);
+    assert.deepEqual(series[hour], { date: series[hour].date, hour, pageviews: 1, visits: 1, visitors: 1 });
+    assert.equal(series.reduce((n, p) => n + p.pageviews, 0), 1);
+    const events = (await stats(site, "events", "period=today")).body.results;
+    assert.deepEqual(events, [{ value: "ai.usage", visitors: 1, count: 2, sum: 1500 }]);
+    assert.equal((await stats(site, "timeseries", "period=30d&interval=hour")).body.error, "invalid_interval");
+  });
+
   test("every report answers 200 JSON", async () => {
     const reports = "overview realtime timeseries pages entry-pages exit-pages sources channels referrers utm countries devices browsers os events goals revenue vitals";
     for (const r of reports.split(" ")) {

@@ -115,7 +115,12 @@ pub struct Query {
     pub range: Range,
     /// The period to compare with, when `compare=previous`.
     pub compare: Option<Range>,
+    /// `interval=hour`: the timeseries by local hour (at most [`MAX_HOURLY_DAYS`] days).
+    pub hourly: bool,
 }
+
+/// Longest range the hourly timeseries covers, in days.
+pub const MAX_HOURLY_DAYS: i64 = 7;
 
 /// Why a stats request is refused (answered 400).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +134,8 @@ pub enum StatsError {
     InvalidRange(String),
     /// `compare` is not `previous`.
     InvalidCompare(String),
+    /// `interval` is not `day` or `hour`, or hours were asked for too long a range.
+    InvalidInterval(String),
 }
 
 impl StatsError {
@@ -139,6 +146,7 @@ impl StatsError {
             StatsError::InvalidPeriod(_) => "invalid_period",
             StatsError::InvalidRange(_) => "invalid_range",
             StatsError::InvalidCompare(_) => "invalid_compare",
+            StatsError::InvalidInterval(_) => "invalid_interval",
         }
     }
 
@@ -151,6 +159,7 @@ impl StatsError {
             }
             StatsError::InvalidRange(why) => format!("custom range: {why}"),
             StatsError::InvalidCompare(c) => format!("compare `{c}` is not `previous`"),
+            StatsError::InvalidInterval(why) => format!("interval: {why}"),
         }
     }
 }
@@ -187,10 +196,25 @@ pub fn parse_query(
         Some("previous") => Some(range.previous()),
         Some(other) => return Err(StatsError::InvalidCompare(other.to_owned())),
     };
+    let hourly = match param("interval") {
+        None | Some("") | Some("day") => false,
+        Some("hour") if range.to - range.from <= MAX_HOURLY_DAYS * DAY_MS => true,
+        Some("hour") => {
+            return Err(StatsError::InvalidInterval(format!(
+                "hours cover at most {MAX_HOURLY_DAYS} days"
+            )))
+        }
+        Some(other) => {
+            return Err(StatsError::InvalidInterval(format!(
+                "`{other}` is not `day` or `hour`"
+            )))
+        }
+    };
     Ok(Query {
         report,
         range,
         compare,
+        hourly,
     })
 }
 
@@ -354,6 +378,9 @@ pub struct Entry {
     /// 75th percentile, for the vitals report (ms; CLS unitless).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p75: Option<f64>,
+    /// Sum of the events' numeric `value` (or `tokens`) prop, for the events report, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sum: Option<f64>,
 }
 
 /// Shapes a breakdown's rows, labelling empty values.
@@ -370,6 +397,7 @@ pub fn shape_breakdown(dimension: Dimension, rows: Vec<BreakdownRow>) -> Vec<Ent
                 count: row.count.max(0.0) as u64,
                 revenue: amount.filter(|_| dimension == Dimension::Revenue),
                 p75: amount.filter(|_| dimension == Dimension::Vitals),
+                sum: amount.filter(|a| dimension == Dimension::Events && *a != 0.0),
             }
         })
         .collect()
@@ -488,7 +516,8 @@ pub mod rollup {
                 value: Some(value.clone()),
                 visitors: t.visitors as f64,
                 count: t.count as f64,
-                amount: (dimension == Dimension::Revenue).then_some(t.amount),
+                amount: matches!(dimension, Dimension::Revenue | Dimension::Events)
+                    .then_some(t.amount),
             })
             .collect();
         let rank = |r: &BreakdownRow| match dimension {
@@ -502,6 +531,45 @@ pub mod rollup {
         });
         rows.truncate(MAX_ROWS);
         rows
+    }
+
+    /// One hour of the hourly timeseries.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct HourPoint {
+        /// `YYYY-MM-DD` (the site's local date).
+        pub date: String,
+        /// Local hour, 0–23.
+        pub hour: u8,
+        /// Pageviews in the hour.
+        pub pageviews: u64,
+        /// Visits that started in the hour.
+        pub visits: u64,
+        /// Visitors whose first visit of the day started in the hour.
+        pub visitors: u64,
+    }
+
+    /// Every hour of `range`, in order, with zeros where nothing was counted.
+    pub fn shape_hours(range: Range, days: &[(i64, Day)]) -> Vec<HourPoint> {
+        let first = range.from.div_euclid(DAY_MS);
+        let last = (range.to - 1).div_euclid(DAY_MS);
+        (first..=last)
+            .flat_map(|n| {
+                let day = days.iter().find(|(d, _)| *d == n).map(|(_, day)| day);
+                (0u8..24).map(move |hour| {
+                    let h = day
+                        .and_then(|d| d.hours.get(&hour))
+                        .copied()
+                        .unwrap_or_default();
+                    HourPoint {
+                        date: format_date(n * DAY_MS),
+                        hour,
+                        pageviews: h.pageviews.max(0) as u64,
+                        visits: h.visits.max(0) as u64,
+                        visitors: h.visitors.max(0) as u64,
+                    }
+                })
+            })
+            .collect()
     }
 
     /// One timeseries row per stored day.
@@ -525,6 +593,30 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn hourly_timeseries_is_asked_for_short_ranges_only() {
+        let pairs = |q: &[(&str, &str)]| -> Vec<(String, String)> {
+            q.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let today = parse_query(
+            "timeseries",
+            &pairs(&[("period", "today"), ("interval", "hour")]),
+            NOW,
+        );
+        assert!(today.unwrap().hourly);
+        let long = parse_query(
+            "timeseries",
+            &pairs(&[("period", "30d"), ("interval", "hour")]),
+            NOW,
+        );
+        assert_eq!(long.unwrap_err().code(), "invalid_interval");
+        let odd = parse_query("timeseries", &pairs(&[("interval", "minute")]), NOW);
+        assert_eq!(odd.unwrap_err().code(), "invalid_interval");
+        assert!(!parse_query("timeseries", &[], NOW).unwrap().hourly);
     }
 
     #[test]

@@ -74,3 +74,13 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         }),
     ))
 }
+
+/// `POST /api/bench/empty` (only with `BENCH=1`): reads a beacon-sized body and answers like the
+/// collector, doing nothing else; the benchmark's baseline for what the platform itself costs.
+pub async fn empty(mut req: Request) -> Result<Response, AppError> {
+    let body = edge::beacon_body(&mut req).await?;
+    Ok(edge::json(
+        202,
+        &serde_json::json!({"accepted": 0, "dropped": 0, "bytes": body.len()}),
+    ))
+}

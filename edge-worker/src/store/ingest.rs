@@ -209,13 +209,14 @@ impl Store {
             .collect()
     }
 
-    /// Writes a batch in one transaction: the guard, the events, the visits, the rollups.
+    /// Writes a batch in one transaction: the guard, the events, the visits, the rollups. Returns
+    /// the rows D1 reports written (its billing unit; index entries included).
     pub async fn commit(
         &self,
         events: &[Event],
         sessions: &Sessions,
         days: &[Rolled],
-    ) -> Result<(), AppError> {
+    ) -> Result<usize, AppError> {
         // Every visitor whose visits were read (the guard counts their rows) or are written.
         let visitors: BTreeSet<(&str, &str)> = events
             .iter()
@@ -290,7 +291,10 @@ impl Store {
             let json = serde_json::to_string(chunk).map_err(|e| internal("events", e))?;
             statements.push(self.statement(EVENTS_SQL, &[text(&json)])?);
         }
-        self.db.batch(statements).await?;
-        Ok(())
+        let mut written = 0;
+        for result in self.db.batch(statements).await? {
+            written += result.meta()?.and_then(|m| m.rows_written).unwrap_or(0);
+        }
+        Ok(written)
     }
 }

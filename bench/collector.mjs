@@ -1,0 +1,132 @@
+// The collector's benchmark (run by scripts/bench-collector.sh against a fresh wrangler dev):
+// 1. D1 rows written per stored event on the synthetic mix (tests/traffic/generate.mjs), summed
+//    from the consumer's log of D1's own `meta.rows_written` per batch;
+// 2. requests/s, p50 and p99 for 1-event and 50-event bodies, the collector beside the empty
+//    baseline route (same worker, same wrangler dev: reads the body, answers 202, nothing else).
+// Prints one table. Loopback only; every phase is bounded in time.
+import { readFileSync, statSync } from "node:fs";
+import { generate } from "../tests/traffic/generate.mjs";
+import { BASE, DESKTOP_UA, admin, d1, eventually, request } from "../tests/e2e/helpers.mjs";
+
+const LOG = process.env.SIGHTLINE_DEV_LOG;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const LANES = Number(process.env.BENCH_LANES ?? 16);
+
+async function site(id, timezone = "UTC") {
+  await admin("POST", "tenants", { id: "bench", name: "Bench" });
+  const made = await admin("POST", "sites", { id, tenant: "bench", domains: [`${id}.example`], timezone, write_token: `write-${id}` });
+  if (made.status !== 201) throw new Error(JSON.stringify(made.body));
+  return { id, timezone, host: `${id}.example` };
+}
+
+function logSince(offset) {
+  return readFileSync(LOG, "utf8").slice(offset);
+}
+
+async function rowsPerEvent() {
+  const sites = [await site("mix-utc"), await site("mix-ber", "Europe/Berlin"), await site("mix-nyc", "America/New_York")];
+  const { requests, counts } = generate({ sites, now: Date.now() });
+  const offset = statSync(LOG).size;
+  let next = 0;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < requests.length) {
+        const r = requests[next++];
+        const res = await request(`${BASE}/api/collect`, {
+          method: "POST",
+          headers: { "Content-Type": "text/plain", Authorization: `Bearer write-${r.site}`, ...r.headers },
+          body: JSON.stringify(r.body),
+        });
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  const ids = sites.map((s) => `'${s.id}'`).join(",");
+  await eventually(() => d1(`SELECT COUNT(*) AS n FROM events WHERE site_id IN (${ids})`)[0].n >= counts.stored, 900_000, "the mix stored");
+  await new Promise((r) => setTimeout(r, 3000));
+  let events = 0;
+  let rows = 0;
+  for (const m of logSince(offset).matchAll(/ingest: (\d+) events stored, (\d+) D1 rows written/g)) {
+    events += Number(m[1]);
+    rows += Number(m[2]);
+  }
+  return { requests: requests.length, sent: counts.events, stored: counts.stored, events, rows, seconds: (Date.now() - t0) / 1000 };
+}
+
+let serial = 0;
+function body(siteId, n) {
+  const ts = Date.now();
+  const tag = (serial++).toString(36);
+  return JSON.stringify({
+    v: 1,
+    site: siteId,
+    visitor_id: `bv${tag}`,
+    session_id: `bs${tag}`,
+    events: Array.from({ length: n }, (_, i) => ({
+      id: `b${tag}x${i}`,
+      ts: ts + i,
+      name: i === 0 ? "pageview" : "cart_add",
+      url: `https://${siteId}.example/p/${i % 7}?utm_source=bench`,
+      ...(i === 0 ? { referrer: "https://www.google.com/" } : { props: { sku: `s${i}`, qty: 1 } }),
+    })),
+  });
+}
+
+async function load(path, siteId, events) {
+  const latencies = [];
+  let n = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: LANES }, async () => {
+      while (Date.now() < deadline) {
+        const i = n++;
+        const start = performance.now();
+        const res = await request(`${BASE}${path}`, {
+          method: "POST",
+          headers: {
+            "Content-Type": "text/plain",
+            "User-Agent": DESKTOP_UA,
+            Authorization: `Bearer write-${siteId}`,
+            // Spread over many /24s: the per-address rate limit is not what is measured here.
+            "CF-Connecting-IP": `10.${(i >> 8) & 255}.${i & 255}.1`,
+          },
+          body: body(siteId, events),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 202) throw new Error(`${path}: ${res.status}`);
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { requests: latencies.length, rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99) };
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+const num = (x, d = 1) => x.toFixed(d).padStart(9);
+
+const mix = await rowsPerEvent();
+const bench = await site("bench-load");
+const rows = [];
+for (const events of [1, 50]) {
+  await load("/api/bench/empty", bench.id, events); // warm-up
+  const empty = await load("/api/bench/empty", bench.id, events);
+  await load("/api/collect", bench.id, events);
+  const collect = await load("/api/collect", bench.id, events);
+  rows.push([`${events}-event body, empty worker`, empty, null]);
+  rows.push([`${events}-event body, collector`, collect, collect.rps / empty.rps]);
+}
+
+console.log(`\nsynthetic mix: ${mix.sent} events sent in ${mix.requests} requests (bots, resends, out of order), ${mix.stored} stored; replay and consumer ${mix.seconds.toFixed(0)} s`);
+console.log(`D1 rows written by the consumer: ${mix.rows} for ${mix.events} stored events = ${(mix.rows / mix.events).toFixed(2)} rows per event (target ≤ 1.5)\n`);
+console.log(`${pad("scenario (" + LANES + " concurrent, " + SECONDS + " s)", 36)}  requests      req/s   p50 ms   p99 ms   vs empty`);
+console.log(`${"-".repeat(36)}  --------  ---------  -------  -------  --------`);
+for (const [name, r, ratio] of rows) {
+  console.log(`${pad(name, 36)}  ${String(r.requests).padStart(8)}  ${num(r.rps)}  ${num(r.p50).slice(2)}  ${num(r.p99).slice(2)}  ${ratio === null ? "       —" : (ratio.toFixed(2) + "×").padStart(8)}`);
+}
+console.log("\ntarget: the collector ≥ 0.5× the empty worker's req/s");
+process.exit(0);
