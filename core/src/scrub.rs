@@ -70,7 +70,13 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         },
         None => host_port.split_once(':').unwrap_or((host_port, "")),
     };
-    let host_ok = !host.is_empty() && host.bytes().all(|b| b > b' ' && b != 0x7f);
+    // A host is a DNS name (browsers give IDNs as punycode) or an IP literal: nothing else, so no
+    // `%`-encoded text such as an email can pass as one and be stored.
+    let v6 = host_port.starts_with('[');
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') || (v6 && b == b':')
+        });
     if !host_ok || !port.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -288,6 +294,13 @@ mod tests {
         assert_eq!(split_url("ftp://x/y"), None);
         assert_eq!(split_url("https:///nohost"), None);
         assert_eq!(split_url("javascript:alert(1)"), None);
+        // Regressions from `npm run fuzz`: a host holding a %-encoded email is no host.
+        assert_eq!(split_url("http://jane%40x.org/"), None);
+        assert_eq!(split_url("http://ex ample/"), None);
+        assert_eq!(
+            split_url("http://xn--bcher-kva.example/").unwrap().host,
+            "xn--bcher-kva.example"
+        );
     }
 
     #[test]

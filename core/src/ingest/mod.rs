@@ -189,7 +189,11 @@ fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
         return None;
     }
     props.iter().find_map(|(key, value)| match value {
-        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => Some(s.trim().to_owned()),
+        // An order id shaped like an email or card number is not kept (the order then counts
+        // by its event id only).
+        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => {
+            Some(s.trim().to_owned()).filter(|s| !crate::scrub::contains_pii(s))
+        }
         PropValue::Num(n) if key == "order_id" && n.fract() == 0.0 && *n >= 0.0 => {
             Some(crate::encode::decimal(*n as u64))
         }
@@ -268,6 +272,14 @@ mod tests {
         assert_eq!(Queued::decode(&message).unwrap().events, out.events);
         assert_eq!(Queued::decode(r#"{"v":2,"events":[]}"#), None);
         assert_eq!(Queued::decode("not json"), None);
+    }
+
+    #[test]
+    fn an_order_id_shaped_like_an_email_is_not_kept() {
+        let body = br#"{"v":1,"site":"demo","events":[{"id":"a","ts":1,"name":"purchase","url":"http://localhost/","props":{"order_id":"jane@x.org"}},{"id":"b","ts":1,"name":"purchase","url":"http://localhost/","props":{"order_id":"o-17"}}]}"#;
+        let out = run(&parse_beacon(body).unwrap(), &site(), &ctx());
+        let orders: Vec<_> = out.events.iter().map(|e| e.order_id.clone()).collect();
+        assert_eq!(orders, [None, Some("o-17".to_owned())]);
     }
 
     #[test]
