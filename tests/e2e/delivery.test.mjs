@@ -39,8 +39,10 @@ describe("delivery in Chromium", () => {
     assert.equal(rowsNamed(name).length, 0);
     await context.setOffline(false);
     await eventually(async () => (await outbox(page)) === 0, 15000, "the outbox to drain");
+    // Confirmed means queued: the consumer stores them a moment later.
+    await eventually(() => rowsNamed(name).length >= 3, 20000, "the three events stored");
     assert.deepEqual(rowsNamed(name).map((r) => JSON.parse(r.props).i).sort(), [0, 1, 2]);
-    assert.equal(await counted(name), 3);
+    assert.equal(await eventually(async () => (await counted(name)) === 3 && 3, 10000, "the events counted"), 3);
     await context.close();
   });
 
@@ -57,7 +59,7 @@ describe("delivery in Chromium", () => {
       return route.continue();
     });
     await page.evaluate((name) => window.sightline.trackEvent(name), name);
-    await eventually(() => rowsNamed(name).length === 1, 15000, "the retried event");
+    await eventually(() => rowsNamed(name).length === 1, 20000, "the retried event");
     assert.ok(seen.length >= 3, `sent ${seen.length} times`);
     await eventually(async () => (await outbox(page)) === 0, 5000, "the outbox to drain");
     assert.equal(await counted(name), 1);
