@@ -69,6 +69,7 @@ async fn run(
     let merged = rollup::merge(days.iter().map(|(_, day)| day));
     let mut body = match query.report {
         Report::Overview => json!(stats::Overview::from(rollup::totals(&merged))),
+        Report::Timeseries if query.hourly => json!({"results": rollup::shape_hours(range, &days)}),
         Report::Timeseries => {
             let rows: Vec<_> = days
                 .iter()
