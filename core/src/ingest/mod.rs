@@ -146,6 +146,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     }
     let sender = enrich::Sender::new(ctx.user_agent, ctx.country);
     let mut seen = std::collections::BTreeSet::new();
+    let mut seen_urls = Vec::new();
     for raw in &beacon.events {
         let valid = match validate_event(raw, ctx.received_at, ctx.max_client_age_ms) {
             Ok(valid) => valid,
@@ -170,7 +171,12 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
             event_id: valid.id,
             ts: valid.ts,
             received_at: ctx.received_at,
-            enrichment: enrich::enrich(&valid.url, valid.referrer.as_deref(), sender),
+            enrichment: enriched(
+                &mut seen_urls,
+                &valid.url,
+                valid.referrer.as_deref(),
+                sender,
+            ),
             name: valid.name,
             hostname: page.hostname,
             path: page.path,
@@ -181,6 +187,28 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         });
     }
     outcome
+}
+
+/// (page URL, referrer) → enrichment already worked out for this beacon.
+type EnrichCache = Vec<((String, Option<String>), enrich::Enrichment)>;
+
+/// The enrichment of one event: a beacon's events mostly share a few URLs (one per pageview), so
+/// each distinct (URL, referrer) is classified once.
+fn enriched(
+    cache: &mut EnrichCache,
+    url: &str,
+    referrer: Option<&str>,
+    sender: enrich::Sender<'_>,
+) -> enrich::Enrichment {
+    if let Some((_, e)) = cache
+        .iter()
+        .find(|((u, r), _)| u == url && r.as_deref() == referrer)
+    {
+        return e.clone();
+    }
+    let e = enrich::enrich(url, referrer, sender);
+    cache.push(((url.to_owned(), referrer.map(str::to_owned)), e.clone()));
+    e
 }
 
 /// The `order_id` of a conversion event, when it has one.
