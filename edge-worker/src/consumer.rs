@@ -19,10 +19,14 @@ use crate::store::Store;
 /// The dead-letter queue's name (wrangler.toml).
 const DEAD_LETTER_QUEUE: &str = "sightline-events-dlq";
 
+/// Most events one transaction writes: a batch of many large beacons is written in several
+/// transactions (each guarded on its own), so none runs long, and a failure retries only its part.
+const EVENTS_PER_WRITE: usize = 1000;
+
 /// Handles one batch of either queue.
 pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     let dead = batch.queue() == DEAD_LETTER_QUEUE;
-    let mut events: Vec<Event> = Vec::new();
+    let mut readable = Vec::new();
     let mut unreadable = 0;
     for message in batch.raw_iter() {
         match message
@@ -31,7 +35,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             .as_deref()
             .and_then(Queued::decode)
         {
-            Some(queued) => events.extend(queued.events),
+            Some(queued) => readable.push((message, queued.events)),
             None => {
                 // A message this consumer cannot read will never be readable: count it, drop it.
                 unreadable += 1;
@@ -39,35 +43,58 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             }
         }
     }
-    let result = match dead {
-        true => count_dead(env, batch.raw_iter().count(), events.len()).await,
-        false => store(env, &events, unreadable).await,
-    };
+    if dead {
+        let events = readable.iter().map(|(_, e)| e.len()).sum();
+        let settle = count_dead(env, readable.len() + unreadable, events).await;
+        finish(&readable, settle);
+        return;
+    }
+    if unreadable > 0 {
+        if let Ok(store) = Store::new(env) {
+            let _ = store.count_dead_letters(edge::now(), unreadable, 0).await;
+        }
+    }
+    // Whole messages, in order, up to EVENTS_PER_WRITE events per transaction.
+    let mut start = 0;
+    while start < readable.len() {
+        let mut end = start + 1;
+        let mut size = readable[start].1.len();
+        while end < readable.len() && size + readable[end].1.len() <= EVENTS_PER_WRITE {
+            size += readable[end].1.len();
+            end += 1;
+        }
+        let chunk = &readable[start..end];
+        let events: Vec<Event> = chunk.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
+        finish(chunk, store(env, &events).await);
+        start = end;
+    }
+}
+
+/// Acks the messages of a written part, or has Queues retry them.
+fn finish(messages: &[(worker::RawMessage, Vec<Event>)], result: Result<(), AppError>) {
     match result {
-        Ok(()) => batch.ack_all(),
+        Ok(()) => messages.iter().for_each(|(m, _)| m.ack()),
         Err(error) => {
             if let AppError::Internal(detail) = &error {
-                worker::console_error!("queue batch failed, retrying: {detail}");
+                worker::console_error!("queue messages failed, retrying: {detail}");
             }
-            batch.retry_all_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(1)
-                    .build(),
-            );
+            let retry = QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(1)
+                .build();
+            messages
+                .iter()
+                .for_each(|(m, _)| m.retry_with_options(&retry));
         }
     }
 }
 
-async fn store(env: &Env, events: &[Event], unreadable: usize) -> Result<(), AppError> {
+async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
     if events.iter().any(|e| Faults::applies_to(&e.site_id))
         && edge::inject_fault(env, edge::FaultPoint::Consumer)
     {
         return Err(AppError::Injected);
     }
     let store = Store::new(env)?;
-    if unreadable > 0 {
-        store.count_dead_letters(edge::now(), unreadable, 0).await?;
-    }
     let mut tries = 0;
     loop {
         tries += 1;
