@@ -3,4 +3,4 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT/edge-worker"
-worker-build --release
+worker-build --profile worker

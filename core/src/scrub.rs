@@ -203,6 +203,10 @@ pub fn contains_pii(text: &str) -> bool {
 
 /// True when `text` holds `local@domain.tld` (also percent-encoded `%40`).
 pub fn looks_like_email(text: &str) -> bool {
+    // Most text has neither `@` nor `%`: no address can hide in it, and no copy is made.
+    if !text.bytes().any(|b| b == b'@' || b == b'%') {
+        return false;
+    }
     let decoded = decode_at_signs(text);
     decoded.match_indices('@').any(|(at, _)| {
         let (Some(before), Some(after)) = (decoded.get(..at), decoded.get(at + 1..)) else {

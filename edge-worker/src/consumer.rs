@@ -35,7 +35,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             .as_deref()
             .and_then(Queued::decode)
         {
-            Some(queued) => readable.push((message, queued.events)),
+            Some(events) => readable.push((message, events)),
             None => {
                 // A message this consumer cannot read will never be readable: count it, drop it.
                 unreadable += 1;

@@ -8,30 +8,43 @@ use crate::scrub::{clean_path, hash_route, query_param, split_url};
 
 /// Where the event came from, in the fields reports group by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Enrichment {
     /// Referrer host when it is another site; `None` for direct or internal traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub referrer_host: Option<String>,
     /// `utm_source`, or `ref`/`source` when no `utm_source` is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub utm_source: Option<String>,
     /// `utm_medium`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub utm_medium: Option<String>,
     /// `utm_campaign`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub utm_campaign: Option<String>,
     /// `utm_term`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub utm_term: Option<String>,
     /// `utm_content`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub utm_content: Option<String>,
     /// Two-letter upper-case country code from the edge.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Source name: a known referrer's name ("Google"), else `utm_source`, else the referrer host.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// GA4 default channel group ("Organic Search", "Direct", …).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Browser family ("Chrome"); never the user-agent string.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
     /// OS family ("Android").
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
     /// Device class: desktop, mobile or tablet.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
 }
 
@@ -77,8 +90,41 @@ impl<'a> Sender<'a> {
     }
 }
 
+impl Sender<'_> {
+    /// Country, browser, OS and device class: the fields every event of a beacon shares.
+    pub fn tags(&self) -> Enrichment {
+        let agent = self.agent;
+        Enrichment {
+            country: self
+                .country
+                .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+                .map(str::to_ascii_uppercase),
+            browser: Some(agent.browser.to_owned()),
+            os: Some(agent.os.to_owned()),
+            device: Some(agent.device.name().to_owned()),
+            ..Enrichment::default()
+        }
+    }
+}
+
 /// Source, channel, campaign, geo and device for one event.
 pub fn enrich(url: &str, referrer: Option<&str>, sender: Sender<'_>) -> Enrichment {
+    merge(page_tags(url, referrer), sender.tags())
+}
+
+/// `page`'s fields with the sender's country, browser, OS and device.
+pub fn merge(page: Enrichment, sender: Enrichment) -> Enrichment {
+    Enrichment {
+        country: sender.country,
+        browser: sender.browser,
+        os: sender.os,
+        device: sender.device,
+        ..page
+    }
+}
+
+/// Referrer, source, channel and UTM tags of one page view (the sender's fields left empty).
+pub fn page_tags(url: &str, referrer: Option<&str>) -> Enrichment {
     let page = split_url(url);
     let query = page.map(|p| p.query).unwrap_or_default();
     let tag = |name: &str| {
@@ -106,7 +152,6 @@ pub fn enrich(url: &str, referrer: Option<&str>, sender: Sender<'_>) -> Enrichme
         utm_campaign.as_deref(),
         click_id,
     );
-    let agent = sender.agent;
     Enrichment {
         referrer_host,
         utm_source,
@@ -114,15 +159,9 @@ pub fn enrich(url: &str, referrer: Option<&str>, sender: Sender<'_>) -> Enrichme
         utm_campaign,
         utm_term: tag("utm_term"),
         utm_content: tag("utm_content"),
-        country: sender
-            .country
-            .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
-            .map(str::to_ascii_uppercase),
         source: classified.source,
         channel: Some(classified.channel.to_owned()),
-        browser: Some(agent.browser.to_owned()),
-        os: Some(agent.os.to_owned()),
-        device: Some(agent.device.name().to_owned()),
+        ..Enrichment::default()
     }
 }
 

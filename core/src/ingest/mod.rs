@@ -1,6 +1,7 @@
 //! The collector's ingest pipeline, one module per stage, in the order [`run`] states once:
 //! drop bots ([`agent::is_bot`]) → validate (per event, [`crate::wire`]) → de-duplicate within the
-//! beacon → anonymise → enrich ([`agent`], [`source`]) → identify → [`Event`] rows, which the worker enqueues as one [`Queued`] message.
+//! beacon → anonymise → enrich ([`agent`], [`source`]) → identify → one [`Queued`] message
+//! (the worker enqueues it; the consumer expands it into [`Event`] rows).
 //!
 //! Input: a parsed [`RawBeacon`], the gated [`Site`], and a [`Context`] holding everything from outside
 //! (receive time, client IP, user agent, edge country, today's salt). Output: an [`Outcome`] with the
@@ -14,12 +15,14 @@ pub mod dedupe;
 pub mod enrich;
 pub mod gate;
 pub mod identify;
+pub mod queue;
 pub mod sessionise;
 pub mod source;
 
 use std::collections::BTreeMap;
 
 pub use gate::{GateError, Site};
+pub use queue::Queued;
 
 use crate::wire::{validate_event, DropReason, PropValue, RawBeacon, PAGEVIEW};
 
@@ -71,35 +74,6 @@ pub struct Event {
     pub order_id: Option<String>,
 }
 
-/// Version of [`Queued`]; a consumer refuses (and dead-letters) messages of another version.
-pub const QUEUE_VERSION: u32 = 1;
-
-/// One queue message: the events of one beacon, after every stage that needs the request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Queued {
-    /// [`QUEUE_VERSION`].
-    pub v: u32,
-    /// The events, ready to store.
-    pub events: Vec<Event>,
-}
-
-impl Queued {
-    /// Wraps events for the queue.
-    pub fn new(events: Vec<Event>) -> Self {
-        Queued {
-            v: QUEUE_VERSION,
-            events,
-        }
-    }
-
-    /// Reads a message; `None` for anything that is not a message of this version.
-    pub fn decode(text: &str) -> Option<Self> {
-        serde_json::from_str::<Queued>(text)
-            .ok()
-            .filter(|q| q.v == QUEUE_VERSION)
-    }
-}
-
 impl Event {
     /// True for pageviews.
     pub fn is_pageview(&self) -> bool {
@@ -107,11 +81,11 @@ impl Event {
     }
 }
 
-/// What one beacon gave: rows to store and the drops, by reason.
+/// What one beacon gave: the queue message of the events to store, and the drops, by reason.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
-    /// Rows to store (de-duplication by event id happens in storage).
-    pub events: Vec<Event>,
+    /// The events to store (de-duplication by event id happens in storage).
+    pub queued: Queued,
     /// Dropped events, by reason.
     pub dropped: BTreeMap<DropReason, u32>,
 }
@@ -138,15 +112,26 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         visitor: beacon.visitor_id.as_deref(),
         session: beacon.session_id.as_deref(),
     };
-    let identity = identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent);
     let mut outcome = Outcome::default();
     if agent::is_bot(ctx.user_agent) {
         outcome.drop_events(DropReason::Bot, beacon.events.len() as u32);
         return outcome;
     }
-    let sender = enrich::Sender::new(ctx.user_agent, ctx.country);
+    let identity = identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent);
+    let mut queued = Queued {
+        v: queue::QUEUE_VERSION,
+        site: site.id.clone(),
+        received_at: ctx.received_at,
+        visitor_key: identity.visitor_key,
+        session_key: identity.session_key,
+        sender: enrich::Sender::new(ctx.user_agent, ctx.country).tags(),
+        pages: Vec::new(),
+        events: Vec::with_capacity(beacon.events.len()),
+    };
     let mut seen = std::collections::BTreeSet::new();
-    let mut seen_urls = Vec::new();
+    // (page URL, referrer) → index in `queued.pages`: a beacon's events mostly share a few pages
+    // (one per pageview), so each is scrubbed and classified once.
+    let mut pages: Vec<(String, Option<String>)> = Vec::new();
     for raw in &beacon.events {
         let valid = match validate_event(raw, ctx.received_at, ctx.max_client_age_ms) {
             Ok(valid) => valid,
@@ -161,54 +146,38 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
             outcome.drop_events(DropReason::Duplicate, 1);
             continue;
         }
-        let Some(page) = enrich::page(&valid.url) else {
-            outcome.drop_events(DropReason::InvalidUrl, 1);
-            continue;
+        let referrer = valid.referrer.as_deref();
+        let known = pages
+            .iter()
+            .position(|(u, r)| *u == valid.url && r.as_deref() == referrer);
+        let page = match known {
+            Some(index) => index,
+            None => {
+                let Some(location) = enrich::page(&valid.url) else {
+                    outcome.drop_events(DropReason::InvalidUrl, 1);
+                    continue;
+                };
+                queued.pages.push(queue::Page {
+                    host: location.hostname,
+                    path: location.path,
+                    tags: enrich::page_tags(&valid.url, referrer),
+                });
+                pages.push((valid.url.clone(), valid.referrer.clone()));
+                pages.len() - 1
+            }
         };
         let order_id = order_id(&valid.name, &valid.props);
-        outcome.events.push(Event {
-            site_id: site.id.clone(),
-            event_id: valid.id,
+        queued.events.push(queue::Item {
+            props: props_json(&valid.props),
+            id: valid.id,
             ts: valid.ts,
-            received_at: ctx.received_at,
-            enrichment: enriched(
-                &mut seen_urls,
-                &valid.url,
-                valid.referrer.as_deref(),
-                sender,
-            ),
             name: valid.name,
-            hostname: page.hostname,
-            path: page.path,
-            visitor_key: identity.visitor_key.clone(),
-            session_key: identity.session_key.clone(),
+            page,
             order_id,
-            props_json: props_json(&valid.props),
         });
     }
+    outcome.queued = queued;
     outcome
-}
-
-/// (page URL, referrer) → enrichment already worked out for this beacon.
-type EnrichCache = Vec<((String, Option<String>), enrich::Enrichment)>;
-
-/// The enrichment of one event: a beacon's events mostly share a few URLs (one per pageview), so
-/// each distinct (URL, referrer) is classified once.
-fn enriched(
-    cache: &mut EnrichCache,
-    url: &str,
-    referrer: Option<&str>,
-    sender: enrich::Sender<'_>,
-) -> enrich::Enrichment {
-    if let Some((_, e)) = cache
-        .iter()
-        .find(|((u, r), _)| u == url && r.as_deref() == referrer)
-    {
-        return e.clone();
-    }
-    let e = enrich::enrich(url, referrer, sender);
-    cache.push(((url.to_owned(), referrer.map(str::to_owned)), e.clone()));
-    e
 }
 
 /// The `order_id` of a conversion event, when it has one.
@@ -229,8 +198,9 @@ fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
     })
 }
 
-/// Serialises props to a JSON object, leaving out string values that hold PII.
-fn props_json(props: &[(String, PropValue)]) -> String {
+/// Serialises props to a JSON object, leaving out string values that hold PII; `None` when none is
+/// left.
+fn props_json(props: &[(String, PropValue)]) -> Option<String> {
     let map: serde_json::Map<String, serde_json::Value> = props
         .iter()
         .filter_map(|(key, value)| {
@@ -243,7 +213,7 @@ fn props_json(props: &[(String, PropValue)]) -> String {
             Some((key.clone(), json))
         })
         .collect();
-    serde_json::Value::Object(map).to_string()
+    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
 }
 
 #[cfg(test)]
@@ -264,6 +234,11 @@ mod tests {
         }
     }
 
+    /// The rows the consumer stores, through the queue message's text as in production.
+    fn rows(out: &Outcome) -> Vec<Event> {
+        Queued::decode(&out.queued.encode()).expect("a message the consumer reads")
+    }
+
     fn site() -> Site {
         Site {
             id: "demo".into(),
@@ -282,11 +257,12 @@ mod tests {
             {"id":"c","ts":1763999999500,"name":"cart_add","url":"http://localhost/p"}
         ]}"#;
         let out = run(&parse_beacon(body).unwrap(), &site(), &ctx());
-        assert_eq!(out.events.len(), 2);
+        let events = rows(&out);
+        assert_eq!(events.len(), 2);
         assert_eq!(out.dropped_total(), 2);
         assert_eq!(out.dropped[&DropReason::InvalidTimestamp], 1);
         assert_eq!(out.dropped[&DropReason::Duplicate], 1);
-        let pv = &out.events[0];
+        let pv = &events[0];
         assert!(pv.is_pageview());
         assert_eq!(
             (pv.hostname.as_str(), pv.path.as_str()),
@@ -294,19 +270,21 @@ mod tests {
         );
         assert_eq!(pv.enrichment.utm_source.as_deref(), Some("nl"));
         assert_eq!(pv.enrichment.country.as_deref(), Some("DE"));
-        assert_eq!(out.events[1].props_json, r#"{"n":2.0}"#);
-        assert_eq!(pv.session_key, out.events[1].session_key);
-        let message = serde_json::to_string(&Queued::new(out.events.clone())).unwrap();
-        assert_eq!(Queued::decode(&message).unwrap().events, out.events);
-        assert_eq!(Queued::decode(r#"{"v":2,"events":[]}"#), None);
-        assert_eq!(Queued::decode("not json"), None);
+        assert_eq!(events[1].props_json, r#"{"n":2.0}"#);
+        assert_eq!(pv.session_key, events[1].session_key);
+        assert_eq!((pv.site_id.as_str(), pv.received_at), ("demo", NOW));
+        assert_eq!(
+            (events[1].enrichment.browser.as_deref(), events[1].enrichment.channel.as_deref()),
+            (Some("Chrome"), Some("Direct"))
+        );
+        assert_eq!(out.queued.pages.len(), 2, "one entry per distinct page and referrer");
     }
 
     #[test]
     fn an_order_id_shaped_like_an_email_is_not_kept() {
         let body = br#"{"v":1,"site":"demo","events":[{"id":"a","ts":1,"name":"purchase","url":"http://localhost/","props":{"order_id":"jane@x.org"}},{"id":"b","ts":1,"name":"purchase","url":"http://localhost/","props":{"order_id":"o-17"}}]}"#;
         let out = run(&parse_beacon(body).unwrap(), &site(), &ctx());
-        let orders: Vec<_> = out.events.iter().map(|e| e.order_id.clone()).collect();
+        let orders: Vec<_> = rows(&out).into_iter().map(|e| e.order_id).collect();
         assert_eq!(orders, [None, Some("o-17".to_owned())]);
     }
 
@@ -318,7 +296,7 @@ mod tests {
             ..ctx()
         };
         let out = run(&parse_beacon(body).unwrap(), &site(), &ctx);
-        assert!(out.events.is_empty());
+        assert!(out.queued.is_empty());
         assert_eq!(out.dropped[&DropReason::Bot], 2);
     }
 
@@ -330,7 +308,7 @@ mod tests {
         assert!(!dump.contains("203.0.113"), "{dump}");
         assert!(!dump.contains("Chrome/140"), "{dump}");
         assert_eq!(
-            out.events[0].ts, NOW,
+            rows(&out)[0].ts, NOW,
             "a timestamp outside the window becomes the receive time"
         );
     }

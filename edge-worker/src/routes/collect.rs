@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use sightline_core::faults::Faults;
-use sightline_core::ingest::{self, anonymise, gate, Context, GateError, Queued};
+use sightline_core::ingest::{self, anonymise, gate, Context, GateError};
 use sightline_core::token;
 use sightline_core::wire::{parse_beacon, MAX_CLIENT_AGE_MS, MAX_IMPORT_AGE_MS};
 use worker::{Env, Request, Response};
@@ -53,7 +53,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         },
     };
     let outcome = ingest::run(&beacon, &site, &ctx);
-    let accepted = outcome.events.len();
+    let accepted = outcome.queued.len();
     let dropped = outcome.dropped_total();
     let reasons: BTreeMap<&str, u32> = outcome
         .dropped
@@ -61,9 +61,9 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         .map(|(reason, n)| (reason.code(), *n))
         .collect();
     if accepted > 0 {
-        let message = serde_json::to_string(&Queued::new(outcome.events))
-            .map_err(|e| AppError::Internal(format!("queue message: {e}")))?;
-        env.queue("EVENTS")?.send(message).await?;
+        env.queue("EVENTS")?
+            .send(outcome.queued.encode())
+            .await?;
     }
     Ok(edge::json(
         202,

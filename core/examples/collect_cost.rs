@@ -1,0 +1,76 @@
+//! Measures the collector's pure request path natively, per beacon: parse the body, run every ingest
+//! stage, encode the queue message — for the same 1- and 50-event bodies `bench/collector.mjs` sends.
+//! The worker adds the platform (request, D1 site lookup, rate limits, queue send) on top; this is
+//! the part our code owns, and what `valgrind --tool=callgrind` profiles repeatably.
+//! Run: `cargo run --release -p sightline-core --features server --example collect_cost`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use sightline_core::ingest::{self, Context, Site};
+use sightline_core::wire::{parse_beacon, MAX_IMPORT_AGE_MS};
+
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
+const NOW: i64 = 1_764_000_000_000;
+
+/// The benchmark's body: a pageview from Google, then `n - 1` cart events with props.
+fn body(serial: u32, n: usize) -> String {
+    let events: Vec<String> = (0..n)
+        .map(|i| {
+            let extra = if i == 0 {
+                r#""referrer":"https://www.google.com/""#.to_owned()
+            } else {
+                format!(r#""props":{{"sku":"s{i}","qty":1}}"#)
+            };
+            format!(
+                r#"{{"id":"b{serial}x{i}","ts":{},"name":"{}","url":"https://bench.example/p/{}?utm_source=bench",{extra}}}"#,
+                NOW + i as i64,
+                if i == 0 { "pageview" } else { "cart_add" },
+                i % 7
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"v":1,"site":"bench","visitor_id":"bv{serial}","session_id":"bs{serial}","events":[{}]}}"#,
+        events.join(",")
+    )
+}
+
+fn main() {
+    let site = Site {
+        id: "bench".into(),
+        domains: vec!["bench.example".into()],
+        active: true,
+        write_token_hash: None,
+    };
+    let ctx = Context {
+        received_at: NOW,
+        client_ip: Some("203.0.113.77"),
+        user_agent: UA,
+        country: Some("DE"),
+        salt: b"0123456789abcdef0123456789abcdef",
+        max_client_age_ms: MAX_IMPORT_AGE_MS,
+    };
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
+    for n in [1, 50] {
+        let bodies: Vec<String> = (0..64).map(|s| body(s, n)).collect();
+        let mut bytes = 0;
+        let start = Instant::now();
+        for i in 0..runs {
+            let beacon = parse_beacon(black_box(bodies[i % bodies.len()].as_bytes())).unwrap();
+            let outcome = ingest::run(&beacon, &site, &ctx);
+            assert_eq!(outcome.queued.len(), n);
+            let message = outcome.queued.encode();
+            bytes = message.len();
+            black_box(message);
+        }
+        let each = start.elapsed().as_secs_f64() * 1e6 / runs as f64;
+        println!(
+            "{n:>2}-event beacon: {each:>8.1} µs per beacon, {:>6.2} µs per event, queue message {bytes} bytes",
+            each / n as f64
+        );
+    }
+}
