@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(events.len(), 1);
         let e = &events[0];
         assert_eq!((e.site_id.as_str(), e.received_at), ("demo", 7));
-        assert_eq!((e.hostname.as_str(), e.path.as_str()), ("shop.example", "/"));
+        assert_eq!(
+            (e.hostname.as_str(), e.path.as_str()),
+            ("shop.example", "/")
+        );
         assert_eq!(e.enrichment.source.as_deref(), Some("Google"));
         assert_eq!(e.enrichment.country.as_deref(), Some("DE"));
         assert_eq!(e.enrichment.browser.as_deref(), Some("Firefox"));

@@ -61,9 +61,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         .map(|(reason, n)| (reason.code(), *n))
         .collect();
     if accepted > 0 {
-        env.queue("EVENTS")?
-            .send(outcome.queued.encode())
-            .await?;
+        env.queue("EVENTS")?.send(outcome.queued.encode()).await?;
     }
     Ok(edge::json(
         202,
