@@ -24,9 +24,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         return Err(AppError::Injected);
     }
     let store = Store::new(env)?;
+    let received_at = edge::now();
     let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
     let site = gate::check(
-        store.site(&beacon.site).await?,
+        store.gate_site(&beacon.site, received_at).await?,
         inbound.origin.as_deref(),
         write_token.as_deref(),
     )?;
@@ -37,7 +38,6 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     {
         return Err(GateError::RateLimited.into());
     }
-    let received_at = edge::now();
     let salt = store.salt(received_at, || edge::random_hex(32)).await?;
     let ctx = Context {
         received_at,

@@ -180,6 +180,7 @@ impl Store {
             .flatten()
             .and_then(|m| m.changes)
             .unwrap_or(0);
+        super::forget_sites();
         Ok(if made == 1 {
             Created::Yes
         } else {
@@ -221,6 +222,7 @@ impl Store {
                 )?,
             ])
             .await?;
+        super::forget_sites();
         Ok(())
     }
 
@@ -237,6 +239,7 @@ impl Store {
         )?
         .run()
         .await?;
+        super::forget_sites();
         Ok(())
     }
 
@@ -247,6 +250,7 @@ impl Store {
             .map(|sql| self.statement(sql, &[text(id)]))
             .collect::<Result<Vec<D1PreparedStatement>, _>>()?;
         self.db.batch(statements).await?;
+        super::forget_sites();
         Ok(())
     }
 }
