@@ -1,14 +1,19 @@
-//! Measures the collector's pure request path natively, per beacon: parse the body, run every ingest
-//! stage, encode the queue message — for the same 1- and 50-event bodies `bench/collector.mjs` sends.
-//! The worker adds the platform (request, D1 site lookup, rate limits, queue send) on top; this is
-//! the part our code owns, and what `valgrind --tool=callgrind` profiles repeatably.
+//! Measures the collector's pure code natively. The request path, per beacon: parse the body, run
+//! every ingest stage, encode the queue message — for the same 1- and 50-event bodies
+//! `bench/collector.mjs` sends. The consumer's pure stages, per event: decode the messages of a
+//! 1000-event part, de-duplicate, sessionise, aggregate, roll. The worker adds the platform (request,
+//! D1, rate limits, queue) on top; this is the part our code owns, and what
+//! `valgrind --tool=callgrind` profiles repeatably.
 //! Run: `cargo run --release -p sightline-core --features server --example collect_cost`.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use sightline_core::ingest::{self, Context, Site};
+use std::collections::{BTreeMap, BTreeSet};
+
+use sightline_core::ingest::{self, aggregate, dedupe, sessionise, Context, Queued, Site};
 use sightline_core::wire::{parse_beacon, MAX_IMPORT_AGE_MS};
+use sightline_core::zone::Zone;
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
 const NOW: i64 = 1_764_000_000_000;
@@ -73,4 +78,29 @@ fn main() {
             each / n as f64
         );
     }
+    // The consumer: one part of 20 messages of 50 events (20 visitors), nothing stored before.
+    let messages: Vec<String> = (0..20)
+        .map(|s| {
+            let beacon = body(1000 + s, 50);
+            let beacon = parse_beacon(beacon.as_bytes()).unwrap();
+            ingest::run(&beacon, &site, &ctx).queued.encode()
+        })
+        .collect();
+    let parts = runs / 20;
+    let start = Instant::now();
+    for _ in 0..parts {
+        let events: Vec<_> = messages
+            .iter()
+            .flat_map(|m| Queued::decode(black_box(m)).unwrap())
+            .collect();
+        let fresh = dedupe::fresh(events, &BTreeSet::new(), &BTreeSet::new());
+        let sessions = sessionise::sessionise(Vec::new(), &fresh);
+        let deltas = aggregate::deltas(&sessions, &fresh, &|_| Zone::named("UTC"));
+        black_box(aggregate::roll(BTreeMap::new(), deltas));
+    }
+    let each = start.elapsed().as_secs_f64() * 1e6 / parts as f64;
+    println!(
+        "consumer, 1000-event part: {each:>8.1} µs per part, {:>6.2} µs per event",
+        each / 1000.0
+    );
 }

@@ -228,6 +228,63 @@ pub fn classify(
     utm_campaign: Option<&str>,
     click_id: Option<&str>,
 ) -> Source {
+    let parts = [
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        click_id,
+    ];
+    // The key: each part as `-` (absent) or `+<length>:<text>`, so no two inputs share one.
+    let mut key = String::new();
+    for part in parts {
+        match part {
+            None => key.push('-'),
+            Some(text) => {
+                key.push('+');
+                key.push_str(&crate::encode::decimal(text.len() as u64));
+                key.push(':');
+                key.push_str(text);
+            }
+        }
+    }
+    if let Some(known) = CLASSIFIED.with_borrow(|memo| memo.get(&key).cloned()) {
+        return known;
+    }
+    let source = classify_once(
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        click_id,
+    );
+    CLASSIFIED.with_borrow_mut(|memo| {
+        if memo.len() >= CLASSIFIED_MAX {
+            memo.clear();
+        }
+        memo.insert(key, source.clone());
+    });
+    source
+}
+
+thread_local! {
+    /// Classifications already made by this isolate (or thread). Traffic comes from a few
+    /// referrers and campaigns, and one classification costs ~25 binary searches over the embedded
+    /// data: remembered, a beacon's pages cost a hash lookup each.
+    static CLASSIFIED: std::cell::RefCell<std::collections::HashMap<String, Source>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Most classifications one isolate remembers; it starts over when full.
+const CLASSIFIED_MAX: usize = 4096;
+
+fn classify_once(
+    referrer_host: Option<&str>,
+    utm_source: Option<&str>,
+    utm_medium: Option<&str>,
+    utm_campaign: Option<&str>,
+    click_id: Option<&str>,
+) -> Source {
     let host = given(referrer_host).map(|h| h.trim_end_matches('.').to_ascii_lowercase());
     let (utm_source, utm_medium, utm_campaign) =
         (given(utm_source), given(utm_medium), given(utm_campaign));
