@@ -79,4 +79,8 @@ fn main() {
             ));
         }),
     );
+    println!(
+        "(classify, utm: an isolate remembers each classification it works out; the first call is \
+         the cost of working one out, later calls of a remembered one)"
+    );
 }
