@@ -315,6 +315,33 @@ mod parse {
         }
     }
 
+    /// Visitor methods for every JSON scalar (string, number, boolean, null), each giving `$value`.
+    macro_rules! scalars_are {
+        ($value:expr) => {
+            fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+        };
+    }
+
     /// `props`: an object's entries, or nothing for any other value.
     struct Props<'a>(BTreeMap<Cow<'a, str>, Loose<'a>>);
 
@@ -339,27 +366,7 @@ mod parse {
                 fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
                     LooseVisitor.visit_seq(seq).map(|_| Props(BTreeMap::new()))
                 }
-                fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
-                fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
-                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
-                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
-                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
-                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
-                fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                    Ok(Props(BTreeMap::new()))
-                }
+                scalars_are!(Props(BTreeMap::new()));
             }
             d.deserialize_any(PropsVisitor)
         }
@@ -401,27 +408,7 @@ mod parse {
                 fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
                     LooseVisitor.visit_seq(seq).map(|_| RawEvent::default())
                 }
-                fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
-                fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
-                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
-                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
-                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
-                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
-                fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                    Ok(RawEvent::default())
-                }
+                scalars_are!(RawEvent::default());
             }
             d.deserialize_any(EventVisitor)
         }
