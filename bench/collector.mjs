@@ -6,7 +6,7 @@
 // Prints one table. Loopback only; every phase is bounded in time.
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { generate } from "../tests/traffic/generate.mjs";
-import { BASE, DESKTOP_UA, admin, d1, eventually, request } from "../tests/e2e/helpers.mjs";
+import { BASE, DESKTOP_UA, admin, d1, eventually, replay, request } from "../tests/e2e/helpers.mjs";
 
 const LOG = process.env.SIGHTLINE_DEV_LOG;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -33,21 +33,8 @@ async function rowsPerEvent() {
   const sites = [await site("mix-utc"), await site("mix-ber", "Europe/Berlin"), await site("mix-nyc", "America/New_York")];
   const { requests, counts } = generate({ sites, now: Date.now() });
   const offset = statSync(LOG).size;
-  let next = 0;
   const t0 = Date.now();
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < requests.length) {
-        const r = requests[next++];
-        const res = await request(`${BASE}/api/collect`, {
-          method: "POST",
-          headers: { "Content-Type": "text/plain", Authorization: `Bearer write-${r.site}`, ...r.headers },
-          body: JSON.stringify(r.body),
-        });
-        await res.arrayBuffer();
-      }
-    }),
-  );
+  await replay(requests);
   const ids = sites.map((s) => `'${s.id}'`).join(",");
   await eventually(() => d1(`SELECT COUNT(*) AS n FROM events WHERE site_id IN (${ids})`)[0].n >= counts.stored, 900_000, "the mix stored");
   await new Promise((r) => setTimeout(r, 3000));

@@ -71,6 +71,32 @@ export async function request(url, init) {
 }
 
 /** POSTs a body to the collector. */
+/**
+ * Sends generated requests (tests/traffic/generate.mjs) to the collector, `lanes` at a time in
+ * order, as many browsers would; throws on any answer but 202. Sums what the collector answered.
+ */
+export async function replay(requests, lanes = 8) {
+  let next = 0;
+  const answers = { accepted: 0, dropped: 0, bot: 0 };
+  async function lane() {
+    while (next < requests.length) {
+      const r = requests[next++];
+      const res = await request(`${BASE}/api/collect`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", Authorization: `Bearer write-${r.site}`, ...r.headers },
+        body: JSON.stringify(r.body),
+      });
+      const body = await res.json();
+      if (res.status !== 202) throw new Error(`collect answered ${res.status}: ${JSON.stringify(body)}`);
+      answers.accepted += body.accepted;
+      answers.dropped += body.dropped;
+      answers.bot += body.reasons.bot ?? 0;
+    }
+  }
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return answers;
+}
+
 export async function collect(body, { type = "text/plain", headers = {} } = {}) {
   const res = await request(`${BASE}/api/collect`, {
     method: "POST",

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { generate } from "../traffic/generate.mjs";
-import { BASE, createSite, d1, eventually, request, stats, uid } from "./helpers.mjs";
+import { createSite, d1, eventually, replay, stats, uid } from "./helpers.mjs";
 
 const DAY_MS = 86400000;
 const run = uid("").slice(-6);
@@ -41,30 +41,6 @@ function normal(day) {
     ...clean({ pageviews: day.pageviews ?? 0, visitors: day.visitors ?? 0, visits: day.visits ?? 0, bounces: day.bounces ?? 0, duration_ms: day.duration_ms ?? 0 }),
     hours, dims, vitals,
   };
-}
-
-/** Sends the requests, a few at a time in order, as many browsers would. */
-async function replay(requests, lanes = 8) {
-  let next = 0;
-  const answers = { accepted: 0, dropped: 0, bot: 0, statuses: {} };
-  async function lane() {
-    while (next < requests.length) {
-      const r = requests[next++];
-      const res = await request(`${BASE}/api/collect`, {
-        method: "POST",
-        headers: { "Content-Type": "text/plain", Authorization: `Bearer write-${r.site}`, ...r.headers },
-        body: JSON.stringify(r.body),
-      });
-      const body = await res.json();
-      answers.statuses[res.status] = (answers.statuses[res.status] ?? 0) + 1;
-      assert.equal(res.status, 202, JSON.stringify(body));
-      answers.accepted += body.accepted;
-      answers.dropped += body.dropped;
-      answers.bot += body.reasons.bot ?? 0;
-    }
-  }
-  await Promise.all(Array.from({ length: lanes }, lane));
-  return answers;
 }
 
 describe("synthetic traffic", () => {
