@@ -453,7 +453,7 @@ pub fn roll(mut stored: BTreeMap<(String, i64), (u32, Day)>, deltas: Deltas) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::sessionise::tests::ev;
+    use crate::ingest::sessionise::tests::{ev, stored_after};
     use crate::ingest::sessionise::{sessionise, StoredVisit};
 
     fn utc(_: &str) -> Zone {
@@ -469,15 +469,7 @@ mod tests {
             for (key, d) in deltas(&sessions, batch, &utc).0 {
                 rollups.entry(key).or_default().apply(&d);
             }
-            stored = sessions
-                .after
-                .into_iter()
-                .map(|(key, visit)| StoredVisit {
-                    key,
-                    version: 1,
-                    visit,
-                })
-                .collect();
+            stored = stored_after(sessions);
         }
         rollups
     }

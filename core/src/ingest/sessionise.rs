@@ -376,6 +376,19 @@ pub(crate) mod tests {
         assert_eq!(second.upserts().len(), 1);
     }
 
+    /// The visits after a batch as the next batch reads them back from storage.
+    pub(crate) fn stored_after(sessions: Sessions) -> Vec<StoredVisit> {
+        sessions
+            .after
+            .into_iter()
+            .map(|(key, visit)| StoredVisit {
+                key,
+                version: 1,
+                visit,
+            })
+            .collect()
+    }
+
     #[test]
     fn out_of_order_events_give_the_same_visit() {
         let events = [
@@ -388,16 +401,7 @@ pub(crate) mod tests {
         // Delivered one by one, newest first, each batch seeing what the last one stored.
         let mut stored: Vec<StoredVisit> = vec![];
         for e in &reversed {
-            let s = sessionise(stored, std::slice::from_ref(e));
-            stored = s
-                .after
-                .into_iter()
-                .map(|(key, visit)| StoredVisit {
-                    key,
-                    version: 1,
-                    visit,
-                })
-                .collect();
+            stored = stored_after(sessionise(stored, std::slice::from_ref(e)));
         }
         assert_eq!(stored.len(), 1);
         assert_eq!(Some(&stored[0].visit), all.after.values().next());
