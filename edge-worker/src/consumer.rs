@@ -8,6 +8,7 @@
 
 use sightline_core::faults::Faults;
 use sightline_core::ingest::{aggregate, dedupe, sessionise, Event, Queued};
+use sightline_core::wire::WireError;
 use sightline_core::zone::Zone;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
@@ -88,6 +89,19 @@ fn finish(messages: &[(worker::RawMessage, Vec<Event>)], result: Result<(), AppE
     }
 }
 
+/// Stores one queue message's events as the queue handler does, for the test suite's concurrent
+/// consumers (`POST /api/admin/test/consume`, only with `TEST_ROUTES=1`): many of these at once are
+/// many consumers writing overlapping visitors and days. Returns the number of events read.
+pub async fn store_message(env: &Env, text: &str) -> Result<usize, AppError> {
+    let events = Queued::decode(text).ok_or_else(|| {
+        AppError::Wire(WireError::MalformedJson(
+            "not a queue message this consumer reads".into(),
+        ))
+    })?;
+    store(env, &events).await?;
+    Ok(events.len())
+}
+
 async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
     if events.iter().any(|e| Faults::applies_to(&e.site_id))
         && edge::inject_fault(env, edge::FaultPoint::Consumer)
@@ -101,7 +115,10 @@ async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
         match write_once(&store, events.to_vec()).await {
             Ok(()) => return Ok(()),
             // Most likely a concurrent consumer wrote the same visitors or days first: read again.
-            Err(_) if tries < CONFLICT_TRIES => continue,
+            Err(_) if tries < CONFLICT_TRIES => {
+                worker::console_log!("consumer: a concurrent write came first, reading again");
+                continue;
+            }
             Err(e) => return Err(e),
         }
     }

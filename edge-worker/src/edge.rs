@@ -154,6 +154,12 @@ pub fn bench_enabled(env: &worker::Env) -> bool {
     env.var("BENCH").is_ok_and(|v| v.to_string() == "1")
 }
 
+/// True when the `TEST_ROUTES` var is `1` (only `npm test` sets it): the admin API then also serves
+/// `POST /api/admin/test/consume`, the queue consumer's write on demand.
+pub fn test_routes_enabled(env: &worker::Env) -> bool {
+    env.var("TEST_ROUTES").is_ok_and(|v| v.to_string() == "1")
+}
+
 /// The test suite's fault rates (`FAULTS` var); none when unset.
 fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
     env.var("FAULTS")

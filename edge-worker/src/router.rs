@@ -33,6 +33,9 @@ pub async fn route(req: Request, env: Env) -> Response {
                 (Method::Post, ["sites", id, "tokens"]) => {
                     routes::admin::rotate_tokens(&env, id).await
                 }
+                (Method::Post, ["test", "consume"]) if edge::test_routes_enabled(&env) => {
+                    routes::admin::test_consume(req, &env).await
+                }
                 (_, ["tenants"] | ["sites"] | ["sites", _] | ["sites", _, "tokens"]) => {
                     Err(AppError::MethodNotAllowed)
                 }

@@ -122,3 +122,14 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response, AppError> {
     store.erase_site(id).await?;
     Ok(edge::json(200, &json!({"deleted": id})))
 }
+
+/// `POST /api/admin/test/consume` (only with `TEST_ROUTES=1`, which the test suite sets): stores one
+/// queue message as the queue consumer does, so the suite can run many consumers at once.
+pub async fn test_consume(mut req: Request, env: &Env) -> Result<Response, AppError> {
+    let text = req
+        .text()
+        .await
+        .map_err(|e| AppError::Internal(format!("request body: {e}")))?;
+    let stored = crate::consumer::store_message(env, &text).await?;
+    Ok(edge::json(200, &json!({"events": stored})))
+}
