@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
-use serde_json::json;
 use sightline_core::ingest::aggregate::{Day, Rolled};
 use sightline_core::ingest::dedupe::{EventKey, OrderKey};
 use sightline_core::ingest::sessionise::{Sessions, StoredVisit, Visit, VisitKey};
@@ -170,8 +169,11 @@ struct DayRow {
     data: String,
 }
 
-fn json_param(value: &serde_json::Value) -> wasm_bindgen::JsValue {
-    text(&value.to_string())
+/// A list bound as one JSON parameter, written straight from tuples (each an array).
+fn json_param(value: &impl serde::Serialize) -> Result<wasm_bindgen::JsValue, AppError> {
+    serde_json::to_string(value)
+        .map(|json| text(&json))
+        .map_err(|e| internal("parameter", e))
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
@@ -181,27 +183,23 @@ fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
 impl Store {
     /// Reads what storage holds of `events` in one round trip.
     pub async fn known(&self, events: &[Event]) -> Result<Known, AppError> {
-        let ids: Vec<_> = events
-            .iter()
-            .map(|e| json!([e.site_id, e.event_id]))
-            .collect();
+        let ids: Vec<_> = events.iter().map(|e| (&e.site_id, &e.event_id)).collect();
         let orders: Vec<_> = events
             .iter()
-            .filter_map(|e| e.order_id.as_ref().map(|o| json!([e.site_id, e.name, o])))
+            .filter_map(|e| e.order_id.as_ref().map(|o| (&e.site_id, &e.name, o)))
             .collect();
         let visitors: BTreeSet<(&str, &str)> = events
             .iter()
             .map(|e| (e.site_id.as_str(), e.visitor_key.as_str()))
             .collect();
-        let visitors: Vec<_> = visitors.iter().map(|(s, v)| json!([s, v])).collect();
         let sites: BTreeSet<&str> = events.iter().map(|e| e.site_id.as_str()).collect();
         let results = self
             .db
             .batch(vec![
-                self.statement(KNOWN_EVENTS_SQL, &[json_param(&json!(ids))])?,
-                self.statement(KNOWN_ORDERS_SQL, &[json_param(&json!(orders))])?,
-                self.statement(VISITS_SQL, &[json_param(&json!(visitors))])?,
-                self.statement(ZONES_SQL, &[json_param(&json!(sites))])?,
+                self.statement(KNOWN_EVENTS_SQL, &[json_param(&ids)?])?,
+                self.statement(KNOWN_ORDERS_SQL, &[json_param(&orders)?])?,
+                self.statement(VISITS_SQL, &[json_param(&visitors)?])?,
+                self.statement(ZONES_SQL, &[json_param(&sites)?])?,
             ])
             .await?;
         let [ids, orders, visits, zones] = <[_; 4]>::try_from(results)
@@ -237,9 +235,9 @@ impl Store {
         &self,
         keys: impl Iterator<Item = &(String, i64)>,
     ) -> Result<BTreeMap<(String, i64), (u32, Day)>, AppError> {
-        let keys: Vec<_> = keys.map(|(site, day)| json!([site, day])).collect();
+        let keys: Vec<_> = keys.collect();
         let rows = self
-            .statement(DAYS_SQL, &[json_param(&json!(keys))])?
+            .statement(DAYS_SQL, &[json_param(&keys)?])?
             .all()
             .await?
             .results::<DayRow>()?;
@@ -270,33 +268,35 @@ impl Store {
                     .map(|k| (k.site_id.as_str(), k.visitor_key.as_str())),
             )
             .collect();
-        let visitors: Vec<_> = visitors.iter().map(|(s, v)| json!([s, v])).collect();
-        let key = |k: &VisitKey| json!([k.site_id, k.visitor_key, k.session_key, k.visit_no]);
         let read: Vec<_> = sessions
             .before
             .values()
             .map(|s| {
                 let k = &s.key;
-                json!([
-                    k.site_id,
-                    k.visitor_key,
-                    k.session_key,
+                (
+                    &k.site_id,
+                    &k.visitor_key,
+                    &k.session_key,
                     k.visit_no,
-                    s.version
-                ])
+                    s.version,
+                )
             })
             .collect();
         let read_days: Vec<_> = days
             .iter()
-            .map(|((site, day), version, _)| json!([site, day, version]))
+            .map(|((site, day), version, _)| (site, day, version))
             .collect();
-        let deletes: Vec<_> = sessions.deletes().iter().map(|(k, _)| key(k)).collect();
+        let deletes: Vec<_> = sessions
+            .deletes()
+            .into_iter()
+            .map(|(k, _)| (k.site_id, k.visitor_key, k.session_key, k.visit_no))
+            .collect();
         let upserts = sessions
             .upserts()
             .into_iter()
             .map(|(k, version, visit)| {
                 let state = serde_json::to_string(visit).map_err(|e| internal("visit", e))?;
-                Ok(json!([
+                Ok((
                     k.site_id,
                     k.visitor_key,
                     k.session_key,
@@ -304,30 +304,30 @@ impl Store {
                     version + 1,
                     visit.started_at,
                     visit.last_at,
-                    state
-                ]))
+                    state,
+                ))
             })
             .collect::<Result<Vec<_>, AppError>>()?;
         let day_rows = days
             .iter()
             .map(|((site, day), version, data)| {
                 let data = serde_json::to_string(data).map_err(|e| internal("day", e))?;
-                Ok(json!([site, day, version + 1, data]))
+                Ok((site, day, version + 1, data))
             })
             .collect::<Result<Vec<_>, AppError>>()?;
         let mut statements = vec![
             self.statement(
                 GUARD_SQL,
                 &[
-                    json_param(&json!(visitors)),
+                    json_param(&visitors)?,
                     number(read.len() as i64),
-                    json_param(&json!(read)),
-                    json_param(&json!(read_days)),
+                    json_param(&read)?,
+                    json_param(&read_days)?,
                 ],
             )?,
-            self.statement(VISITS_DELETE_SQL, &[json_param(&json!(deletes))])?,
-            self.statement(VISITS_UPSERT_SQL, &[json_param(&json!(upserts))])?,
-            self.statement(DAYS_UPSERT_SQL, &[json_param(&json!(day_rows))])?,
+            self.statement(VISITS_DELETE_SQL, &[json_param(&deletes)?])?,
+            self.statement(VISITS_UPSERT_SQL, &[json_param(&upserts)?])?,
+            self.statement(DAYS_UPSERT_SQL, &[json_param(&day_rows)?])?,
         ];
         for chunk in events.chunks(super::EVENTS_PER_STATEMENT) {
             let rows: Vec<EventColumns> = chunk.iter().map(EventColumns).collect();
