@@ -2,69 +2,225 @@
 //!
 //! Input: calls from `lib.rs`. Output: values read from the page (URL, referrer, storage, clock,
 //! random ids) and effects on it (storage writes, beacons, listeners, console warnings).
-//! Everything goes through four JS builtins — `Reflect.get`, `Reflect.set`, `Reflect.construct` and
-//! `Function.prototype.call` — and one closure type, rather than a `web_sys` binding per method:
-//! each binding costs its own JS glue and wasm shim, and the SDK needs about forty of them.
+//! No wasm-bindgen: the page's values live in a table kept by the npm wrapper (`npm/index.js`), and
+//! the wasm names them by index ([`JsValue`], a plain `i32`). About a dozen tiny imports read and
+//! set properties, call functions and move strings; everything else is built from them here. A
+//! call from the page frees the values it made when it returns, so a `JsValue` is `Copy` and never
+//! dropped; the few kept longer (the page's hook, the functions handed to timers) are pinned.
 //! Must not: throw into the host page (every JS error is swallowed here) or decide policy.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use sightline_core::encode::decimal;
-use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `globalThis.valueOf()`, which is `globalThis` itself: a plain call, where an imported
-    /// `static` would bring a lazily initialised cell into the wasm.
-    #[wasm_bindgen(js_namespace = globalThis, js_name = valueOf)]
-    fn global_this() -> JsValue;
-    /// `Reflect.get(target, key)`: throws when `target` is not an object, or from a getter.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
-    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-    /// `Reflect.set(target, key, value)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
-    fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> Result<(), JsValue>;
-    /// `new constructor(...args)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = construct, catch)]
-    fn reflect_construct(constructor: &JsValue, args: &JsValue) -> Result<JsValue, JsValue>;
-    /// `f.call(this, a, b, c)`: every call into the page; extra `undefined` arguments are ignored by
-    /// the functions used here.
-    #[wasm_bindgen(js_namespace = ["Function", "prototype", "call"], js_name = call, catch)]
-    fn invoke(
-        f: &JsValue,
-        this: &JsValue,
-        a: &JsValue,
-        b: &JsValue,
-        c: &JsValue,
-    ) -> Result<JsValue, JsValue>;
+/// Declares the wrapper's imports (module `e`, one-letter names); natively (unit tests of the pure
+/// modules, which never reach the page) they are stubs.
+macro_rules! imports {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? = $js:literal;)*) => {
+        #[cfg(target_arch = "wasm32")]
+        #[link(wasm_import_module = "e")]
+        extern "C" {
+            $($(#[$doc])* #[link_name = $js] fn $name($($arg: $ty),*) $(-> $ret)?;)*
+        }
+        $(
+            #[cfg(not(target_arch = "wasm32"))]
+            #[allow(unused_variables, clippy::missing_safety_doc)]
+            unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+                unreachable!("the page is reached only from wasm")
+            }
+        )*
+    };
 }
 
-/// The one closure type the SDK hands to the page: up to three arguments; an `Err` is thrown.
-type Callback = dyn FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
+imports! {
+    /// `value(obj)[key]`, or `undefined` when that throws.
+    fn js_get(obj: i32, key: *const u8, len: usize) -> i32 = "g";
+    /// `value(obj)[key] = value(v)`; nothing when that throws.
+    fn js_set(obj: i32, key: *const u8, len: usize, v: i32) = "s";
+    /// A JS string from UTF-8 bytes.
+    fn js_text(text: *const u8, len: usize) -> i32 = "t";
+    /// A JS number.
+    fn js_number(n: f64) -> i32 = "n";
+    /// Index of `typeof value` in string, number, boolean, object, function; -1 for null and the rest.
+    fn js_kind(v: i32) -> i32 = "k";
+    /// `+value` (for numbers and booleans).
+    fn js_to_number(v: i32) -> f64 = "v";
+    /// UTF-8 length of a string, kept for [`js_copy`]; -1 when it is not a string.
+    fn js_text_len(v: i32) -> i32 = "l";
+    /// Copies the string measured last by [`js_text_len`] to `to`.
+    fn js_copy(to: *mut u8) = "c";
+    /// `f.call(this, a, b, c)`; [`THREW`] when it threw (the exception is kept for [`js_rethrow`]).
+    fn js_call(f: i32, this: i32, a: i32, b: i32, c: i32) -> i32 = "a";
+    /// `new f(a)`, or `undefined` when that throws.
+    fn js_construct(f: i32, a: i32) -> i32 = "o";
+    /// A pinned JS function `(a, b, c) => cb(kind, data, a, b, c)`, for [`dispatch`].
+    fn js_function(kind: usize, data: usize) -> i32 = "f";
+    /// Pins a value: its handle stays valid for the page's lifetime.
+    fn js_pin(v: i32) -> i32 = "p";
+    /// Throws the exception [`js_call`] kept.
+    fn js_rethrow() = "r";
+}
 
-/// Wraps `f` as a JS function that lives as long as the page.
-fn function(
-    f: impl FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue> + 'static,
+/// What [`js_call`] returns when the function threw.
+const THREW: i32 = i32::MAX;
+
+/// A page value: an index into the wrapper's table (negative: pinned). `Copy`, never dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct JsValue(i32);
+
+impl JsValue {
+    /// `undefined` (the wrapper's table starts with `undefined, null, true, false, globalThis`).
+    pub const UNDEFINED: JsValue = JsValue(0);
+    /// `null`.
+    pub const NULL: JsValue = JsValue(1);
+    const TRUE: JsValue = JsValue(2);
+    const FALSE: JsValue = JsValue(3);
+    const GLOBAL: JsValue = JsValue(4);
+
+    fn kind(self) -> i32 {
+        // SAFETY: the import only reads the wrapper's table.
+        unsafe { js_kind(self.0) }
+    }
+
+    /// The string, if this is one.
+    pub fn as_string(self) -> Option<String> {
+        // SAFETY: `js_copy` writes exactly the `len` bytes `js_text_len` measured, which are UTF-8
+        // (`TextEncoder` output), into the buffer reserved for them.
+        unsafe {
+            let len = usize::try_from(js_text_len(self.0)).ok()?;
+            let mut bytes = Vec::with_capacity(len);
+            js_copy(bytes.as_mut_ptr());
+            bytes.set_len(len);
+            Some(String::from_utf8_unchecked(bytes))
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_f64(self) -> Option<f64> {
+        // SAFETY: as in `kind`.
+        (self.kind() == 1).then(|| unsafe { js_to_number(self.0) })
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(self) -> Option<bool> {
+        // SAFETY: as in `kind`.
+        (self.kind() == 2).then(|| unsafe { js_to_number(self.0) } != 0.0)
+    }
+
+    /// True for a non-null object (arrays included).
+    pub fn is_object(self) -> bool {
+        self.kind() == 3
+    }
+
+    /// True for a function.
+    pub fn is_function(self) -> bool {
+        self.kind() == 4
+    }
+
+    /// The same value, valid for as long as the page lives.
+    pub fn pin(self) -> JsValue {
+        // SAFETY: as in `kind`.
+        JsValue(unsafe { js_pin(self.0) })
+    }
+}
+
+impl From<&str> for JsValue {
+    fn from(text: &str) -> JsValue {
+        // SAFETY: the import reads `len` bytes at `text`, which are valid UTF-8.
+        JsValue(unsafe { js_text(text.as_ptr(), text.len()) })
+    }
+}
+
+impl From<String> for JsValue {
+    fn from(text: String) -> JsValue {
+        text.as_str().into()
+    }
+}
+
+impl From<f64> for JsValue {
+    fn from(n: f64) -> JsValue {
+        // SAFETY: as in `kind`.
+        JsValue(unsafe { js_number(n) })
+    }
+}
+
+impl From<u32> for JsValue {
+    fn from(n: u32) -> JsValue {
+        f64::from(n).into()
+    }
+}
+
+impl From<u8> for JsValue {
+    fn from(n: u8) -> JsValue {
+        f64::from(n).into()
+    }
+}
+
+impl From<bool> for JsValue {
+    fn from(b: bool) -> JsValue {
+        if b {
+            JsValue::TRUE
+        } else {
+            JsValue::FALSE
+        }
+    }
+}
+
+/// Every JS function the SDK makes calls this with the `kind` and `data` it was made with:
+/// `kind` 0 calls `data` as a `fn(JsValue)` with the first argument; any other `kind` is a
+/// history wrapper (see [`on_history_change`]).
+#[cfg_attr(target_arch = "wasm32", export_name = "cb")]
+pub extern "C" fn dispatch(
+    kind: usize,
+    data: usize,
+    a: JsValue,
+    b: JsValue,
+    c: JsValue,
 ) -> JsValue {
-    Closure::<Callback>::new(f).into_js_value()
+    if kind == 0 {
+        // SAFETY: `data` came from `callback`, which took it from a `fn(JsValue)`; the wrapper
+        // hands `cb` to no one else.
+        let handler: fn(JsValue) = unsafe { core::mem::transmute::<usize, fn(JsValue)>(data) };
+        handler(a);
+        return JsValue::UNDEFINED;
+    }
+    // SAFETY: as above; `kind` came from `on_history_change`'s `fn()`.
+    let handler: fn() = unsafe { core::mem::transmute::<usize, fn()>(kind) };
+    // The page's own call goes first, and its exception (if any) reaches the page.
+    // SAFETY: as in `JsValue::kind`; `data` is the pinned original method.
+    let result = unsafe { js_call(data as i32, global_get("history").0, a.0, b.0, c.0) };
+    if result == THREW {
+        // SAFETY: throws into the page's `history` call; no Rust state is borrowed here.
+        unsafe { js_rethrow() };
+        return JsValue::UNDEFINED;
+    }
+    handler();
+    JsValue(result)
 }
 
 /// A JS function calling `handler` with its first argument, for as long as the page lives.
 pub fn callback(handler: fn(JsValue)) -> JsValue {
-    function(move |a, _, _| {
-        handler(a);
-        Ok(JsValue::UNDEFINED)
-    })
+    // SAFETY: as in `JsValue::kind`; `dispatch` turns `data` back into this `fn`.
+    JsValue(unsafe { js_function(0, handler as usize) })
+}
+
+/// `f.call(this, a, b, c)`; `None` when it threw (or `f` is not a function).
+fn invoke(f: JsValue, this: JsValue, a: JsValue, b: JsValue, c: JsValue) -> Option<JsValue> {
+    // SAFETY: as in `JsValue::kind`.
+    let result = unsafe { js_call(f.0, this.0, a.0, b.0, c.0) };
+    (result != THREW).then_some(JsValue(result))
 }
 
 /// `globalThis` (the window).
 fn global() -> JsValue {
-    global_this()
+    JsValue::GLOBAL
 }
 
 /// `obj[key]`, or `undefined` when it cannot be read.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    reflect_get(obj, key).unwrap_or(JsValue::UNDEFINED)
+    // SAFETY: the import reads `key`'s bytes.
+    JsValue(unsafe { js_get(obj.0, key.as_ptr(), key.len()) })
 }
 
 /// `globalThis[key]`.
@@ -79,7 +235,7 @@ fn document_get(key: &str) -> JsValue {
 
 /// Calls `obj[method](a, b)`; `None` when it is not a function or throws.
 pub fn call(obj: &JsValue, method: &str, a: &JsValue, b: &JsValue) -> Option<JsValue> {
-    invoke(&get(obj, method), obj, a, b, &JsValue::UNDEFINED).ok()
+    invoke(get(obj, method), *obj, *a, *b, JsValue::UNDEFINED)
 }
 
 /// Calls `obj[method](arg)`.
@@ -99,9 +255,8 @@ fn builtin(namespace: &str, method: &str, arg: &JsValue) -> Option<JsValue> {
 
 /// `new globalThis[name](arg)`.
 fn construct(name: &str, arg: &JsValue) -> Option<JsValue> {
-    let args = parse_json("[0]")?;
-    put(&args, "0", arg);
-    reflect_construct(&global_get(name), &args).ok()
+    // SAFETY: as in `JsValue::kind`.
+    Some(JsValue(unsafe { js_construct(global_get(name).0, arg.0) })).filter(|v| v.is_object())
 }
 
 /// Which Web Storage area.
@@ -159,7 +314,7 @@ fn number(value: Option<JsValue>) -> f64 {
 
 /// 128 random bits from the crypto RNG as 32 hex characters (never a fingerprint).
 pub fn random_id() -> String {
-    let words = construct("Uint32Array", &4.into())
+    let words = construct("Uint32Array", &4u32.into())
         .filter(|words| call1(&global_get("crypto"), "getRandomValues", words).is_some());
     let mut bytes = Vec::with_capacity(16);
     for i in 0..4 {
@@ -205,7 +360,7 @@ pub fn get_number(obj: &JsValue, key: &str) -> Option<f64> {
 
 /// `obj[key]` when it is a function.
 pub fn get_function(obj: &JsValue, key: &str) -> Option<JsValue> {
-    Some(get(obj, key)).filter(JsValue::is_function)
+    Some(get(obj, key)).filter(|v| v.is_function())
 }
 
 /// The items of an array (nothing for anything else), in order.
@@ -245,10 +400,10 @@ pub fn get_strings(obj: &JsValue, key: &str) -> Vec<String> {
 /// An exception drops the event (the hook may exist to filter private data).
 pub fn before_send(hook: &JsValue, event: &JsValue) -> Option<JsValue> {
     let u = JsValue::UNDEFINED;
-    match invoke(hook, &JsValue::NULL, event, &u, &u) {
-        Ok(result) if is_plain_object(&result) => Some(result),
-        Ok(_) => None,
-        Err(_) => {
+    match invoke(*hook, JsValue::NULL, *event, u, u) {
+        Some(result) if is_plain_object(&result) => Some(result),
+        Some(_) => None,
+        None => {
             warn("beforeSend threw; event dropped");
             None
         }
@@ -258,12 +413,13 @@ pub fn before_send(hook: &JsValue, event: &JsValue) -> Option<JsValue> {
 /// A fresh plain object to fill with [`put`].
 pub fn object() -> JsValue {
     let u = JsValue::UNDEFINED;
-    invoke(&global_get("Object"), &u, &u, &u, &u).unwrap_or(u)
+    invoke(global_get("Object"), u, u, u, u).unwrap_or(u)
 }
 
 /// Sets `obj[key] = value`.
 pub fn put(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
-    let _ = reflect_set(obj, key, &value.into());
+    // SAFETY: the import reads `key`'s bytes.
+    unsafe { js_set(obj.0, key.as_ptr(), key.len(), value.into().0) }
 }
 
 fn is_array(value: &JsValue) -> bool {
@@ -285,8 +441,7 @@ pub fn to_lower_case(text: &str) -> String {
     // `Reflect.get` refuses primitives: the method is taken from `String.prototype`.
     let lower = get(&get(&global_get("String"), "prototype"), "toLowerCase");
     let u = JsValue::UNDEFINED;
-    invoke(&lower, &text.into(), &u, &u, &u)
-        .ok()
+    invoke(lower, text.into(), u, u, u)
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
@@ -364,31 +519,20 @@ pub fn listen(target: Target, event: &str, capture: bool, handler: fn(JsValue)) 
         Target::Document => global_get("document"),
     };
     let add = get(&target, "addEventListener");
-    let _ = invoke(
-        &add,
-        &target,
-        &event.into(),
-        &callback(handler),
-        &capture.into(),
-    );
+    invoke(add, target, event.into(), callback(handler), capture.into());
 }
 
 /// Calls `handler` after `history.pushState` / `replaceState` succeed. The history methods are
-/// wrapped through `Reflect` with Rust closures: no `eval`, so it works under a strict CSP.
+/// replaced by functions the wasm makes (see [`dispatch`]): no `eval`, so it works under a strict CSP.
 pub fn on_history_change(handler: fn()) {
     let history = global_get("history");
     for name in ["pushState", "replaceState"] {
         let Some(original) = get_function(&history, name) else {
             continue;
         };
-        let target = history.clone();
-        let wrapper = function(move |state, title, url| {
-            // The page's own call goes first, and its exception (if any) reaches the page.
-            let result = invoke(&original, &target, &state, &title, &url)?;
-            handler();
-            Ok(result)
-        });
-        put(&history, name, wrapper);
+        // SAFETY: as in `JsValue::kind`; `dispatch` calls `original` (pinned), then `handler`.
+        let wrapper = unsafe { js_function(handler as usize, original.pin().0 as usize) };
+        put(&history, name, JsValue(wrapper));
     }
 }
 
@@ -450,7 +594,7 @@ pub fn perf_now() -> f64 {
 /// The page's navigation entry (`performance.getEntriesByType("navigation")[0]`).
 pub fn navigation_entry() -> Option<JsValue> {
     let list = builtin("performance", "getEntriesByType", &"navigation".into())?;
-    Some(get(&list, "0")).filter(JsValue::is_object)
+    Some(get(&list, "0")).filter(|v| v.is_object())
 }
 
 /// Observes performance entries of `kind`, buffered ones included: `handler` gets each entry list

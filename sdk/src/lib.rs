@@ -31,13 +31,12 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use browser::Target::{Document, Window};
-use browser::{listen, Area};
+use browser::{listen, Area, JsValue};
 use outbox::{Answer, Entry, Outbox};
 use props::{Value, Verdict};
 use sightline_core::encode::decimal;
 use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
-use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
@@ -209,8 +208,8 @@ fn started() -> bool {
 /// Unless `autoPageview` is false, sends the first pageview (when the page is shown: a prerendered
 /// page counts only once activated) and one per SPA navigation. Events left unconfirmed by an
 /// earlier page are sent again. Calling it twice does nothing.
-#[wasm_bindgen(js_name = start)]
-pub fn start(options: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "start")]
+pub extern "C" fn start(options: JsValue) {
     if started() {
         return;
     }
@@ -253,7 +252,7 @@ pub fn start(options: JsValue) {
                     .map(|name| &*name.leak()),
             )
             .collect(),
-        before_send: browser::get_function(&options, "beforeSend"),
+        before_send: browser::get_function(&options, "beforeSend").map(JsValue::pin),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
         capture: (browser::get_bool(&options, "autoCapture") == Some(true)).then(|| Capture {
             scroll: browser::scroll_percent(),
@@ -344,8 +343,9 @@ pub fn start(options: JsValue) {
 
 /// `consent(true)`: the visitor agreed; ids and the outbox may be stored (unless `privacy: "strict"`).
 /// `consent(false)`: back to strict mode, and every stored id is wiped.
-#[wasm_bindgen]
-pub fn consent(granted: bool) {
+#[cfg_attr(target_arch = "wasm32", export_name = "consent")]
+pub extern "C" fn consent(granted: JsValue) {
+    let granted = granted.as_bool() == Some(true);
     let wipe = with_tracker(|t| {
         if !granted {
             t.strict = true;
@@ -365,8 +365,8 @@ pub fn consent(granted: bool) {
 }
 
 /// Stops all tracking in this browser (remembered), drops unsent events and wipes stored ids.
-#[wasm_bindgen(js_name = optOut)]
-pub fn opt_out() {
+#[cfg_attr(target_arch = "wasm32", export_name = "optOut")]
+pub extern "C" fn opt_out() {
     with_tracker(|t| {
         t.opted_out = true;
         t.strict = true;
@@ -381,8 +381,8 @@ pub fn opt_out() {
 
 /// Names the signed-in user with the site's own id, so their visits on every device are one
 /// visitor. Emails, phone numbers and anything but an id of 1-64 `[A-Za-z0-9_-.:]` are refused.
-#[wasm_bindgen]
-pub fn identify(user_id: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "identify")]
+pub extern "C" fn identify(user_id: JsValue) {
     // Taken as a JS value (the wrapper passes a string): a `String` parameter costs its own
     // conversion code in the wasm.
     let user_id = user_id.as_string().unwrap_or_default();
@@ -398,8 +398,8 @@ pub fn identify(user_id: JsValue) {
 }
 
 /// Logout: forgets the user id and starts a new session.
-#[wasm_bindgen]
-pub fn reset() {
+#[cfg_attr(target_arch = "wasm32", export_name = "reset")]
+pub extern "C" fn reset() {
     beacon_all();
     with_tracker(|t| t.user_id = None);
     browser::remove_stored(Area::Session, SESSION_KEY);
@@ -414,8 +414,8 @@ fn wipe_storage() {
 
 /// Replays a call the wrapper queued before the wasm was ready: `[method, args, url, ts, id]`,
 /// keeping the page, time and event id of the original call (so a second replay counts once).
-#[wasm_bindgen]
-pub fn replay(call: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "replay")]
+pub extern "C" fn replay(call: JsValue) {
     let at = |key| browser::get(&call, key);
     let (method, args) = (at("0").as_string().unwrap_or_default(), at("1"));
     let arg = |key| browser::get(&args, key);
@@ -468,8 +468,8 @@ fn on_navigation(force: bool) {
 }
 
 /// Records a pageview of the current page; `options` may override `{ path, referrer }`.
-#[wasm_bindgen(js_name = trackPageview)]
-pub fn track_pageview(options: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "trackPageview")]
+pub extern "C" fn track_pageview(options: JsValue) {
     pageview(&options, Origin::now());
 }
 
@@ -488,8 +488,8 @@ fn pageview(options: &JsValue, origin: Origin) {
 }
 
 /// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans).
-#[wasm_bindgen(js_name = trackEvent)]
-pub fn track_event(name: JsValue, props: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "trackEvent")]
+pub extern "C" fn track_event(name: JsValue, props: JsValue) {
     event(name.as_string().unwrap_or_default(), &props, Origin::now());
 }
 
@@ -504,8 +504,8 @@ fn event(name: String, props: &JsValue, origin: Origin) {
 }
 
 /// Sends the oldest unconfirmed events now (one batch at a time; the next follows its answer).
-#[wasm_bindgen]
-pub fn flush() {
+#[cfg_attr(target_arch = "wasm32", export_name = "flush")]
+pub extern "C" fn flush() {
     let next = with_tracker(|t| {
         t.cancel_timer();
         t.after_hide = t.after_hide && browser::is_hidden();
@@ -519,7 +519,7 @@ pub fn flush() {
         let (payload, count) = batches.payloads.into_iter().zip(batches.counts).next()?;
         let ids: Vec<String> = group.iter().take(count).map(|e| e.id.clone()).collect();
         t.in_flight = Some(ids);
-        Some((t.endpoint.clone(), payload, t.answer_fn.clone()))
+        Some((t.endpoint.clone(), payload, t.answer_fn))
     })
     .flatten();
     if let Some((endpoint, payload, answered)) = next {
@@ -832,7 +832,7 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     if let Some(props) = clean_props(name, props, internal) {
         browser::put(&event, field::PROPS, props);
     }
-    let hook = with_tracker(|t| t.before_send.clone()).flatten();
+    let hook = with_tracker(|t| t.before_send).flatten();
     let event = match hook {
         Some(hook) => match browser::before_send(&hook, &event) {
             Some(event) => event,
