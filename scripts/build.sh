@@ -7,17 +7,20 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-log "building the SDK (wasm)"
-cargo build -q -p sightline-sdk --release --target wasm32-unknown-unknown
+log "building the SDK (wasm: default, and full with web vitals and auto-capture)"
 rm -rf sdk/pkg && mkdir -p sdk/pkg/wasm sdk/dist
 # No wasm-bindgen step: the wasm's imports are a dozen functions written in sdk/npm/index.js (see
 # sdk/src/browser.rs). Rust's default wasm32 features, named (their custom section is then
 # stripped): `--all-features` would also emit binaryen's compact imports, which Chromium refuses
 # ("Invalid import kind 127").
-wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types \
-  --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals \
-  --enable-call-indirect-overlong --strip-debug --strip-producers --strip-target-features --converge \
-  target/wasm32-unknown-unknown/release/sightline_sdk.wasm -o sdk/pkg/wasm/sightline_sdk_bg.wasm
+for variant in sightline:"" sightline-full:"--features extras"; do
+  # shellcheck disable=SC2086 # the feature flags are two words on purpose
+  cargo build -q -p sightline-sdk --release --target wasm32-unknown-unknown ${variant#*:}
+  wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types \
+    --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals \
+    --enable-call-indirect-overlong --strip-debug --strip-producers --strip-target-features --converge \
+    target/wasm32-unknown-unknown/release/sightline_sdk.wasm -o "sdk/pkg/wasm/${variant%%:*}.wasm"
+done
 cp sdk/npm/package.json sdk/npm/index.d.ts sdk/npm/README.md sdk/pkg/
 # The hand-written JS ships minified (esbuild comes with wrangler); sdk/npm/ keeps the readable source.
 esbuild sdk/npm/index.js --minify --format=esm --log-level=warning --outfile=sdk/pkg/index.js

@@ -105,7 +105,12 @@ export function init(options = {}) {
   // Mirrors the wasm's strict rule, for the one thing this file stores (the pre-wasm queue).
   strict = opts.privacy === "strict" || !!opts.requireConsent || navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
   addEventListener("pagehide", save);
-  fetch(new URL("./wasm/sightline_sdk_bg.wasm", import.meta.url))
+  // Web vitals and auto-capture live in a larger build of the same wasm, loaded only when asked for.
+  fetch(
+    opts.webVitals || opts.autoCapture
+      ? new URL("./wasm/sightline-full.wasm", import.meta.url)
+      : new URL("./wasm/sightline.wasm", import.meta.url),
+  )
     .then((r) => r.arrayBuffer())
     .then((b) => WebAssembly.instantiate(b, imports))
     .then((m) => {

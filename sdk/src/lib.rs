@@ -42,6 +42,11 @@ use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 #[global_allocator]
 static HEAP: heap::Heap = heap::Heap::new();
 
+/// Web vitals and auto-capture are compiled in only with the `extras` feature: the npm wrapper loads
+/// that build (`sightline-full.wasm`) when a page asks for `webVitals` or `autoCapture`, and the
+/// smaller default build otherwise. Without it, those options are ignored.
+const EXTRAS: bool = cfg!(feature = "extras");
+
 /// How long events wait for companions before a batch goes out, in ms.
 const FLUSH_DELAY_MS: u32 = 1000;
 /// Unconfirmed events that trigger an immediate flush.
@@ -254,27 +259,31 @@ pub extern "C" fn start(options: JsValue) {
             .collect(),
         before_send: browser::get_function(&options, "beforeSend").map(JsValue::pin),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
-        capture: (browser::get_bool(&options, "autoCapture") == Some(true)).then(|| Capture {
-            scroll: browser::scroll_percent(),
-            ..Capture::default()
+        capture: (EXTRAS && browser::get_bool(&options, "autoCapture") == Some(true)).then(|| {
+            Capture {
+                scroll: browser::scroll_percent(),
+                ..Capture::default()
+            }
         }),
         hiding: false,
         after_hide: false,
-        vitals: (browser::get_bool(&options, "webVitals") == Some(true)).then(|| Vitals {
-            first_hidden: if browser::is_hidden() {
-                0.0
-            } else {
-                f64::INFINITY
-            },
-            activation: browser::navigation_entry()
-                .and_then(|e| browser::get_number(&e, "activationStart"))
-                .unwrap_or(0.0),
-            lcp: None,
-            lcp_final: false,
-            cls: vitals::Cls::default(),
-            inp: vitals::Inp::default(),
-            interaction_ids: (u64::MAX, 0),
-            reported: false,
+        vitals: (EXTRAS && browser::get_bool(&options, "webVitals") == Some(true)).then(|| {
+            Vitals {
+                first_hidden: if browser::is_hidden() {
+                    0.0
+                } else {
+                    f64::INFINITY
+                },
+                activation: browser::navigation_entry()
+                    .and_then(|e| browser::get_number(&e, "activationStart"))
+                    .unwrap_or(0.0),
+                lcp: None,
+                lcp_final: false,
+                cls: vitals::Cls::default(),
+                inp: vitals::Inp::default(),
+                interaction_ids: (u64::MAX, 0),
+                reported: false,
+            }
         }),
         last_page: String::new(),
         outbox,
@@ -296,7 +305,7 @@ pub extern "C" fn start(options: JsValue) {
         }
     });
     listen(Window, "pagehide", false, |_| on_hide());
-    if with_tracker(|t| t.capture.is_some()) == Some(true) {
+    if EXTRAS && with_tracker(|t| t.capture.is_some()) == Some(true) {
         start_capture();
     }
     listen(Window, "online", false, |_| on_online());
@@ -324,7 +333,7 @@ pub extern "C" fn start(options: JsValue) {
         });
     }
     // After the first pageview, so a page's vitals follow it.
-    if with_tracker(|t| t.vitals.is_some()) == Some(true) {
+    if EXTRAS && with_tracker(|t| t.vitals.is_some()) == Some(true) {
         start_vitals();
     }
     if !strict {
@@ -585,8 +594,10 @@ fn on_hide() {
         t.hiding = true;
         t.after_hide = true;
     });
-    report_engagement();
-    report_vitals_on_hide();
+    if EXTRAS {
+        report_engagement();
+        report_vitals_on_hide();
+    }
     beacon_all();
     with_tracker(|t| t.hiding = false);
 }
