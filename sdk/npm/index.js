@@ -69,6 +69,7 @@ const imports = {
     },
     f: (k, d) => pin((a, b, c) => scope(() => val(w.cb(k, d, put(a), put(b), put(c))))),
     p: (h) => pin(val(h)),
+    i: () => put(eventId()),
     r: () => {
       throw thrown;
     },

@@ -11,7 +11,8 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use sightline_core::encode::decimal;
+use sightline_core::encode::{decimal, decimal_value};
+use sightline_core::scrub::before_byte;
 
 /// Declares the wrapper's imports (module `e`, one-letter names); natively (unit tests of the pure
 /// modules, which never reach the page) they are stubs.
@@ -57,6 +58,8 @@ imports! {
     fn js_function(kind: usize, data: usize) -> i32 = "f";
     /// Pins a value: its handle stays valid for the page's lifetime.
     fn js_pin(v: i32) -> i32 = "p";
+    /// A fresh event id (32 hex characters from `crypto.getRandomValues`).
+    fn js_random_id() -> i32 = "i";
     /// Throws the exception [`js_call`] kept.
     fn js_rethrow() = "r";
 }
@@ -312,20 +315,13 @@ fn number(value: Option<JsValue>) -> f64 {
     value.and_then(|v| v.as_f64()).unwrap_or(0.0)
 }
 
-/// 128 random bits from the crypto RNG as 32 hex characters (never a fingerprint).
+/// 128 random bits from the crypto RNG as 32 hex characters (never a fingerprint): the wrapper's
+/// `eventId()`, which also names the calls it queues before the wasm is ready.
 pub fn random_id() -> String {
-    let words = construct("Uint32Array", &4u32.into())
-        .filter(|words| call1(&global_get("crypto"), "getRandomValues", words).is_some());
-    let mut bytes = Vec::with_capacity(16);
-    for i in 0..4 {
-        let word = match &words {
-            Some(words) => get_number(words, &decimal(i)).unwrap_or(0.0) as u32,
-            // No crypto RNG (very old browser): Math.random is weaker but still not a fingerprint.
-            None => (random() * 4_294_967_296.0) as u32,
-        };
-        bytes.extend_from_slice(&word.to_be_bytes());
-    }
-    sightline_core::encode::hex(&bytes)
+    // SAFETY: as in `JsValue::kind`.
+    JsValue(unsafe { js_random_id() })
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// The page's full URL.
@@ -436,12 +432,10 @@ pub fn parse_json(text: &str) -> Option<JsValue> {
     builtin("JSON", "parse", &text.into())
 }
 
-/// The browser's own `String.prototype.toLowerCase` (keeps Unicode case tables out of the wasm).
-pub fn to_lower_case(text: &str) -> String {
-    // `Reflect.get` refuses primitives: the method is taken from `String.prototype`.
-    let lower = get(&get(&global_get("String"), "prototype"), "toLowerCase");
-    let u = JsValue::UNDEFINED;
-    invoke(lower, text.into(), u, u, u)
+/// `text.trim().toLowerCase()`, by the browser (keeps Unicode tables out of the wasm).
+pub fn trim_lower_case(text: &str) -> String {
+    call0(&text.into(), "trim")
+        .and_then(|t| call0(&t, "toLowerCase"))
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
@@ -473,7 +467,7 @@ pub fn answer(response: &JsValue) -> (u16, Option<u32>) {
     let retry_after = call1(&get(response, "headers"), "get", &"Retry-After".into())
         .and_then(|v| v.as_string())
         // Parsed as u64 like the stored session time (one integer parser in the wasm), then narrowed.
-        .and_then(|s| s.trim().parse::<u64>().ok())
+        .and_then(|s| decimal_value(s.trim_ascii()))
         .and_then(|s| u32::try_from(s).ok());
     (status as u16, retry_after)
 }
@@ -581,7 +575,7 @@ pub fn submitted_form(event: &JsValue) -> Option<String> {
     ]
     .into_iter()
     .find(|n| !n.is_empty())
-    .or_else(|| attribute(&form, "action").and_then(|a| a.split('?').next().map(String::from)))
+    .or_else(|| attribute(&form, "action").map(|a| before_byte(&a, b'?').into()))
     .unwrap_or_else(|| "form".into());
     Some(name)
 }

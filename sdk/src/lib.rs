@@ -34,8 +34,8 @@ use browser::Target::{Document, Window};
 use browser::{listen, Area, JsValue};
 use outbox::{Answer, Entry, Outbox};
 use props::{Value, Verdict};
-use sightline_core::encode::decimal;
-use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
+use sightline_core::encode::{decimal, decimal_value};
+use sightline_core::scrub::{clean_url, split_url, trim_end_byte, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 
 #[cfg(target_arch = "wasm32")]
@@ -162,11 +162,10 @@ impl Tracker {
         }
     }
 
-    fn envelope<'a>(&'a self, session: &'a str) -> batch::Envelope<'a> {
+    fn envelope(&self) -> batch::Envelope<'_> {
         batch::Envelope {
             site: &self.site,
             visitor_id: self.visitor_id.as_deref(),
-            session_id: Some(session).filter(|s| !s.is_empty()),
             user_id: self.user_id.as_deref(),
         }
     }
@@ -240,7 +239,7 @@ pub extern "C" fn start(options: JsValue) {
     };
     let resend = !outbox.is_empty();
     let tracker = Tracker {
-        endpoint: endpoint.trim_end_matches('/').to_owned() + "/api/collect",
+        endpoint: trim_end_byte(&endpoint, b'/').to_owned() + "/api/collect",
         site,
         visitor_id: (!strict).then(visitor_id),
         strict,
@@ -522,10 +521,11 @@ pub extern "C" fn flush() {
         if t.in_flight.is_some() {
             return None;
         }
-        let (session, group) = t.outbox.next_group()?;
-        let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
-        let batches = batch::split(&t.envelope(session), &json);
-        let (payload, count) = batches.payloads.into_iter().zip(batches.counts).next()?;
+        let group: Vec<&Entry> = t.outbox.entries().iter().collect();
+        let (payload, count) = batch::next_payload(&t.envelope(), &group);
+        if count == 0 {
+            return None;
+        }
         let ids: Vec<String> = group.iter().take(count).map(|e| e.id.clone()).collect();
         t.in_flight = Some(ids);
         Some((t.endpoint.clone(), payload, t.answer_fn))
@@ -574,10 +574,18 @@ fn on_answer(status: u16, retry_after: Option<u32>) {
 fn beacon_all() {
     let sends = with_tracker(|t| {
         t.persist();
+        let envelope = batch::Envelope {
+            site: &t.site,
+            visitor_id: t.visitor_id.as_deref(),
+            user_id: t.user_id.as_deref(),
+        };
+        let fresh = t.outbox.take_for_beacon();
+        let mut rest = &fresh[..];
         let mut payloads = Vec::new();
-        for (session, json) in t.outbox.take_for_beacon() {
-            let json: Vec<&str> = json.iter().map(String::as_str).collect();
-            payloads.extend(batch::split(&t.envelope(&session), &json).payloads);
+        while !rest.is_empty() {
+            let (payload, count) = batch::next_payload(&envelope, rest);
+            payloads.push(payload);
+            rest = rest.get(count..).unwrap_or_default();
         }
         (t.endpoint.clone(), payloads)
     });
@@ -916,10 +924,10 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
                 continue;
             }
             (_, Some(s)) if props::is_search_term(name, &key) => {
-                JsValue::from(props::search_term(s, browser::to_lower_case))
+                JsValue::from(props::search_term(s, browser::trim_lower_case))
             }
             (_, Some(s)) if key == "currency" => JsValue::from(s.to_ascii_uppercase()),
-            (Verdict::Cut(n), Some(s)) => JsValue::from(s.chars().take(n).collect::<String>()),
+            (Verdict::Cut(n), Some(s)) => JsValue::from(props::cut_chars(s, n)),
             _ => value,
         };
         browser::put(&out, &key, value);
@@ -957,7 +965,7 @@ fn visitor_id() -> String {
 fn session_id(now: f64) -> String {
     let stored = browser::get_stored(Area::Session, SESSION_KEY);
     let last = browser::get_stored(Area::Session, SESSION_LAST_KEY)
-        .and_then(|s| s.parse::<u64>().ok())
+        .and_then(|s| decimal_value(&s))
         .map(|ms| ms as f64);
     let id = match stored {
         Some(id) if session::is_active(Some(&id), last, now) => id,

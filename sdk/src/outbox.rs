@@ -9,6 +9,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use sightline_core::scrub::{pieces, split_at_byte};
 
 /// Most events the outbox keeps.
 pub const MAX_EVENTS: usize = 500;
@@ -71,32 +72,23 @@ impl Outbox {
         self.entries.is_empty()
     }
 
-    /// The oldest events that share the oldest event's session, in order: one beacon's candidates.
-    pub fn next_group(&self) -> Option<(&str, Vec<&Entry>)> {
-        let session = self.entries.first()?.session.as_str();
-        let group = self
-            .entries
-            .iter()
-            .take_while(|e| e.session == session)
-            .collect();
-        Some((session, group))
+    /// Every unconfirmed event, oldest first.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
-    /// The events not yet beaconed by this page, in runs of one session (session, JSON texts), now
-    /// marked beaconed: hiding fires `visibilitychange` and then `pagehide`, and an event is handed
-    /// to `sendBeacon` once. They stay in the outbox until a confirmed send.
-    pub fn take_for_beacon(&mut self) -> Vec<(String, Vec<String>)> {
-        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        for entry in self.entries.iter_mut().filter(|e| !e.beaconed) {
-            entry.beaconed = true;
-            match groups.last_mut() {
-                Some((session, group)) if *session == entry.session => {
-                    group.push(entry.json.clone())
-                }
-                _ => groups.push((entry.session.clone(), alloc::vec![entry.json.clone()])),
+    /// The events not yet beaconed by this page, oldest first, now marked beaconed: hiding fires
+    /// `visibilitychange` and then `pagehide`, and an event is handed to `sendBeacon` once. They
+    /// stay in the outbox until a confirmed send.
+    pub fn take_for_beacon(&mut self) -> Vec<&Entry> {
+        let mut fresh = Vec::new();
+        for entry in self.entries.iter_mut() {
+            if !entry.beaconed {
+                entry.beaconed = true;
+                fresh.push(&*entry);
             }
         }
-        groups
+        fresh
     }
 
     /// Removes the events with these ids (confirmed, or refused for good).
@@ -127,11 +119,11 @@ impl Outbox {
     /// Reads the stored form back; malformed lines are skipped.
     pub fn decode(text: &str) -> Outbox {
         let mut outbox = Outbox::default();
-        for line in text.lines() {
-            let Some((id, rest)) = line.split_once('\t') else {
+        for line in pieces(text, b'\n') {
+            let Some((id, rest)) = split_at_byte(line, b'\t') else {
                 continue;
             };
-            if let Some((session, json)) = rest.split_once('\t') {
+            if let Some((session, json)) = split_at_byte(rest, b'\t') {
                 if !id.is_empty() && json.starts_with('{') {
                     outbox.push(Entry {
                         id: id.into(),
@@ -191,33 +183,22 @@ mod tests {
     }
 
     #[test]
-    fn groups_follow_sessions_in_order() {
+    fn each_event_is_beaconed_once_per_page() {
         let mut outbox = Outbox::default();
         for (id, s) in [("a", "s1"), ("b", "s1"), ("c", "s2"), ("d", "s1")] {
             outbox.push(entry(id, s));
         }
-        let (session, group) = outbox.next_group().unwrap();
-        assert_eq!((session, group.len()), ("s1", 2));
-        let sizes: Vec<_> = outbox
-            .take_for_beacon()
-            .iter()
-            .map(|(s, g)| (s.clone(), g.len()))
-            .collect();
-        assert_eq!(
-            sizes,
-            [("s1".into(), 2), ("s2".into(), 1), ("s1".into(), 1)]
-        );
+        let ids = |entries: Vec<&Entry>| entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(outbox.take_for_beacon()), ["a", "b", "c", "d"]);
         assert!(
             outbox.take_for_beacon().is_empty(),
             "each event is beaconed once per page"
         );
         outbox.push(entry("e", "s1"));
-        assert_eq!(
-            outbox.take_for_beacon(),
-            [("s1".into(), vec![r#"{"id":"e"}"#.to_string()])]
-        );
+        assert_eq!(ids(outbox.take_for_beacon()), ["e"]);
         outbox.remove(&["a".into(), "b".into()]);
-        assert_eq!(outbox.next_group().unwrap().0, "s2");
+        assert_eq!(outbox.entries()[0].id, "c");
+        assert_eq!(outbox.len(), 3, "beaconed events stay until confirmed");
     }
 
     #[test]
@@ -242,7 +223,7 @@ mod tests {
             outbox.push(entry(&i.to_string(), "s"));
         }
         assert_eq!((outbox.len(), outbox.dropped), (MAX_EVENTS, 3));
-        assert_eq!(outbox.next_group().unwrap().1[0].id, "3");
+        assert_eq!(outbox.entries()[0].id, "3");
         let mut outbox = Outbox::default();
         let big = "x".repeat(MAX_EVENT_BYTES);
         for i in 0..10 {

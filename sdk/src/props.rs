@@ -106,10 +106,22 @@ fn char_count(s: &str) -> usize {
     s.bytes().filter(|b| (b & 0xC0) != 0x80).count()
 }
 
-/// A search term as reports group it: trimmed, lower-cased by `lower` (the browser's own
-/// `toLowerCase`: Rust's Unicode case tables would add ~15 KB to the wasm), at most 100 characters.
-pub fn search_term(term: &str, lower: impl Fn(&str) -> String) -> String {
-    lower(term.trim()).chars().take(100).collect()
+/// A search term as reports group it: trimmed and lower-cased by `normalize` (the browser's own
+/// `trim` and `toLowerCase`: Rust's Unicode tables would add ~15 KB to the wasm), at most 100
+/// characters.
+pub fn search_term(term: &str, normalize: impl Fn(&str) -> String) -> String {
+    cut_chars(&normalize(term), 100).into()
+}
+
+/// `text` cut to its first `n` characters (at a character boundary, counting bytes that start one).
+pub fn cut_chars(text: &str, n: usize) -> &str {
+    let end = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| (b & 0xC0) != 0x80)
+        .nth(n)
+        .map_or(text.len(), |(i, _)| i);
+    text.get(..end).unwrap_or(text)
 }
 
 /// True for the props of a `search` event that hold the term.
@@ -206,9 +218,13 @@ mod tests {
 
     #[test]
     fn search_terms_are_normalised() {
-        let lower = |s: &str| s.to_lowercase();
+        // The SDK normalises with the browser's `trim()` and `toLowerCase()`.
+        let lower = |s: &str| s.trim().to_lowercase();
         assert_eq!(search_term("  Trail MUG ", lower), "trail mug");
         assert_eq!(search_term(&"a".repeat(150), lower).len(), 100);
+        assert_eq!(cut_chars("zoë!", 3), "zoë");
+        assert_eq!(cut_chars("zoë", 3), "zoë");
+        assert_eq!(cut_chars("ab", 0), "");
         assert!(is_search_term("search", "term"));
         assert!(!is_search_term("filter_applied", "term"));
     }
