@@ -186,14 +186,21 @@ fn join<'a>(parts: impl Iterator<Item = &'a str>, separator: &str) -> String {
 
 /// `text` cut at the first `byte` (an ASCII delimiter, so both halves are valid `str`s), without it.
 pub fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == byte)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
+    for (at, &b) in text.as_bytes().iter().enumerate() {
+        if b == byte {
+            return Some((text.get(..at)?, text.get(at + 1..)?));
+        }
+    }
+    None
 }
 
 /// `text` without any trailing `byte`s (an ASCII byte).
 pub fn trim_end_byte(text: &str, byte: u8) -> &str {
-    let end = text.bytes().rposition(|b| b != byte).map_or(0, |i| i + 1);
-    text.get(..end).unwrap_or(text)
+    let mut rest = text;
+    while let Some(head) = rest.strip_suffix(byte as char) {
+        rest = head;
+    }
+    rest
 }
 
 /// `text` up to the first `byte`, or all of it.

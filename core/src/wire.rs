@@ -86,9 +86,13 @@ pub fn is_valid_user_id(id: &str) -> bool {
 /// True for event names the wire accepts: 1..=120 printable characters, no control characters,
 /// nothing shaped like an email or card number (a name is stored as it is).
 pub fn is_valid_event_name(name: &str) -> bool {
-    let trimmed = name.trim();
-    !trimmed.is_empty()
-        && trimmed.len() == name.len()
+    // What `name.trim() == name` says, without the generic trimming code in the SDK's wasm.
+    // Forward only: `chars().last()` would decode backwards, with its own code.
+    let last = name.chars().fold(None, |_, c| Some(c));
+    let edge_space = name.chars().next().is_some_and(char::is_whitespace)
+        || last.is_some_and(char::is_whitespace);
+    !name.is_empty()
+        && !edge_space
         && name.len() <= MAX_NAME_LEN
         && !name.chars().any(char::is_control)
         && !crate::scrub::contains_pii(name)
@@ -572,6 +576,35 @@ mod tests {
 
     fn event() -> serde_json::Value {
         json!({"id": "e1", "ts": NOW - 1000, "name": "pageview", "url": "https://shop.example/p/1"})
+    }
+
+    #[test]
+    fn event_names_have_no_edge_spaces_or_controls() {
+        for good in [
+            "cart_add",
+            "admin:course_created",
+            "ai.usage",
+            "zoë wins",
+            "a",
+        ] {
+            assert!(is_valid_event_name(good), "{good}");
+        }
+        let long = "x".repeat(MAX_NAME_LEN + 1);
+        for bad in [
+            "",
+            " ",
+            " cart",
+            "cart ",
+            "cart\u{a0}",
+            "\u{3000}cart",
+            "ca\nrt",
+            "ca\u{85}rt",
+            "x\u{7f}",
+            "jane@example.org",
+            &long,
+        ] {
+            assert!(!is_valid_event_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -365,7 +365,12 @@ pub fn items(array: &JsValue) -> Vec<JsValue> {
         return Vec::new();
     }
     let len = get_number(array, "length").unwrap_or(0.0) as u64;
-    (0..len).map(|i| get(array, &decimal(i))).collect()
+    // Pushed, not collected: `collect` reserves `len` up front, with its capacity-overflow panic.
+    let mut out = Vec::new();
+    for i in 0..len {
+        out.push(get(array, &decimal(i)));
+    }
+    out
 }
 
 /// The own enumerable `[key, value]` pairs of a plain object, in order.
@@ -374,22 +379,14 @@ pub fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
         return Vec::new();
     }
     let keys = builtin("Object", "keys", obj).unwrap_or(JsValue::UNDEFINED);
-    items(&keys)
-        .into_iter()
-        .filter_map(|key| key.as_string())
-        .map(|key| {
+    let mut out = Vec::new();
+    for key in items(&keys) {
+        if let Some(key) = key.as_string() {
             let value = get(obj, &key);
-            (key, value)
-        })
-        .collect()
-}
-
-/// `obj[key]` when it is an array of strings; other items are skipped.
-pub fn get_strings(obj: &JsValue, key: &str) -> Vec<String> {
-    items(&get(obj, key))
-        .into_iter()
-        .filter_map(|v| v.as_string())
-        .collect()
+            out.push((key, value));
+        }
+    }
+    out
 }
 
 /// Calls the page's `beforeSend(event)`: `Some(event)` to send (possibly rewritten), `None` to drop.

@@ -238,6 +238,13 @@ pub extern "C" fn start(options: JsValue) {
         Outbox::decode(&browser::get_stored(Area::Local, OUTBOX_KEY).unwrap_or_default())
     };
     let resend = !outbox.is_empty();
+    // Pushed, not collected from a chain: `collect` brings size hints and a capacity panic.
+    let mut allowlist = DEFAULT_QUERY_ALLOWLIST.to_vec();
+    for name in browser::items(&browser::get(&options, "queryAllowlist")) {
+        if let Some(name) = name.as_string() {
+            allowlist.push(&*name.leak());
+        }
+    }
     let tracker = Tracker {
         endpoint: trim_end_byte(&endpoint, b'/').to_owned() + "/api/collect",
         site,
@@ -247,15 +254,7 @@ pub extern "C" fn start(options: JsValue) {
         opted_out,
         internal: surface == "admin" || surface == "instructor",
         user_id: None,
-        allowlist: DEFAULT_QUERY_ALLOWLIST
-            .iter()
-            .copied()
-            .chain(
-                browser::get_strings(&options, "queryAllowlist")
-                    .into_iter()
-                    .map(|name| &*name.leak()),
-            )
-            .collect(),
+        allowlist,
         before_send: browser::get_function(&options, "beforeSend").map(JsValue::pin),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
         capture: (EXTRAS && browser::get_bool(&options, "autoCapture") == Some(true)).then(|| {

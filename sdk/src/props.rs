@@ -115,13 +115,16 @@ pub fn search_term(term: &str, normalize: impl Fn(&str) -> String) -> String {
 
 /// `text` cut to its first `n` characters (at a character boundary, counting bytes that start one).
 pub fn cut_chars(text: &str, n: usize) -> &str {
-    let end = text
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| (b & 0xC0) != 0x80)
-        .nth(n)
-        .map_or(text.len(), |(i, _)| i);
-    text.get(..end).unwrap_or(text)
+    let mut seen = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if (b & 0xC0) != 0x80 {
+            if seen == n {
+                return text.get(..i).unwrap_or(text);
+            }
+            seen += 1;
+        }
+    }
+    text
 }
 
 /// True for the props of a `search` event that hold the term.
