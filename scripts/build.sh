@@ -16,7 +16,9 @@ rm -rf sdk/pkg && mkdir -p sdk/pkg/wasm sdk/dist
 for variant in sightline:"" sightline-full:"--features extras"; do
   # shellcheck disable=SC2086 # the feature flags are two words on purpose
   cargo build -q -p sightline-sdk --release --target wasm32-unknown-unknown ${variant#*:}
-  wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types \
+  # --low-memory-unused: the first KB of memory is never used (Rust's stack sits below the data at
+  # 1 MB and grows down), so address arithmetic folds into load/store offsets.
+  wasm-opt -Oz --low-memory-unused --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types \
     --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals \
     --enable-call-indirect-overlong --strip-debug --strip-producers --strip-target-features --converge \
     target/wasm32-unknown-unknown/release/sightline_sdk.wasm -o "sdk/pkg/wasm/${variant%%:*}.wasm"

@@ -37,18 +37,6 @@ pub fn decimal(n: u64) -> String {
     unsafe { String::from_utf8_unchecked(digits) }
 }
 
-/// The value of a decimal integer (ASCII digits only, no sign or spaces); `None` when `text` is
-/// not one or overflows (what `str::parse::<u64>` gives here, without its generic code).
-pub fn decimal_value(text: &str) -> Option<u64> {
-    if text.is_empty() {
-        return None;
-    }
-    text.bytes().try_fold(0u64, |n, b| {
-        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
-        n.checked_mul(10)?.checked_add(u64::from(digit))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,10 +48,5 @@ mod tests {
         assert_eq!(decimal(0), "0");
         assert_eq!(decimal(1_764_000_000_000), "1764000000000");
         assert_eq!(decimal(u64::MAX), u64::MAX.to_string());
-        assert_eq!(decimal_value("1764000000000"), Some(1_764_000_000_000));
-        assert_eq!(decimal_value(&u64::MAX.to_string()), Some(u64::MAX));
-        for bad in ["", "-1", "+1", " 1", "1.5", "18446744073709551616", "x"] {
-            assert_eq!(decimal_value(bad), None, "{bad}");
-        }
     }
 }

@@ -63,7 +63,7 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         Some(at) => authority.get(at + 1..)?,
         None => authority,
     };
-    let (host, port) = match host_port.strip_prefix('[') {
+    let (host, port) = match host_port.strip_prefix("[") {
         Some(v6) => match v6.as_bytes().windows(2).position(|pair| pair == b"]:") {
             Some(end) => (v6.get(..end)?, v6.get(end + 2..)?),
             None => (trim_end_byte(v6, b']'), ""),
@@ -72,7 +72,7 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
     };
     // A host is a DNS name (browsers give IDNs as punycode) or an IP literal: nothing else, so no
     // `%`-encoded text such as an email can pass as one and be stored.
-    let v6 = host_port.starts_with('[');
+    let v6 = host_port.starts_with("[");
     let host_ok = !host.is_empty()
         && host.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') || (v6 && b == b':')
@@ -97,19 +97,22 @@ impl UrlParts<'_> {
         let mut out = String::from(if self.secure { "https://" } else { "http://" });
         let v6 = self.host.bytes().any(|b| b == b':');
         if v6 {
-            out.push('[');
+            out += "[";
         }
         out.push_str(self.host);
         if v6 {
-            out.push(']');
+            out += "]";
         }
         if !self.port.is_empty() {
-            out.push(':');
+            out += ":";
             out.push_str(self.port);
         }
         out
     }
 }
+
+// `out += "x"` rather than `out.push('x')` in this file: a `char` push brings UTF-8 encoding code
+// into the SDK's wasm.
 
 /// Only what may leave the page: origin, a path without PII, the allowlisted query parameters, and
 /// with `hash_routes` a `#/route` fragment (scrubbed like a path); no other fragment, no user info.
@@ -120,11 +123,11 @@ pub fn clean_url(url: &str, allowlist: &[&str], hash_routes: bool) -> Option<Str
     out.push_str(&clean_path(parts.path));
     let query = clean_query(parts.query, allowlist);
     if !query.is_empty() {
-        out.push('?');
+        out += "?";
         out.push_str(&query);
     }
     if let Some(route) = hash_route(&parts).filter(|_| hash_routes) {
-        out.push('#');
+        out += "#";
         out.push_str(&route);
     }
     Some(out)
@@ -134,7 +137,7 @@ pub fn clean_url(url: &str, allowlist: &[&str], hash_routes: bool) -> Option<Str
 pub fn hash_route(parts: &UrlParts<'_>) -> Option<String> {
     parts
         .fragment
-        .starts_with('/')
+        .starts_with("/")
         .then(|| clean_path(before_byte(parts.fragment, b'?')))
 }
 
@@ -196,11 +199,11 @@ pub fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
 
 /// `text` without any trailing `byte`s (an ASCII byte).
 pub fn trim_end_byte(text: &str, byte: u8) -> &str {
-    let mut rest = text;
-    while let Some(head) = rest.strip_suffix(byte as char) {
-        rest = head;
+    let mut end = text.len();
+    while end > 0 && text.as_bytes().get(end - 1) == Some(&byte) {
+        end -= 1;
     }
-    rest
+    text.get(..end).unwrap_or(text)
 }
 
 /// `text` up to the first `byte`, or all of it.

@@ -52,6 +52,7 @@ const imports = {
     v: (h) => +val(h),
     l: (h) => (typeof val(h) == "string" ? (bytes = new TextEncoder().encode(val(h))).length : -1),
     c: (p) => view(p, bytes.length).set(bytes),
+    j: (o, i) => put(val(o)[i]),
     a: (f, t, a, b, c) => {
       try {
         return put(val(f).call(val(t), val(a), val(b), val(c)));
@@ -106,9 +107,10 @@ export function init(options = {}) {
   // Mirrors the wasm's strict rule, for the one thing this file stores (the pre-wasm queue).
   strict = opts.privacy === "strict" || !!opts.requireConsent || navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
   addEventListener("pagehide", save);
-  // Web vitals and auto-capture live in a larger build of the same wasm, loaded only when asked for.
+  // Web vitals and auto-capture (404s included) live in a larger build of the same wasm, loaded only
+  // when asked for.
   fetch(
-    opts.webVitals || opts.autoCapture
+    opts.webVitals || opts.autoCapture || opts.notFound
       ? new URL("./wasm/sightline-full.wasm", import.meta.url)
       : new URL("./wasm/sightline.wasm", import.meta.url),
   )

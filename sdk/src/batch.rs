@@ -6,7 +6,6 @@
 
 use crate::outbox::Entry;
 use alloc::string::String;
-use sightline_core::encode::decimal;
 use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
 
 /// The identity fields every beacon of this page carries (the session comes with the events).
@@ -19,6 +18,9 @@ pub struct Envelope<'a> {
     /// The site's user id from `identify()`, if any.
     pub user_id: Option<&'a str>,
 }
+
+// The version is written as text: this build speaks version 1.
+const _: () = assert!(VERSION == 1);
 
 /// The next payload to send: the first of `events` (oldest first) that share the first one's
 /// session, as many as the wire allows (at most [`MAX_EVENTS`] and [`SDK_MAX_PAYLOAD_BYTES`], but
@@ -33,7 +35,7 @@ pub fn next_payload(envelope: &Envelope<'_>, events: &[&Entry]) -> (String, usiz
     let mut body = String::from("{\"");
     body.push_str(field::VERSION);
     body.push_str("\":");
-    body.push_str(&decimal(u64::from(VERSION)));
+    body += "1";
     for (name, value) in [
         (field::SITE, Some(envelope.site)),
         (field::VISITOR_ID, envelope.visitor_id),
@@ -59,7 +61,7 @@ pub fn next_payload(envelope: &Envelope<'_>, events: &[&Entry]) -> (String, usiz
             break;
         }
         if count > 0 {
-            body.push(',');
+            body += ",";
         }
         body.push_str(&event.json);
         count += 1;

@@ -11,7 +11,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use sightline_core::encode::{decimal, decimal_value};
 use sightline_core::scrub::before_byte;
 
 /// Declares the wrapper's imports (module `e`, one-letter names); natively (unit tests of the pure
@@ -50,6 +49,8 @@ imports! {
     fn js_text_len(v: i32) -> i32 = "l";
     /// Copies the string measured last by [`js_text_len`] to `to`.
     fn js_copy(to: *mut u8) = "c";
+    /// `value(array)[index]`.
+    fn js_item(array: i32, index: u32) -> i32 = "j";
     /// `f.call(this, a, b, c)`; [`THREW`] when it threw (the exception is kept for [`js_rethrow`]).
     fn js_call(f: i32, this: i32, a: i32, b: i32, c: i32) -> i32 = "a";
     /// `new f(a)`, or `undefined` when that throws.
@@ -109,6 +110,17 @@ impl JsValue {
     pub fn as_bool(self) -> Option<bool> {
         // SAFETY: as in `kind`.
         (self.kind() == 2).then(|| unsafe { js_to_number(self.0) } != 0.0)
+    }
+
+    /// True for a string.
+    pub fn is_string(self) -> bool {
+        self.kind() == 0
+    }
+
+    /// `+value`: a string's number (`NaN` when it is none).
+    pub fn to_number(self) -> f64 {
+        // SAFETY: as in `kind`.
+        unsafe { js_to_number(self.0) }
     }
 
     /// True for a non-null object (arrays included).
@@ -284,9 +296,17 @@ pub fn get_stored(area: Area, key: &str) -> Option<String> {
     call1(&storage(area), "getItem", &key.into())?.as_string()
 }
 
-/// Stores a value; silently does nothing when storage is blocked or full.
-pub fn set_stored(area: Area, key: &str, value: &str) {
+/// Stores a value (a number is stored as its text); silently does nothing when storage is blocked
+/// or full.
+pub fn set_stored(area: Area, key: &str, value: impl Into<JsValue>) {
     call(&storage(area), "setItem", &key.into(), &value.into());
+}
+
+/// Reads a stored number (stored with [`set_stored`]); `NaN` when the text is not one.
+pub fn get_stored_number(area: Area, key: &str) -> Option<f64> {
+    Some(call1(&storage(area), "getItem", &key.into())?)
+        .filter(|v| v.is_string())
+        .map(JsValue::to_number)
 }
 
 /// Removes a stored value.
@@ -368,7 +388,8 @@ pub fn items(array: &JsValue) -> Vec<JsValue> {
     // Pushed, not collected: `collect` reserves `len` up front, with its capacity-overflow panic.
     let mut out = Vec::new();
     for i in 0..len {
-        out.push(get(array, &decimal(i)));
+        // SAFETY: as in `JsValue::kind`.
+        out.push(JsValue(unsafe { js_item(array.0, i as u32) }));
     }
     out
 }
@@ -397,7 +418,7 @@ pub fn before_send(hook: &JsValue, event: &JsValue) -> Option<JsValue> {
         Some(result) if is_plain_object(&result) => Some(result),
         Some(_) => None,
         None => {
-            warn("beforeSend threw; event dropped");
+            warn(&["beforeSend threw; event dropped"]);
             None
         }
     }
@@ -461,11 +482,13 @@ pub fn answer(response: &JsValue) -> (u16, Option<u32>) {
     let Some(status) = get_number(response, "status") else {
         return (0, None);
     };
+    // Read as a number by the browser (`+text`: spaces trimmed, `NaN` for an HTTP date, which is
+    // then ignored), not by an integer parser in the wasm.
     let retry_after = call1(&get(response, "headers"), "get", &"Retry-After".into())
-        .and_then(|v| v.as_string())
-        // Parsed as u64 like the stored session time (one integer parser in the wasm), then narrowed.
-        .and_then(|s| decimal_value(s.trim_ascii()))
-        .and_then(|s| u32::try_from(s).ok());
+        .filter(|v| v.is_string())
+        .map(JsValue::to_number)
+        .filter(|s| (0.0..=f64::from(u32::MAX)).contains(s))
+        .map(|s| s as u32);
     (status as u16, retry_after)
 }
 
@@ -626,8 +649,12 @@ pub fn when_shown(then: fn(JsValue)) {
     listen(Target::Document, "prerenderingchange", false, then);
 }
 
-/// `console.warn("[sightline]", message)`.
-pub fn warn(message: &str) {
+/// `console.warn("[sightline]", message)`, the message being `parts` joined.
+pub fn warn(parts: &[&str]) {
+    let mut message = String::new();
+    for part in parts {
+        message.push_str(part);
+    }
     call(
         &global_get("console"),
         "warn",

@@ -34,7 +34,6 @@ use browser::Target::{Document, Window};
 use browser::{listen, Area, JsValue};
 use outbox::{Answer, Entry, Outbox};
 use props::{Value, Verdict};
-use sightline_core::encode::{decimal, decimal_value};
 use sightline_core::scrub::{clean_url, split_url, trim_end_byte, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 
@@ -42,9 +41,10 @@ use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 #[global_allocator]
 static HEAP: heap::Heap = heap::Heap::new();
 
-/// Web vitals and auto-capture are compiled in only with the `extras` feature: the npm wrapper loads
-/// that build (`sightline-full.wasm`) when a page asks for `webVitals` or `autoCapture`, and the
-/// smaller default build otherwise. Without it, those options are ignored.
+/// Web vitals and auto-capture (404 pages included) are compiled in only with the `extras` feature:
+/// the npm wrapper loads that build (`sightline-full.wasm`) when a page asks for `webVitals`,
+/// `autoCapture` or `notFound`, and the smaller default build otherwise. Without it, those options
+/// are ignored.
 const EXTRAS: bool = cfg!(feature = "extras");
 
 /// How long events wait for companions before a batch goes out, in ms.
@@ -145,7 +145,7 @@ impl Tracker {
     /// Writes the outbox to localStorage (never in strict mode).
     fn persist(&self) {
         if !self.strict {
-            browser::set_stored(Area::Local, OUTBOX_KEY, &self.outbox.encode());
+            browser::set_stored(Area::Local, OUTBOX_KEY, self.outbox.encode());
         }
     }
 
@@ -218,11 +218,11 @@ pub extern "C" fn start(options: JsValue) {
         return;
     }
     let Some(site) = browser::get_str(&options, "site").filter(|s| is_valid_id(s)) else {
-        browser::warn("init() needs `site`: an id of 1-64 characters [A-Za-z0-9_-.:]");
+        browser::warn(&["init() needs `site`: an id of 1-64 characters [A-Za-z0-9_-.:]"]);
         return;
     };
     let Some(endpoint) = browser::get_str(&options, "endpoint") else {
-        browser::warn("init() needs `endpoint`: the collector's origin");
+        browser::warn(&["init() needs `endpoint`: the collector's origin"]);
         return;
     };
     let always_strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
@@ -307,7 +307,7 @@ pub extern "C" fn start(options: JsValue) {
         start_capture();
     }
     listen(Window, "online", false, |_| on_online());
-    if browser::get_bool(&options, "notFound") == Some(true) {
+    if EXTRAS && browser::get_bool(&options, "notFound") == Some(true) {
         // The site's 404 page says so: counted as a `404` event with its path.
         browser::when_shown(|_| {
             let path = split_url(&browser::page_url())
@@ -394,9 +394,9 @@ pub extern "C" fn identify(user_id: JsValue) {
     // conversion code in the wasm.
     let user_id = user_id.as_string().unwrap_or_default();
     if !sightline_core::wire::is_valid_user_id(&user_id) {
-        browser::warn(
+        browser::warn(&[
             "identify() takes the site's internal user id, never an email or phone number; ignored",
-        );
+        ]);
         return;
     }
     // Events so far belong to the anonymous visitor: send them under the old identity first.
@@ -466,7 +466,8 @@ fn on_navigation(force: bool) {
             PAGEVIEW,
             Origin {
                 url,
-                ..Origin::now()
+                ts: browser::now(),
+                id: None,
             },
             None,
             &JsValue::UNDEFINED,
@@ -482,7 +483,7 @@ pub extern "C" fn track_pageview(options: JsValue) {
 
 fn pageview(options: &JsValue, origin: Origin) {
     let url = match (browser::get_str(options, "path"), split_url(&origin.url)) {
-        (Some(path), Some(parts)) if path.starts_with('/') => parts.origin() + &path,
+        (Some(path), Some(parts)) if path.starts_with("/") => parts.origin() + &path,
         _ => origin.url.clone(),
     };
     let referrer = browser::get_str(options, "referrer").unwrap_or_else(browser::referrer);
@@ -502,9 +503,9 @@ pub extern "C" fn track_event(name: JsValue, props: JsValue) {
 
 fn event(name: String, props: &JsValue, origin: Origin) {
     if !is_valid_event_name(&name) || name == PAGEVIEW {
-        browser::warn(
+        browser::warn(&[
             "trackEvent() needs a name of 1-120 characters, not `pageview`; event dropped",
-        );
+        ]);
         return;
     }
     enqueue(&name, origin, None, props);
@@ -520,7 +521,7 @@ pub extern "C" fn flush() {
         if t.in_flight.is_some() {
             return None;
         }
-        let group: Vec<&Entry> = t.outbox.entries().iter().collect();
+        let group = t.outbox.pending(false);
         let (payload, count) = batch::next_payload(&t.envelope(), &group);
         if count == 0 {
             return None;
@@ -560,7 +561,7 @@ fn on_answer(status: u16, retry_after: Option<u32>) {
         !t.outbox.is_empty()
     });
     if answer == Answer::Refused {
-        browser::warn("the collector refused a batch; see the response in the network panel");
+        browser::warn(&["the collector refused a batch; see the response in the network panel"]);
     }
     if more == Some(true) {
         flush();
@@ -573,19 +574,15 @@ fn on_answer(status: u16, retry_after: Option<u32>) {
 fn beacon_all() {
     let sends = with_tracker(|t| {
         t.persist();
-        let envelope = batch::Envelope {
-            site: &t.site,
-            visitor_id: t.visitor_id.as_deref(),
-            user_id: t.user_id.as_deref(),
-        };
-        let fresh = t.outbox.take_for_beacon();
+        let fresh = t.outbox.pending(true);
         let mut rest = &fresh[..];
         let mut payloads = Vec::new();
         while !rest.is_empty() {
-            let (payload, count) = batch::next_payload(&envelope, rest);
+            let (payload, count) = batch::next_payload(&t.envelope(), rest);
             payloads.push(payload);
             rest = rest.get(count..).unwrap_or_default();
         }
+        t.outbox.mark_beaconed();
         (t.endpoint.clone(), payloads)
     });
     if let Some((endpoint, payloads)) = sends {
@@ -861,7 +858,7 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     let json = match browser::to_json(&event) {
         Some(json) if json.len() <= outbox::MAX_EVENT_BYTES => json,
         _ => {
-            browser::warn("event props are not JSON, or larger than 32 KB; event dropped");
+            browser::warn(&["event props are not JSON, or larger than 32 KB; event dropped"]);
             return;
         }
     };
@@ -915,11 +912,7 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
         let verdict = props::check(&key, view, index);
         let value = match (verdict, &text) {
             (Verdict::Drop(why), _) => {
-                let mut message = String::from("prop `");
-                for piece in [key.as_str(), "` of `", name, "` dropped: ", why] {
-                    message.push_str(piece);
-                }
-                browser::warn(&message);
+                browser::warn(&["prop `", &key, "` of `", name, "` dropped: ", why]);
                 continue;
             }
             (_, Some(s)) if props::is_search_term(name, &key) => {
@@ -936,11 +929,11 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
         || browser::get_number(props, "order_id").is_some();
     let value = browser::get_number(props, "value");
     let currency = browser::get_str(props, "currency");
-    for warning in props::conversion_warnings(name, has_order_id, value, currency.as_deref()) {
-        let mut message = String::from(name);
-        message.push(' ');
-        message.push_str(warning);
-        browser::warn(&message);
+    for warning in props::conversion_warnings(name, has_order_id, value, currency.as_deref())
+        .into_iter()
+        .flatten()
+    {
+        browser::warn(&[name, " ", warning]);
     }
     if internal {
         browser::put(&out, "is_internal", true);
@@ -954,7 +947,7 @@ fn visitor_id() -> String {
         Some(id) => id,
         None => {
             let id = browser::random_id();
-            browser::set_stored(Area::Local, VISITOR_KEY, &id);
+            browser::set_stored(Area::Local, VISITOR_KEY, id.as_str());
             id
         }
     }
@@ -963,17 +956,15 @@ fn visitor_id() -> String {
 /// The active session id, renewed after 30 idle minutes; records `now` as the last activity.
 fn session_id(now: f64) -> String {
     let stored = browser::get_stored(Area::Session, SESSION_KEY);
-    let last = browser::get_stored(Area::Session, SESSION_LAST_KEY)
-        .and_then(|s| decimal_value(&s))
-        .map(|ms| ms as f64);
+    let last = browser::get_stored_number(Area::Session, SESSION_LAST_KEY);
     let id = match stored {
         Some(id) if session::is_active(Some(&id), last, now) => id,
         _ => {
             let id = browser::random_id();
-            browser::set_stored(Area::Session, SESSION_KEY, &id);
+            browser::set_stored(Area::Session, SESSION_KEY, id.as_str());
             id
         }
     };
-    browser::set_stored(Area::Session, SESSION_LAST_KEY, &decimal(now as u64));
+    browser::set_stored(Area::Session, SESSION_LAST_KEY, now);
     id
 }

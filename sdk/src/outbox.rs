@@ -77,23 +77,27 @@ impl Outbox {
         self.entries.is_empty()
     }
 
-    /// Every unconfirmed event, oldest first.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// The events not yet beaconed by this page, oldest first, now marked beaconed: hiding fires
-    /// `visibilitychange` and then `pagehide`, and an event is handed to `sendBeacon` once. They
-    /// stay in the outbox until a confirmed send.
-    pub fn take_for_beacon(&mut self) -> Vec<&Entry> {
-        let mut fresh = Vec::new();
-        for entry in self.entries.iter_mut() {
-            if !entry.beaconed {
-                entry.beaconed = true;
-                fresh.push(&*entry);
+    /// Every unconfirmed event, oldest first; with `unbeaconed`, only those not yet beaconed by
+    /// this page. Hiding fires `visibilitychange` and then `pagehide`, and an event is handed to
+    /// `sendBeacon` once: then [`mark_beaconed`]. They stay in the outbox until a confirmed send.
+    ///
+    /// [`mark_beaconed`]: Outbox::mark_beaconed
+    pub fn pending(&self, unbeaconed: bool) -> Vec<&Entry> {
+        // Pushed, not collected (no size-hint and capacity code in the wasm).
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            if !(unbeaconed && entry.beaconed) {
+                out.push(entry);
             }
         }
-        fresh
+        out
+    }
+
+    /// Marks every event as beaconed by this page.
+    pub fn mark_beaconed(&mut self) {
+        for entry in &mut self.entries {
+            entry.beaconed = true;
+        }
     }
 
     /// Removes the events with these ids (confirmed, or refused for good).
@@ -129,7 +133,7 @@ impl Outbox {
                 continue;
             };
             if let Some((session, json)) = split_at_byte(rest, b'\t') {
-                if !id.is_empty() && json.starts_with('{') {
+                if !id.is_empty() && json.starts_with("{") {
                     outbox.push(Entry {
                         id: id.into(),
                         session: session.into(),
@@ -194,15 +198,16 @@ mod tests {
             outbox.push(entry(id, s));
         }
         let ids = |entries: Vec<&Entry>| entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(outbox.take_for_beacon()), ["a", "b", "c", "d"]);
+        assert_eq!(ids(outbox.pending(true)), ["a", "b", "c", "d"]);
+        outbox.mark_beaconed();
         assert!(
-            outbox.take_for_beacon().is_empty(),
+            outbox.pending(true).is_empty(),
             "each event is beaconed once per page"
         );
         outbox.push(entry("e", "s1"));
-        assert_eq!(ids(outbox.take_for_beacon()), ["e"]);
+        assert_eq!(ids(outbox.pending(true)), ["e"]);
         outbox.remove(&["a".into(), "b".into()]);
-        assert_eq!(outbox.entries()[0].id, "c");
+        assert_eq!(outbox.pending(false)[0].id, "c");
         assert_eq!(outbox.len(), 3, "beaconed events stay until confirmed");
     }
 
@@ -228,7 +233,7 @@ mod tests {
             outbox.push(entry(&i.to_string(), "s"));
         }
         assert_eq!((outbox.len(), outbox.dropped), (MAX_EVENTS, 3));
-        assert_eq!(outbox.entries()[0].id, "3");
+        assert_eq!(outbox.pending(false)[0].id, "3");
         let mut outbox = Outbox::default();
         let big = "x".repeat(MAX_EVENT_BYTES);
         for i in 0..10 {
