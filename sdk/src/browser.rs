@@ -298,8 +298,8 @@ pub fn get_stored(area: Area, key: &str) -> Option<String> {
 
 /// Stores a value (a number is stored as its text); silently does nothing when storage is blocked
 /// or full.
-pub fn set_stored(area: Area, key: &str, value: impl Into<JsValue>) {
-    call(&storage(area), "setItem", &key.into(), &value.into());
+pub fn set_stored(area: Area, key: &str, value: JsValue) {
+    call(&storage(area), "setItem", &key.into(), &value);
 }
 
 /// Reads a stored number (stored with [`set_stored`]); `NaN` when the text is not one.
@@ -431,9 +431,9 @@ pub fn object() -> JsValue {
 }
 
 /// Sets `obj[key] = value`.
-pub fn put(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
+pub fn put(obj: &JsValue, key: &str, value: JsValue) {
     // SAFETY: the import reads `key`'s bytes.
-    unsafe { js_set(obj.0, key.as_ptr(), key.len(), value.into().0) }
+    unsafe { js_set(obj.0, key.as_ptr(), key.len(), value.0) }
 }
 
 fn is_array(value: &JsValue) -> bool {
@@ -468,9 +468,9 @@ pub fn to_json(value: &JsValue) -> Option<String> {
 /// [`answer`]). Returns false when nothing was sent (no `fetch`): `answered` is then not called.
 pub fn post(url: &str, body: &str, answered: &JsValue) -> bool {
     let init = object();
-    put(&init, "method", "POST");
-    put(&init, "body", body);
-    put(&init, "keepalive", true);
+    put(&init, "method", "POST".into());
+    put(&init, "body", body.into());
+    put(&init, "keepalive", true.into());
     let sent = call(&global(), "fetch", &url.into(), &init)
         .and_then(|promise| call(&promise, "then", answered, answered));
     sent.is_some()
@@ -619,10 +619,10 @@ pub fn observe(kind: &str, duration_threshold: Option<f64>, handler: fn(JsValue)
         return;
     };
     let options = object();
-    put(&options, "type", kind);
-    put(&options, "buffered", true);
+    put(&options, "type", kind.into());
+    put(&options, "buffered", true.into());
     if let Some(threshold) = duration_threshold {
-        put(&options, "durationThreshold", threshold);
+        put(&options, "durationThreshold", threshold.into());
     }
     // An entry type the browser does not know throws here: that metric is then not measured.
     call1(&observer, "observe", &options);

@@ -145,7 +145,7 @@ impl Tracker {
     /// Writes the outbox to localStorage (never in strict mode).
     fn persist(&self) {
         if !self.strict {
-            browser::set_stored(Area::Local, OUTBOX_KEY, self.outbox.encode());
+            browser::set_stored(Area::Local, OUTBOX_KEY, self.outbox.encode().into());
         }
     }
 
@@ -291,9 +291,12 @@ pub extern "C" fn start(options: JsValue) {
         answer_fn: browser::callback(on_response),
         failures: 0,
     };
+    // The slot is empty (`started()` said so) and nothing else borrows it during `start`: the
+    // tracker is moved in without a drop of either (a `Tracker` drop is ~200 bytes of wasm).
+    let tracker = core::mem::ManuallyDrop::new(tracker);
     slot(|s| {
         if let Ok(mut t) = s.0.try_borrow_mut() {
-            *t = Some(tracker);
+            core::mem::forget(t.replace(core::mem::ManuallyDrop::into_inner(tracker)));
         }
     });
     // Hidden or unloading: hiding fires `visibilitychange` and then `pagehide` (see `on_hide`).
@@ -336,7 +339,7 @@ pub extern "C" fn start(options: JsValue) {
     }
     if !strict {
         if let Some(saved) = browser::get_stored(Area::Local, SAVED_CALLS_KEY) {
-            browser::set_stored(Area::Local, SAVED_CALLS_KEY, "");
+            browser::set_stored(Area::Local, SAVED_CALLS_KEY, "".into());
             let calls = browser::parse_json(&saved).unwrap_or(JsValue::UNDEFINED);
             for call in browser::items(&calls) {
                 replay(call);
@@ -383,7 +386,7 @@ pub extern "C" fn opt_out() {
         t.cancel_timer();
     });
     wipe_storage();
-    browser::set_stored(Area::Local, OPT_OUT_KEY, "1");
+    browser::set_stored(Area::Local, OPT_OUT_KEY, "1".into());
 }
 
 /// Names the signed-in user with the site's own id, so their visits on every device are one
@@ -680,9 +683,9 @@ fn with_vitals<R>(f: impl FnOnce(&mut Vitals) -> R) -> Option<R> {
 /// Sends one `web_vital` event: `{ metric, value, rating }` (ms; CLS unitless).
 fn report_vital(metric: &str, value: f64) {
     let props = browser::object();
-    browser::put(&props, "metric", metric);
-    browser::put(&props, "value", vitals::rounded(metric, value));
-    browser::put(&props, "rating", vitals::rating(metric, value));
+    browser::put(&props, "metric", metric.into());
+    browser::put(&props, "value", vitals::rounded(metric, value).into());
+    browser::put(&props, "rating", vitals::rating(metric, value).into());
     event("web_vital".into(), &props, Origin::now());
 }
 
@@ -807,8 +810,8 @@ fn report_engagement() {
     .flatten();
     if let Some((seconds, scroll)) = report {
         let props = browser::object();
-        browser::put(&props, "seconds", seconds);
-        browser::put(&props, "scroll", scroll);
+        browser::put(&props, "seconds", seconds.into());
+        browser::put(&props, "scroll", scroll.into());
         event("engagement".into(), &props, Origin::now());
     }
 }
@@ -837,12 +840,12 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     let id = origin.id.unwrap_or_else(browser::random_id);
     let clean_url = scrub_url(&origin.url);
     let event = browser::object();
-    browser::put(&event, field::ID, id.as_str());
-    browser::put(&event, field::TS, origin.ts);
-    browser::put(&event, field::NAME, name);
-    browser::put(&event, field::URL, clean_url.as_str());
+    browser::put(&event, field::ID, id.as_str().into());
+    browser::put(&event, field::TS, origin.ts.into());
+    browser::put(&event, field::NAME, name.into());
+    browser::put(&event, field::URL, clean_url.as_str().into());
     if let Some(referrer) = referrer.filter(|r| !r.is_empty()) {
-        browser::put(&event, field::REFERRER, scrub_url(referrer));
+        browser::put(&event, field::REFERRER, scrub_url(referrer).into());
     }
     if let Some(props) = clean_props(name, props, internal) {
         browser::put(&event, field::PROPS, props);
@@ -936,7 +939,7 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
         browser::warn(&[name, " ", warning]);
     }
     if internal {
-        browser::put(&out, "is_internal", true);
+        browser::put(&out, "is_internal", true.into());
         kept += 1;
     }
     (kept > 0).then_some(out)
@@ -947,7 +950,7 @@ fn visitor_id() -> String {
         Some(id) => id,
         None => {
             let id = browser::random_id();
-            browser::set_stored(Area::Local, VISITOR_KEY, id.as_str());
+            browser::set_stored(Area::Local, VISITOR_KEY, id.as_str().into());
             id
         }
     }
@@ -961,10 +964,10 @@ fn session_id(now: f64) -> String {
         Some(id) if session::is_active(Some(&id), last, now) => id,
         _ => {
             let id = browser::random_id();
-            browser::set_stored(Area::Session, SESSION_KEY, id.as_str());
+            browser::set_stored(Area::Session, SESSION_KEY, id.as_str().into());
             id
         }
     };
-    browser::set_stored(Area::Session, SESSION_LAST_KEY, now);
+    browser::set_stored(Area::Session, SESSION_LAST_KEY, now.into());
     id
 }

@@ -116,7 +116,7 @@ impl Outbox {
     /// The stored form: one line per event, `id \t session \t json`. JSON text never holds a raw tab
     /// or newline (they are escaped inside strings), so no further escaping is needed.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(self.bytes + self.entries.len() * 80);
+        let mut out = String::new();
         for e in &self.entries {
             for piece in [e.id.as_str(), "\t", &e.session, "\t", &e.json, "\n"] {
                 out.push_str(piece);
