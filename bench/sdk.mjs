@@ -18,8 +18,8 @@ const nm = (p) => join(ROOT, "node_modules", p);
 const files = {
   "/sl/loader.js": pkg("loader.js"),
   "/sl/index.js": pkg("index.js"),
-  "/sl/wasm/sightline_sdk.js": pkg("wasm/sightline_sdk.js"),
-  "/sl/wasm/sightline_sdk_bg.wasm": pkg("wasm/sightline_sdk_bg.wasm"),
+  "/sl/wasm/sightline.wasm": pkg("wasm/sightline.wasm"),
+  "/sl/wasm/sightline-full.wasm": pkg("wasm/sightline-full.wasm"),
   "/plausible.js": nm("@plausible-analytics/tracker/plausible.js"),
   "/web-vitals.js": nm("web-vitals/dist/web-vitals.js"),
   "/posthog.js": nm("posthog-js/dist/module.js"),
@@ -28,9 +28,16 @@ const files = {
 // Each tracker: what a page loads, how it starts, and its equivalent of trackEvent.
 const trackers = [
   {
-    name: "Sightline (npm: wrapper + glue + wasm)",
-    files: ["/sl/index.js", "/sl/wasm/sightline_sdk.js", "/sl/wasm/sightline_sdk_bg.wasm"],
+    // No generated glue: the wrapper holds the wasm's imports (sdk/src/browser.rs).
+    name: "Sightline (npm: wrapper + wasm)",
+    files: ["/sl/index.js", "/sl/wasm/sightline.wasm"],
     start: `import { init, trackEvent } from "/sl/index.js"; mark(); init({ site: "bench", endpoint: location.origin }); window.track = (i) => trackEvent("bench", { i });`,
+  },
+  {
+    // webVitals or autoCapture: the wrapper loads the full build instead.
+    name: "Sightline + webVitals + autoCapture",
+    files: ["/sl/index.js", "/sl/wasm/sightline-full.wasm"],
+    start: `import { init, trackEvent } from "/sl/index.js"; mark(); init({ site: "bench", endpoint: location.origin, webVitals: true, autoCapture: true }); window.track = (i) => trackEvent("bench", { i });`,
   },
   {
     name: "@plausible-analytics/tracker",
@@ -146,9 +153,9 @@ try {
   console.log(`\nSightline SDK bench — sizes of each file, then medians of ${RUNS} fresh page loads in headless Chromium\n`);
   const parts = [
     ["Sightline loader (<script> embed)", "/sl/loader.js"],
-    ["Sightline npm wrapper (hand-written)", "/sl/index.js"],
-    ["Sightline wasm-bindgen glue", "/sl/wasm/sightline_sdk.js"],
-    ["Sightline wasm", "/sl/wasm/sightline_sdk_bg.wasm"],
+    ["Sightline npm wrapper + wasm imports", "/sl/index.js"],
+    ["Sightline wasm (default)", "/sl/wasm/sightline.wasm"],
+    ["Sightline wasm (webVitals/autoCapture)", "/sl/wasm/sightline-full.wasm"],
   ];
   table(
     ["file", "raw KB", "gzip KB", "brotli KB"],

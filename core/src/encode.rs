@@ -17,18 +17,24 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// `n` in decimal.
-pub fn decimal(mut n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
+pub fn decimal(n: u64) -> String {
+    // Most significant digit first, by division: no indexing, and `checked_div` (never by zero
+    // here) rather than `/`, so no panic code comes into the wasm.
+    let digit = |unit: u64| n.checked_div(unit).unwrap_or(0);
+    let mut unit = 1;
+    while digit(unit) >= 10 {
+        unit *= 10;
+    }
+    let mut digits = alloc::vec::Vec::with_capacity(20);
     loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        digits.push(b'0' + (digit(unit) % 10) as u8);
+        if unit == 1 {
             break;
         }
+        unit /= 10;
     }
-    digits[start..].iter().map(|&d| d as char).collect()
+    // SAFETY: ASCII digits are UTF-8.
+    unsafe { String::from_utf8_unchecked(digits) }
 }
 
 #[cfg(test)]

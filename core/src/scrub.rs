@@ -53,7 +53,7 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
     };
     // Byte searches and checked slicing below: in the SDK's wasm, `str` patterns and panicking
     // slices cost kilobytes (substring searchers, panic messages) for what are ASCII delimiters.
-    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, fragment) = split_at_byte(rest, b'#').unwrap_or((rest, ""));
     let authority_end = rest
         .bytes()
         .position(|b| b == b'/' || b == b'?')
@@ -63,16 +63,16 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
         Some(at) => authority.get(at + 1..)?,
         None => authority,
     };
-    let (host, port) = match host_port.strip_prefix('[') {
+    let (host, port) = match host_port.strip_prefix("[") {
         Some(v6) => match v6.as_bytes().windows(2).position(|pair| pair == b"]:") {
             Some(end) => (v6.get(..end)?, v6.get(end + 2..)?),
-            None => (v6.trim_end_matches(']'), ""),
+            None => (trim_end_byte(v6, b']'), ""),
         },
-        None => host_port.split_once(':').unwrap_or((host_port, "")),
+        None => split_at_byte(host_port, b':').unwrap_or((host_port, "")),
     };
     // A host is a DNS name (browsers give IDNs as punycode) or an IP literal: nothing else, so no
     // `%`-encoded text such as an email can pass as one and be stored.
-    let v6 = host_port.starts_with('[');
+    let v6 = host_port.starts_with("[");
     let host_ok = !host.is_empty()
         && host.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') || (v6 && b == b':')
@@ -80,10 +80,7 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
     if !host_ok || !port.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let (path, query) = match tail.split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (tail, ""),
-    };
+    let (path, query) = split_at_byte(tail, b'?').unwrap_or((tail, ""));
     Some(UrlParts {
         secure,
         host,
@@ -100,19 +97,22 @@ impl UrlParts<'_> {
         let mut out = String::from(if self.secure { "https://" } else { "http://" });
         let v6 = self.host.bytes().any(|b| b == b':');
         if v6 {
-            out.push('[');
+            out += "[";
         }
         out.push_str(self.host);
         if v6 {
-            out.push(']');
+            out += "]";
         }
         if !self.port.is_empty() {
-            out.push(':');
+            out += ":";
             out.push_str(self.port);
         }
         out
     }
 }
+
+// `out += "x"` rather than `out.push('x')` in this file: a `char` push brings UTF-8 encoding code
+// into the SDK's wasm.
 
 /// Only what may leave the page: origin, a path without PII, the allowlisted query parameters, and
 /// with `hash_routes` a `#/route` fragment (scrubbed like a path); no other fragment, no user info.
@@ -123,11 +123,11 @@ pub fn clean_url(url: &str, allowlist: &[&str], hash_routes: bool) -> Option<Str
     out.push_str(&clean_path(parts.path));
     let query = clean_query(parts.query, allowlist);
     if !query.is_empty() {
-        out.push('?');
+        out += "?";
         out.push_str(&query);
     }
     if let Some(route) = hash_route(&parts).filter(|_| hash_routes) {
-        out.push('#');
+        out += "#";
         out.push_str(&route);
     }
     Some(out)
@@ -137,8 +137,8 @@ pub fn clean_url(url: &str, allowlist: &[&str], hash_routes: bool) -> Option<Str
 pub fn hash_route(parts: &UrlParts<'_>) -> Option<String> {
     parts
         .fragment
-        .starts_with('/')
-        .then(|| clean_path(parts.fragment.split('?').next().unwrap_or_default()))
+        .starts_with("/")
+        .then(|| clean_path(before_byte(parts.fragment, b'?')))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -160,40 +160,77 @@ pub fn host_matches(host: &str, domain: &str) -> bool {
 
 /// The value of the first query parameter `name` (not percent-decoded beyond `+` → space).
 pub fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+    pieces(query, b'&')
+        .map(|pair| split_at_byte(pair, b'=').unwrap_or((pair, "")))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
 }
 
 /// The query string with only the allowlisted parameters whose values carry no PII, in their order.
 pub fn clean_query(query: &str, allowlist: &[&str]) -> String {
-    let kept = query.split('&').filter(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    let kept = pieces(query, b'&').filter(|pair| {
+        let (key, value) = split_at_byte(pair, b'=').unwrap_or((pair, ""));
         allowlist.contains(&key) && !contains_pii(value)
     });
-    join(kept, '&')
+    join(kept, "&")
 }
 
 /// `parts` with `separator` between them (what `[&str]::join` does, without its generic copy code).
-fn join<'a>(parts: impl Iterator<Item = &'a str>, separator: char) -> String {
+fn join<'a>(parts: impl Iterator<Item = &'a str>, separator: &str) -> String {
     let mut out = String::new();
     for (i, part) in parts.enumerate() {
         if i > 0 {
-            out.push(separator);
+            out.push_str(separator);
         }
         out.push_str(part);
     }
     out
 }
 
+/// `text` cut at the first `byte` (an ASCII delimiter, so both halves are valid `str`s), without it.
+pub fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    for (at, &b) in text.as_bytes().iter().enumerate() {
+        if b == byte {
+            return Some((text.get(..at)?, text.get(at + 1..)?));
+        }
+    }
+    None
+}
+
+/// `text` without any trailing `byte`s (an ASCII byte).
+pub fn trim_end_byte(text: &str, byte: u8) -> &str {
+    let mut end = text.len();
+    while end > 0 && text.as_bytes().get(end - 1) == Some(&byte) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or(text)
+}
+
+/// `text` up to the first `byte`, or all of it.
+pub fn before_byte(text: &str, byte: u8) -> &str {
+    split_at_byte(text, byte).map_or(text, |(head, _)| head)
+}
+
+/// The pieces of `text` between the ASCII delimiter `byte` (what `str::split` does with a `char`,
+/// without the generic searcher code it brings into the SDK's wasm).
+pub fn pieces(text: &str, byte: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    core::iter::from_fn(move || {
+        let current = rest?;
+        let (piece, next) = match split_at_byte(current, byte) {
+            Some((piece, next)) => (piece, Some(next)),
+            None => (current, None),
+        };
+        rest = next;
+        Some(piece)
+    })
+}
+
 /// A path with every segment that holds PII replaced by `_`.
 pub fn clean_path(path: &str) -> String {
-    let segments = path
-        .split('/')
-        .map(|segment| if contains_pii(segment) { "_" } else { segment });
-    join(segments, '/')
+    let segments =
+        pieces(path, b'/').map(|segment| if contains_pii(segment) { "_" } else { segment });
+    join(segments, "/")
 }
 
 /// True when `text` holds something shaped like an email address or a payment card number.
@@ -207,24 +244,29 @@ pub fn looks_like_email(text: &str) -> bool {
     if !text.bytes().any(|b| b == b'@' || b == b'%') {
         return false;
     }
+    // Bytes, not chars: every byte of a non-ASCII character is >= 0x80, a word byte (see
+    // `is_word`), so byte runs and lengths are what char runs would give.
     let decoded = decode_at_signs(text);
-    decoded.match_indices('@').any(|(at, _)| {
-        let (Some(before), Some(after)) = (decoded.get(..at), decoded.get(at + 1..)) else {
+    let bytes = decoded.as_bytes();
+    bytes.iter().enumerate().any(|(at, &b)| {
+        if b != b'@' {
             return false;
-        };
-        let local = before
-            .chars()
-            .rev()
-            .take_while(|c| is_word(*c) || matches!(c, '.' | '_' | '%' | '+' | '-'))
-            .count();
-        let domain: String = after
-            .chars()
-            .take_while(|c| is_word(*c) || matches!(c, '.' | '-'))
-            .collect();
+        }
+        let local = at > 0
+            && bytes
+                .get(at - 1)
+                .is_some_and(|&c| is_word(c) || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'));
+        let after = bytes.get(at + 1..).unwrap_or_default();
+        let domain_len = after
+            .iter()
+            .position(|&c| !(is_word(c) || matches!(c, b'.' | b'-')))
+            .unwrap_or(after.len());
+        let domain = after.get(..domain_len).unwrap_or_default();
         let tld_ok = domain
-            .rsplit_once('.')
-            .is_some_and(|(name, tld)| !name.is_empty() && tld.len() >= 2);
-        local > 0 && tld_ok
+            .iter()
+            .rposition(|&c| c == b'.')
+            .is_some_and(|dot| dot > 0 && domain.len() - dot > 2);
+        local && tld_ok
     })
 }
 
@@ -232,7 +274,7 @@ pub fn looks_like_email(text: &str) -> bool {
 fn decode_at_signs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(c) = rest.chars().next() {
+    while !rest.is_empty() {
         let skip = if rest.starts_with("%40") {
             3
         } else if rest.starts_with("%2540") {
@@ -240,34 +282,42 @@ fn decode_at_signs(text: &str) -> String {
         } else {
             0
         };
-        if skip > 0 {
-            out.push('@');
+        let (piece, next) = if skip > 0 {
+            ("@", rest.get(skip..))
         } else {
-            out.push(c);
-        }
-        rest = rest.get(skip.max(c.len_utf8())..).unwrap_or_default();
+            // Up to the next `%` (at least one character): both cuts fall on ASCII bytes.
+            let end = rest
+                .bytes()
+                .skip(1)
+                .position(|b| b == b'%')
+                .map_or(rest.len(), |i| i + 1);
+            (rest.get(..end).unwrap_or_default(), rest.get(end..))
+        };
+        out.push_str(piece);
+        rest = next.unwrap_or_default();
     }
     out
 }
 
-/// ASCII letters and digits, and any non-ASCII character (so international addresses count too,
-/// without Unicode tables in the SDK's wasm).
-fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || !c.is_ascii()
+/// ASCII letters and digits, and any byte of a non-ASCII character (so international addresses
+/// count too, without Unicode tables in the SDK's wasm).
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || !b.is_ascii()
 }
 
 /// True when `text` holds a run of 13–19 digits (spaces and dashes allowed between), like a card number.
 pub fn has_card_like_digits(text: &str) -> bool {
     let mut digits = 0;
-    for c in text.chars() {
-        match c {
-            '0'..='9' => {
+    // Bytes: a non-ASCII character ends a run, as each of its bytes does.
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' => {
                 digits += 1;
                 if digits >= 13 {
                     return true;
                 }
             }
-            ' ' | '-' if digits > 0 => {}
+            b' ' | b'-' if digits > 0 => {}
             _ => digits = 0,
         }
     }
@@ -357,11 +407,20 @@ mod tests {
         assert!(looks_like_email("jane%40example.org"));
         assert!(looks_like_email("jane%2540example.org"));
         assert_eq!(decode_at_signs("a%40b%2540c%25%4040%2"), "a@b@c%25@40%2");
+        assert_eq!(decode_at_signs("%%40zoë%2540"), "%@zoë@");
+        assert!(!looks_like_email("jane@localhost"));
+        assert!(!looks_like_email("jane@.org"));
+        assert!(looks_like_email("ä@b.cd"));
         assert!(!looks_like_email("@handle and a@b"));
         assert!(looks_like_email("zoë@exämple.de"));
         assert!(has_card_like_digits("4111 1111 1111 1111"));
         assert!(has_card_like_digits("order-4111-1111-1111-1111"));
         assert!(!has_card_like_digits("order 12345 on 2026-11-24"));
         assert_eq!(clean_path("/u/jane@example.com/orders"), "/u/_/orders");
+        assert_eq!(clean_path("/"), "/");
+        assert_eq!(clean_path("//a/"), "//a/");
+        assert_eq!(pieces("", b'/').collect::<Vec<_>>(), [""]);
+        assert_eq!(trim_end_byte("a//", b'/'), "a");
+        assert_eq!(trim_end_byte("//", b'/'), "");
     }
 }

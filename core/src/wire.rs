@@ -86,12 +86,31 @@ pub fn is_valid_user_id(id: &str) -> bool {
 /// True for event names the wire accepts: 1..=120 printable characters, no control characters,
 /// nothing shaped like an email or card number (a name is stored as it is).
 pub fn is_valid_event_name(name: &str) -> bool {
-    let trimmed = name.trim();
-    !trimmed.is_empty()
-        && trimmed.len() == name.len()
+    // `name.trim() == name` and no `char::is_control`, checked on bytes: no UTF-8 decoding or
+    // generic trimming code in the SDK's wasm. (A test compares both rules on every character.)
+    let edge_space = SPACES
+        .iter()
+        .any(|space| name.starts_with(space) || name.ends_with(space));
+    !name.is_empty()
+        && !edge_space
         && name.len() <= MAX_NAME_LEN
-        && !name.chars().any(char::is_control)
+        && !has_control(name)
         && !crate::scrub::contains_pii(name)
+}
+
+/// The Unicode `White_Space` characters that are not control characters (those are refused anyway).
+const SPACES: [&str; 19] = [
+    " ", "\u{a0}", "\u{1680}", "\u{2000}", "\u{2001}", "\u{2002}", "\u{2003}", "\u{2004}",
+    "\u{2005}", "\u{2006}", "\u{2007}", "\u{2008}", "\u{2009}", "\u{200a}", "\u{2028}", "\u{2029}",
+    "\u{202f}", "\u{205f}", "\u{3000}",
+];
+
+/// True when `text` holds a control character (`char::is_control`: U+0000–U+001F, U+007F–U+009F).
+fn has_control(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b < 0x20 || b == 0x7f || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&n| n < 0xa0))
+    })
 }
 
 /// True for page URLs the wire accepts: `http(s)://host/...` within [`MAX_URL_LEN`].
@@ -559,6 +578,45 @@ mod tests {
 
     fn event() -> serde_json::Value {
         json!({"id": "e1", "ts": NOW - 1000, "name": "pageview", "url": "https://shop.example/p/1"})
+    }
+
+    #[test]
+    fn event_name_byte_rules_match_the_char_rules_on_every_character() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let text = c.to_string();
+            assert_eq!(has_control(&text), c.is_control(), "{c:?}");
+            let edge = SPACES.iter().any(|s| text.starts_with(s));
+            assert_eq!(edge, c.is_whitespace() && !c.is_control(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn event_names_have_no_edge_spaces_or_controls() {
+        for good in [
+            "cart_add",
+            "admin:course_created",
+            "ai.usage",
+            "zoë wins",
+            "a",
+        ] {
+            assert!(is_valid_event_name(good), "{good}");
+        }
+        let long = "x".repeat(MAX_NAME_LEN + 1);
+        for bad in [
+            "",
+            " ",
+            " cart",
+            "cart ",
+            "cart\u{a0}",
+            "\u{3000}cart",
+            "ca\nrt",
+            "ca\u{85}rt",
+            "x\u{7f}",
+            "jane@example.org",
+            &long,
+        ] {
+            assert!(!is_valid_event_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

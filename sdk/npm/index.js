@@ -2,7 +2,9 @@
 // awaits anything; all tracking logic lives in the wasm (../src/*.rs). Errors never reach the page.
 // A call queued before the wasm is ready keeps its page URL, time and a fresh event id; if the page
 // goes away first, the queue is saved and the next page replays it (ids make a replay count once).
-import loadWasm, * as wasm from "./wasm/sightline_sdk.js";
+// The wasm reaches the page through the dozen imports below (no wasm-bindgen): page values live in
+// `H` and the wasm names them by index; a call frees the values it made when it returns (`run`),
+// and the few the wasm keeps longer are pinned in `P` (negative indexes). See ../src/browser.rs.
 
 const SAVED = "sl_queue";
 const queue = [];
@@ -11,16 +13,81 @@ let strict = false;
 
 const eventId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 
-function run(fn) {
+let w, thrown, bytes;
+const H = [undefined, null, true, false, globalThis];
+const P = [];
+const KINDS = ["string", "number", "boolean", "object", "function"];
+const put = (v) => H.push(v) - 1;
+const val = (h) => (h < 0 ? P[~h] : H[h]);
+const pin = (v) => -P.push(v);
+const view = (p, n) => new Uint8Array(w.memory.buffer, p, n);
+const decoder = new TextDecoder();
+const text = (p, n) => decoder.decode(view(p, n));
+// Runs f (which calls the wasm), then frees the values made meanwhile.
+const scope = (f) => {
+  const n = H.length;
   try {
-    fn();
+    return f();
+  } finally {
+    H.length = n;
+  }
+};
+const imports = {
+  e: {
+    g: (o, p, n) => {
+      try {
+        return put(val(o)[text(p, n)]);
+      } catch {
+        return 0;
+      }
+    },
+    s: (o, p, n, v) => {
+      try {
+        val(o)[text(p, n)] = val(v);
+      } catch {}
+    },
+    t: (p, n) => put(text(p, n)),
+    n: put,
+    k: (h) => (val(h) === null ? -1 : KINDS.indexOf(typeof val(h))),
+    v: (h) => +val(h),
+    l: (h) => (typeof val(h) == "string" ? (bytes = new TextEncoder().encode(val(h))).length : -1),
+    c: (p) => view(p, bytes.length).set(bytes),
+    j: (o, i) => put(val(o)[i]),
+    a: (f, t, a, b, c) => {
+      try {
+        return put(val(f).call(val(t), val(a), val(b), val(c)));
+      } catch (e) {
+        thrown = e;
+        return 2147483647;
+      }
+    },
+    o: (f, a) => {
+      try {
+        return put(new (val(f))(val(a)));
+      } catch {
+        return 0;
+      }
+    },
+    f: (k, d) => pin((a, b, c) => scope(() => val(w.cb(k, d, put(a), put(b), put(c))))),
+    p: (h) => pin(val(h)),
+    i: () => put(eventId()),
+    r: () => {
+      throw thrown;
+    },
+  },
+};
+
+// Runs f; an error goes to the console, never to the page.
+function run(f) {
+  try {
+    scope(f);
   } catch (e) {
     console.warn("[sightline]", e);
   }
 }
 
 function call(name, args) {
-  if (state === 2) run(() => wasm[name](...args));
+  if (state === 2) run(() => w[name](...args.map(put)));
   else if (state !== 3) queue.push([name, args, location.href, Date.now(), eventId()]);
 }
 
@@ -40,11 +107,20 @@ export function init(options = {}) {
   // Mirrors the wasm's strict rule, for the one thing this file stores (the pre-wasm queue).
   strict = opts.privacy === "strict" || !!opts.requireConsent || navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
   addEventListener("pagehide", save);
-  loadWasm()
-    .then(() => {
+  // Web vitals and auto-capture (404s included) live in a larger build of the same wasm, loaded only
+  // when asked for.
+  fetch(
+    opts.webVitals || opts.autoCapture || opts.notFound
+      ? new URL("./wasm/sightline-full.wasm", import.meta.url)
+      : new URL("./wasm/sightline.wasm", import.meta.url),
+  )
+    .then((r) => r.arrayBuffer())
+    .then((b) => WebAssembly.instantiate(b, imports))
+    .then((m) => {
+      w = m.instance.exports;
       state = 2;
-      run(() => wasm.start(opts));
-      for (const c of queue.splice(0)) run(() => wasm.replay(c));
+      run(() => w.start(put(opts)));
+      for (const c of queue.splice(0)) run(() => w.replay(put(c)));
     })
     .catch((e) => {
       state = 3;

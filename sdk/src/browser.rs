@@ -2,69 +2,240 @@
 //!
 //! Input: calls from `lib.rs`. Output: values read from the page (URL, referrer, storage, clock,
 //! random ids) and effects on it (storage writes, beacons, listeners, console warnings).
-//! Everything goes through four JS builtins — `Reflect.get`, `Reflect.set`, `Reflect.construct` and
-//! `Function.prototype.call` — and one closure type, rather than a `web_sys` binding per method:
-//! each binding costs its own JS glue and wasm shim, and the SDK needs about forty of them.
+//! No wasm-bindgen: the page's values live in a table kept by the npm wrapper (`npm/index.js`), and
+//! the wasm names them by index ([`JsValue`], a plain `i32`). About a dozen tiny imports read and
+//! set properties, call functions and move strings; everything else is built from them here. A
+//! call from the page frees the values it made when it returns, so a `JsValue` is `Copy` and never
+//! dropped; the few kept longer (the page's hook, the functions handed to timers) are pinned.
 //! Must not: throw into the host page (every JS error is swallowed here) or decide policy.
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use sightline_core::encode::decimal;
-use wasm_bindgen::prelude::*;
+use sightline_core::scrub::before_byte;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `globalThis.valueOf()`, which is `globalThis` itself: a plain call, where an imported
-    /// `static` would bring a lazily initialised cell into the wasm.
-    #[wasm_bindgen(js_namespace = globalThis, js_name = valueOf)]
-    fn global_this() -> JsValue;
-    /// `Reflect.get(target, key)`: throws when `target` is not an object, or from a getter.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
-    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-    /// `Reflect.set(target, key, value)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
-    fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> Result<(), JsValue>;
-    /// `new constructor(...args)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = construct, catch)]
-    fn reflect_construct(constructor: &JsValue, args: &JsValue) -> Result<JsValue, JsValue>;
-    /// `f.call(this, a, b, c)`: every call into the page; extra `undefined` arguments are ignored by
-    /// the functions used here.
-    #[wasm_bindgen(js_namespace = ["Function", "prototype", "call"], js_name = call, catch)]
-    fn invoke(
-        f: &JsValue,
-        this: &JsValue,
-        a: &JsValue,
-        b: &JsValue,
-        c: &JsValue,
-    ) -> Result<JsValue, JsValue>;
+/// Declares the wrapper's imports (module `e`, one-letter names); natively (unit tests of the pure
+/// modules, which never reach the page) they are stubs.
+macro_rules! imports {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? = $js:literal;)*) => {
+        #[cfg(target_arch = "wasm32")]
+        #[link(wasm_import_module = "e")]
+        extern "C" {
+            $($(#[$doc])* #[link_name = $js] fn $name($($arg: $ty),*) $(-> $ret)?;)*
+        }
+        $(
+            #[cfg(not(target_arch = "wasm32"))]
+            #[allow(unused_variables, clippy::missing_safety_doc)]
+            unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+                unreachable!("the page is reached only from wasm")
+            }
+        )*
+    };
 }
 
-/// The one closure type the SDK hands to the page: up to three arguments; an `Err` is thrown.
-type Callback = dyn FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
+imports! {
+    /// `value(obj)[key]`, or `undefined` when that throws.
+    fn js_get(obj: i32, key: *const u8, len: usize) -> i32 = "g";
+    /// `value(obj)[key] = value(v)`; nothing when that throws.
+    fn js_set(obj: i32, key: *const u8, len: usize, v: i32) = "s";
+    /// A JS string from UTF-8 bytes.
+    fn js_text(text: *const u8, len: usize) -> i32 = "t";
+    /// A JS number.
+    fn js_number(n: f64) -> i32 = "n";
+    /// Index of `typeof value` in string, number, boolean, object, function; -1 for null and the rest.
+    fn js_kind(v: i32) -> i32 = "k";
+    /// `+value` (for numbers and booleans).
+    fn js_to_number(v: i32) -> f64 = "v";
+    /// UTF-8 length of a string, kept for [`js_copy`]; -1 when it is not a string.
+    fn js_text_len(v: i32) -> i32 = "l";
+    /// Copies the string measured last by [`js_text_len`] to `to`.
+    fn js_copy(to: *mut u8) = "c";
+    /// `value(array)[index]`.
+    fn js_item(array: i32, index: u32) -> i32 = "j";
+    /// `f.call(this, a, b, c)`; [`THREW`] when it threw (the exception is kept for [`js_rethrow`]).
+    fn js_call(f: i32, this: i32, a: i32, b: i32, c: i32) -> i32 = "a";
+    /// `new f(a)`, or `undefined` when that throws.
+    fn js_construct(f: i32, a: i32) -> i32 = "o";
+    /// A pinned JS function `(a, b, c) => cb(kind, data, a, b, c)`, for [`dispatch`].
+    fn js_function(kind: usize, data: usize) -> i32 = "f";
+    /// Pins a value: its handle stays valid for the page's lifetime.
+    fn js_pin(v: i32) -> i32 = "p";
+    /// A fresh event id (32 hex characters from `crypto.getRandomValues`).
+    fn js_random_id() -> i32 = "i";
+    /// Throws the exception [`js_call`] kept.
+    fn js_rethrow() = "r";
+}
 
-/// Wraps `f` as a JS function that lives as long as the page.
-fn function(
-    f: impl FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue> + 'static,
+/// What [`js_call`] returns when the function threw.
+const THREW: i32 = i32::MAX;
+
+/// A page value: an index into the wrapper's table (negative: pinned). `Copy`, never dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct JsValue(i32);
+
+impl JsValue {
+    /// `undefined` (the wrapper's table starts with `undefined, null, true, false, globalThis`).
+    pub const UNDEFINED: JsValue = JsValue(0);
+    /// `null`.
+    pub const NULL: JsValue = JsValue(1);
+    const TRUE: JsValue = JsValue(2);
+    const FALSE: JsValue = JsValue(3);
+    const GLOBAL: JsValue = JsValue(4);
+
+    fn kind(self) -> i32 {
+        // SAFETY: the import only reads the wrapper's table.
+        unsafe { js_kind(self.0) }
+    }
+
+    /// The string, if this is one.
+    pub fn as_string(self) -> Option<String> {
+        // SAFETY: `js_copy` writes exactly the `len` bytes `js_text_len` measured, which are UTF-8
+        // (`TextEncoder` output), into the buffer reserved for them.
+        unsafe {
+            let len = usize::try_from(js_text_len(self.0)).ok()?;
+            let mut bytes = Vec::with_capacity(len);
+            js_copy(bytes.as_mut_ptr());
+            bytes.set_len(len);
+            Some(String::from_utf8_unchecked(bytes))
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_f64(self) -> Option<f64> {
+        // SAFETY: as in `kind`.
+        (self.kind() == 1).then(|| unsafe { js_to_number(self.0) })
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(self) -> Option<bool> {
+        // SAFETY: as in `kind`.
+        (self.kind() == 2).then(|| unsafe { js_to_number(self.0) } != 0.0)
+    }
+
+    /// True for a string.
+    pub fn is_string(self) -> bool {
+        self.kind() == 0
+    }
+
+    /// `+value`: a string's number (`NaN` when it is none).
+    pub fn to_number(self) -> f64 {
+        // SAFETY: as in `kind`.
+        unsafe { js_to_number(self.0) }
+    }
+
+    /// True for a non-null object (arrays included).
+    pub fn is_object(self) -> bool {
+        self.kind() == 3
+    }
+
+    /// True for a function.
+    pub fn is_function(self) -> bool {
+        self.kind() == 4
+    }
+
+    /// The same value, valid for as long as the page lives.
+    pub fn pin(self) -> JsValue {
+        // SAFETY: as in `kind`.
+        JsValue(unsafe { js_pin(self.0) })
+    }
+}
+
+impl From<&str> for JsValue {
+    fn from(text: &str) -> JsValue {
+        // SAFETY: the import reads `len` bytes at `text`, which are valid UTF-8.
+        JsValue(unsafe { js_text(text.as_ptr(), text.len()) })
+    }
+}
+
+impl From<String> for JsValue {
+    fn from(text: String) -> JsValue {
+        text.as_str().into()
+    }
+}
+
+impl From<f64> for JsValue {
+    fn from(n: f64) -> JsValue {
+        // SAFETY: as in `kind`.
+        JsValue(unsafe { js_number(n) })
+    }
+}
+
+impl From<u32> for JsValue {
+    fn from(n: u32) -> JsValue {
+        f64::from(n).into()
+    }
+}
+
+impl From<u8> for JsValue {
+    fn from(n: u8) -> JsValue {
+        f64::from(n).into()
+    }
+}
+
+impl From<bool> for JsValue {
+    fn from(b: bool) -> JsValue {
+        if b {
+            JsValue::TRUE
+        } else {
+            JsValue::FALSE
+        }
+    }
+}
+
+/// Every JS function the SDK makes calls this with the `kind` and `data` it was made with:
+/// `kind` 0 calls `data` as a `fn(JsValue)` with the first argument; any other `kind` is a
+/// history wrapper (see [`on_history_change`]).
+#[cfg_attr(target_arch = "wasm32", export_name = "cb")]
+pub extern "C" fn dispatch(
+    kind: usize,
+    data: usize,
+    a: JsValue,
+    b: JsValue,
+    c: JsValue,
 ) -> JsValue {
-    Closure::<Callback>::new(f).into_js_value()
+    if kind == 0 {
+        // SAFETY: `data` came from `callback`, which took it from a `fn(JsValue)`; the wrapper
+        // hands `cb` to no one else.
+        let handler: fn(JsValue) = unsafe { core::mem::transmute::<usize, fn(JsValue)>(data) };
+        handler(a);
+        return JsValue::UNDEFINED;
+    }
+    // SAFETY: as above; `kind` came from `on_history_change`'s `fn()`.
+    let handler: fn() = unsafe { core::mem::transmute::<usize, fn()>(kind) };
+    // The page's own call goes first, and its exception (if any) reaches the page.
+    // SAFETY: as in `JsValue::kind`; `data` is the pinned original method.
+    let result = unsafe { js_call(data as i32, global_get("history").0, a.0, b.0, c.0) };
+    if result == THREW {
+        // SAFETY: throws into the page's `history` call; no Rust state is borrowed here.
+        unsafe { js_rethrow() };
+        return JsValue::UNDEFINED;
+    }
+    handler();
+    JsValue(result)
 }
 
 /// A JS function calling `handler` with its first argument, for as long as the page lives.
 pub fn callback(handler: fn(JsValue)) -> JsValue {
-    function(move |a, _, _| {
-        handler(a);
-        Ok(JsValue::UNDEFINED)
-    })
+    // SAFETY: as in `JsValue::kind`; `dispatch` turns `data` back into this `fn`.
+    JsValue(unsafe { js_function(0, handler as usize) })
+}
+
+/// `f.call(this, a, b, c)`; `None` when it threw (or `f` is not a function).
+fn invoke(f: JsValue, this: JsValue, a: JsValue, b: JsValue, c: JsValue) -> Option<JsValue> {
+    // SAFETY: as in `JsValue::kind`.
+    let result = unsafe { js_call(f.0, this.0, a.0, b.0, c.0) };
+    (result != THREW).then_some(JsValue(result))
 }
 
 /// `globalThis` (the window).
 fn global() -> JsValue {
-    global_this()
+    JsValue::GLOBAL
 }
 
 /// `obj[key]`, or `undefined` when it cannot be read.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    reflect_get(obj, key).unwrap_or(JsValue::UNDEFINED)
+    // SAFETY: the import reads `key`'s bytes.
+    JsValue(unsafe { js_get(obj.0, key.as_ptr(), key.len()) })
 }
 
 /// `globalThis[key]`.
@@ -79,7 +250,7 @@ fn document_get(key: &str) -> JsValue {
 
 /// Calls `obj[method](a, b)`; `None` when it is not a function or throws.
 pub fn call(obj: &JsValue, method: &str, a: &JsValue, b: &JsValue) -> Option<JsValue> {
-    invoke(&get(obj, method), obj, a, b, &JsValue::UNDEFINED).ok()
+    invoke(get(obj, method), *obj, *a, *b, JsValue::UNDEFINED)
 }
 
 /// Calls `obj[method](arg)`.
@@ -99,9 +270,8 @@ fn builtin(namespace: &str, method: &str, arg: &JsValue) -> Option<JsValue> {
 
 /// `new globalThis[name](arg)`.
 fn construct(name: &str, arg: &JsValue) -> Option<JsValue> {
-    let args = parse_json("[0]")?;
-    put(&args, "0", arg);
-    reflect_construct(&global_get(name), &args).ok()
+    // SAFETY: as in `JsValue::kind`.
+    Some(JsValue(unsafe { js_construct(global_get(name).0, arg.0) })).filter(|v| v.is_object())
 }
 
 /// Which Web Storage area.
@@ -126,9 +296,17 @@ pub fn get_stored(area: Area, key: &str) -> Option<String> {
     call1(&storage(area), "getItem", &key.into())?.as_string()
 }
 
-/// Stores a value; silently does nothing when storage is blocked or full.
-pub fn set_stored(area: Area, key: &str, value: &str) {
-    call(&storage(area), "setItem", &key.into(), &value.into());
+/// Stores a value (a number is stored as its text); silently does nothing when storage is blocked
+/// or full.
+pub fn set_stored(area: Area, key: &str, value: JsValue) {
+    call(&storage(area), "setItem", &key.into(), &value);
+}
+
+/// Reads a stored number (stored with [`set_stored`]); `NaN` when the text is not one.
+pub fn get_stored_number(area: Area, key: &str) -> Option<f64> {
+    Some(call1(&storage(area), "getItem", &key.into())?)
+        .filter(|v| v.is_string())
+        .map(JsValue::to_number)
 }
 
 /// Removes a stored value.
@@ -157,20 +335,13 @@ fn number(value: Option<JsValue>) -> f64 {
     value.and_then(|v| v.as_f64()).unwrap_or(0.0)
 }
 
-/// 128 random bits from the crypto RNG as 32 hex characters (never a fingerprint).
+/// 128 random bits from the crypto RNG as 32 hex characters (never a fingerprint): the wrapper's
+/// `eventId()`, which also names the calls it queues before the wasm is ready.
 pub fn random_id() -> String {
-    let words = construct("Uint32Array", &4.into())
-        .filter(|words| call1(&global_get("crypto"), "getRandomValues", words).is_some());
-    let mut bytes = Vec::with_capacity(16);
-    for i in 0..4 {
-        let word = match &words {
-            Some(words) => get_number(words, &decimal(i)).unwrap_or(0.0) as u32,
-            // No crypto RNG (very old browser): Math.random is weaker but still not a fingerprint.
-            None => (random() * 4_294_967_296.0) as u32,
-        };
-        bytes.extend_from_slice(&word.to_be_bytes());
-    }
-    sightline_core::encode::hex(&bytes)
+    // SAFETY: as in `JsValue::kind`.
+    JsValue(unsafe { js_random_id() })
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// The page's full URL.
@@ -205,7 +376,7 @@ pub fn get_number(obj: &JsValue, key: &str) -> Option<f64> {
 
 /// `obj[key]` when it is a function.
 pub fn get_function(obj: &JsValue, key: &str) -> Option<JsValue> {
-    Some(get(obj, key)).filter(JsValue::is_function)
+    Some(get(obj, key)).filter(|v| v.is_function())
 }
 
 /// The items of an array (nothing for anything else), in order.
@@ -214,7 +385,13 @@ pub fn items(array: &JsValue) -> Vec<JsValue> {
         return Vec::new();
     }
     let len = get_number(array, "length").unwrap_or(0.0) as u64;
-    (0..len).map(|i| get(array, &decimal(i))).collect()
+    // Pushed, not collected: `collect` reserves `len` up front, with its capacity-overflow panic.
+    let mut out = Vec::new();
+    for i in 0..len {
+        // SAFETY: as in `JsValue::kind`.
+        out.push(JsValue(unsafe { js_item(array.0, i as u32) }));
+    }
+    out
 }
 
 /// The own enumerable `[key, value]` pairs of a plain object, in order.
@@ -223,33 +400,25 @@ pub fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
         return Vec::new();
     }
     let keys = builtin("Object", "keys", obj).unwrap_or(JsValue::UNDEFINED);
-    items(&keys)
-        .into_iter()
-        .filter_map(|key| key.as_string())
-        .map(|key| {
+    let mut out = Vec::new();
+    for key in items(&keys) {
+        if let Some(key) = key.as_string() {
             let value = get(obj, &key);
-            (key, value)
-        })
-        .collect()
-}
-
-/// `obj[key]` when it is an array of strings; other items are skipped.
-pub fn get_strings(obj: &JsValue, key: &str) -> Vec<String> {
-    items(&get(obj, key))
-        .into_iter()
-        .filter_map(|v| v.as_string())
-        .collect()
+            out.push((key, value));
+        }
+    }
+    out
 }
 
 /// Calls the page's `beforeSend(event)`: `Some(event)` to send (possibly rewritten), `None` to drop.
 /// An exception drops the event (the hook may exist to filter private data).
 pub fn before_send(hook: &JsValue, event: &JsValue) -> Option<JsValue> {
     let u = JsValue::UNDEFINED;
-    match invoke(hook, &JsValue::NULL, event, &u, &u) {
-        Ok(result) if is_plain_object(&result) => Some(result),
-        Ok(_) => None,
-        Err(_) => {
-            warn("beforeSend threw; event dropped");
+    match invoke(*hook, JsValue::NULL, *event, u, u) {
+        Some(result) if is_plain_object(&result) => Some(result),
+        Some(_) => None,
+        None => {
+            warn(&["beforeSend threw; event dropped"]);
             None
         }
     }
@@ -258,12 +427,13 @@ pub fn before_send(hook: &JsValue, event: &JsValue) -> Option<JsValue> {
 /// A fresh plain object to fill with [`put`].
 pub fn object() -> JsValue {
     let u = JsValue::UNDEFINED;
-    invoke(&global_get("Object"), &u, &u, &u, &u).unwrap_or(u)
+    invoke(global_get("Object"), u, u, u, u).unwrap_or(u)
 }
 
 /// Sets `obj[key] = value`.
-pub fn put(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
-    let _ = reflect_set(obj, key, &value.into());
+pub fn put(obj: &JsValue, key: &str, value: JsValue) {
+    // SAFETY: the import reads `key`'s bytes.
+    unsafe { js_set(obj.0, key.as_ptr(), key.len(), value.0) }
 }
 
 fn is_array(value: &JsValue) -> bool {
@@ -280,13 +450,10 @@ pub fn parse_json(text: &str) -> Option<JsValue> {
     builtin("JSON", "parse", &text.into())
 }
 
-/// The browser's own `String.prototype.toLowerCase` (keeps Unicode case tables out of the wasm).
-pub fn to_lower_case(text: &str) -> String {
-    // `Reflect.get` refuses primitives: the method is taken from `String.prototype`.
-    let lower = get(&get(&global_get("String"), "prototype"), "toLowerCase");
-    let u = JsValue::UNDEFINED;
-    invoke(&lower, &text.into(), &u, &u, &u)
-        .ok()
+/// `text.trim().toLowerCase()`, by the browser (keeps Unicode tables out of the wasm).
+pub fn trim_lower_case(text: &str) -> String {
+    call0(&text.into(), "trim")
+        .and_then(|t| call0(&t, "toLowerCase"))
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
@@ -301,9 +468,9 @@ pub fn to_json(value: &JsValue) -> Option<String> {
 /// [`answer`]). Returns false when nothing was sent (no `fetch`): `answered` is then not called.
 pub fn post(url: &str, body: &str, answered: &JsValue) -> bool {
     let init = object();
-    put(&init, "method", "POST");
-    put(&init, "body", body);
-    put(&init, "keepalive", true);
+    put(&init, "method", "POST".into());
+    put(&init, "body", body.into());
+    put(&init, "keepalive", true.into());
     let sent = call(&global(), "fetch", &url.into(), &init)
         .and_then(|promise| call(&promise, "then", answered, answered));
     sent.is_some()
@@ -315,11 +482,13 @@ pub fn answer(response: &JsValue) -> (u16, Option<u32>) {
     let Some(status) = get_number(response, "status") else {
         return (0, None);
     };
+    // Read as a number by the browser (`+text`: spaces trimmed, `NaN` for an HTTP date, which is
+    // then ignored), not by an integer parser in the wasm.
     let retry_after = call1(&get(response, "headers"), "get", &"Retry-After".into())
-        .and_then(|v| v.as_string())
-        // Parsed as u64 like the stored session time (one integer parser in the wasm), then narrowed.
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .and_then(|s| u32::try_from(s).ok());
+        .filter(|v| v.is_string())
+        .map(JsValue::to_number)
+        .filter(|s| (0.0..=f64::from(u32::MAX)).contains(s))
+        .map(|s| s as u32);
     (status as u16, retry_after)
 }
 
@@ -364,31 +533,20 @@ pub fn listen(target: Target, event: &str, capture: bool, handler: fn(JsValue)) 
         Target::Document => global_get("document"),
     };
     let add = get(&target, "addEventListener");
-    let _ = invoke(
-        &add,
-        &target,
-        &event.into(),
-        &callback(handler),
-        &capture.into(),
-    );
+    invoke(add, target, event.into(), callback(handler), capture.into());
 }
 
 /// Calls `handler` after `history.pushState` / `replaceState` succeed. The history methods are
-/// wrapped through `Reflect` with Rust closures: no `eval`, so it works under a strict CSP.
+/// replaced by functions the wasm makes (see [`dispatch`]): no `eval`, so it works under a strict CSP.
 pub fn on_history_change(handler: fn()) {
     let history = global_get("history");
     for name in ["pushState", "replaceState"] {
         let Some(original) = get_function(&history, name) else {
             continue;
         };
-        let target = history.clone();
-        let wrapper = function(move |state, title, url| {
-            // The page's own call goes first, and its exception (if any) reaches the page.
-            let result = invoke(&original, &target, &state, &title, &url)?;
-            handler();
-            Ok(result)
-        });
-        put(&history, name, wrapper);
+        // SAFETY: as in `JsValue::kind`; `dispatch` calls `original` (pinned), then `handler`.
+        let wrapper = unsafe { js_function(handler as usize, original.pin().0 as usize) };
+        put(&history, name, JsValue(wrapper));
     }
 }
 
@@ -437,7 +595,7 @@ pub fn submitted_form(event: &JsValue) -> Option<String> {
     ]
     .into_iter()
     .find(|n| !n.is_empty())
-    .or_else(|| attribute(&form, "action").and_then(|a| a.split('?').next().map(String::from)))
+    .or_else(|| attribute(&form, "action").map(|a| before_byte(&a, b'?').into()))
     .unwrap_or_else(|| "form".into());
     Some(name)
 }
@@ -450,7 +608,7 @@ pub fn perf_now() -> f64 {
 /// The page's navigation entry (`performance.getEntriesByType("navigation")[0]`).
 pub fn navigation_entry() -> Option<JsValue> {
     let list = builtin("performance", "getEntriesByType", &"navigation".into())?;
-    Some(get(&list, "0")).filter(JsValue::is_object)
+    Some(get(&list, "0")).filter(|v| v.is_object())
 }
 
 /// Observes performance entries of `kind`, buffered ones included: `handler` gets each entry list
@@ -461,10 +619,10 @@ pub fn observe(kind: &str, duration_threshold: Option<f64>, handler: fn(JsValue)
         return;
     };
     let options = object();
-    put(&options, "type", kind);
-    put(&options, "buffered", true);
+    put(&options, "type", kind.into());
+    put(&options, "buffered", true.into());
     if let Some(threshold) = duration_threshold {
-        put(&options, "durationThreshold", threshold);
+        put(&options, "durationThreshold", threshold.into());
     }
     // An entry type the browser does not know throws here: that metric is then not measured.
     call1(&observer, "observe", &options);
@@ -491,8 +649,12 @@ pub fn when_shown(then: fn(JsValue)) {
     listen(Target::Document, "prerenderingchange", false, then);
 }
 
-/// `console.warn("[sightline]", message)`.
-pub fn warn(message: &str) {
+/// `console.warn("[sightline]", message)`, the message being `parts` joined.
+pub fn warn(parts: &[&str]) {
+    let mut message = String::new();
+    for part in parts {
+        message.push_str(part);
+    }
     call(
         &global_get("console"),
         "warn",

@@ -94,8 +94,9 @@ impl Engagement {
 
 /// An uncaught error's message as it may be sent: at most 200 characters, none holding PII.
 pub fn error_message(message: &str) -> Option<String> {
-    let message = message.trim();
-    (!message.is_empty() && !contains_pii(message)).then(|| message.chars().take(200).collect())
+    let message = message.trim_ascii();
+    (!message.is_empty() && !contains_pii(message))
+        .then(|| crate::props::cut_chars(message, 200).into())
 }
 
 #[cfg(test)]

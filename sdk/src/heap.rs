@@ -78,10 +78,15 @@ fn grow(_bytes: usize) -> Option<(usize, usize)> {
 
 impl State {
     fn alloc(&mut self, class: usize) -> *mut u8 {
-        let head = self.free[class];
+        // `get_mut`, not indexing: `class_of` keeps `class` in range, and a bounds check would bring
+        // the panic machinery into the wasm.
+        let Some(list) = self.free.get_mut(class) else {
+            return null_mut();
+        };
+        let head = *list;
         if head != 0 {
             // SAFETY: `head` is a freed block of this class; its first word links to the next.
-            self.free[class] = unsafe { *(head as *const usize) };
+            *list = unsafe { *(head as *const usize) };
             return head as *mut u8;
         }
         let size = 1usize << (class as u32 + MIN_SHIFT);
@@ -103,9 +108,11 @@ impl State {
     }
 
     fn free(&mut self, ptr: *mut u8, class: usize) {
-        // SAFETY: `ptr` is a block of this class no longer in use: its first word is ours.
-        unsafe { *(ptr as *mut usize) = self.free[class] };
-        self.free[class] = ptr as usize;
+        if let Some(list) = self.free.get_mut(class) {
+            // SAFETY: `ptr` is a block of this class no longer in use: its first word is ours.
+            unsafe { *(ptr as *mut usize) = *list };
+            *list = ptr as usize;
+        }
     }
 }
 

@@ -31,17 +31,21 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use browser::Target::{Document, Window};
-use browser::{listen, Area};
+use browser::{listen, Area, JsValue};
 use outbox::{Answer, Entry, Outbox};
 use props::{Value, Verdict};
-use sightline_core::encode::decimal;
-use sightline_core::scrub::{clean_url, split_url, DEFAULT_QUERY_ALLOWLIST};
+use sightline_core::scrub::{clean_url, split_url, trim_end_byte, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
-use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static HEAP: heap::Heap = heap::Heap::new();
+
+/// Web vitals and auto-capture (404 pages included) are compiled in only with the `extras` feature:
+/// the npm wrapper loads that build (`sightline-full.wasm`) when a page asks for `webVitals`,
+/// `autoCapture` or `notFound`, and the smaller default build otherwise. Without it, those options
+/// are ignored.
+const EXTRAS: bool = cfg!(feature = "extras");
 
 /// How long events wait for companions before a batch goes out, in ms.
 const FLUSH_DELAY_MS: u32 = 1000;
@@ -141,7 +145,7 @@ impl Tracker {
     /// Writes the outbox to localStorage (never in strict mode).
     fn persist(&self) {
         if !self.strict {
-            browser::set_stored(Area::Local, OUTBOX_KEY, &self.outbox.encode());
+            browser::set_stored(Area::Local, OUTBOX_KEY, self.outbox.encode().into());
         }
     }
 
@@ -158,11 +162,10 @@ impl Tracker {
         }
     }
 
-    fn envelope<'a>(&'a self, session: &'a str) -> batch::Envelope<'a> {
+    fn envelope(&self) -> batch::Envelope<'_> {
         batch::Envelope {
             site: &self.site,
             visitor_id: self.visitor_id.as_deref(),
-            session_id: Some(session).filter(|s| !s.is_empty()),
             user_id: self.user_id.as_deref(),
         }
     }
@@ -209,17 +212,17 @@ fn started() -> bool {
 /// Unless `autoPageview` is false, sends the first pageview (when the page is shown: a prerendered
 /// page counts only once activated) and one per SPA navigation. Events left unconfirmed by an
 /// earlier page are sent again. Calling it twice does nothing.
-#[wasm_bindgen(js_name = start)]
-pub fn start(options: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "start")]
+pub extern "C" fn start(options: JsValue) {
     if started() {
         return;
     }
     let Some(site) = browser::get_str(&options, "site").filter(|s| is_valid_id(s)) else {
-        browser::warn("init() needs `site`: an id of 1-64 characters [A-Za-z0-9_-.:]");
+        browser::warn(&["init() needs `site`: an id of 1-64 characters [A-Za-z0-9_-.:]"]);
         return;
     };
     let Some(endpoint) = browser::get_str(&options, "endpoint") else {
-        browser::warn("init() needs `endpoint`: the collector's origin");
+        browser::warn(&["init() needs `endpoint`: the collector's origin"]);
         return;
     };
     let always_strict = browser::get_str(&options, "privacy").as_deref() == Some("strict");
@@ -235,8 +238,15 @@ pub fn start(options: JsValue) {
         Outbox::decode(&browser::get_stored(Area::Local, OUTBOX_KEY).unwrap_or_default())
     };
     let resend = !outbox.is_empty();
+    // Pushed, not collected from a chain: `collect` brings size hints and a capacity panic.
+    let mut allowlist = DEFAULT_QUERY_ALLOWLIST.to_vec();
+    for name in browser::items(&browser::get(&options, "queryAllowlist")) {
+        if let Some(name) = name.as_string() {
+            allowlist.push(&*name.leak());
+        }
+    }
     let tracker = Tracker {
-        endpoint: endpoint.trim_end_matches('/').to_owned() + "/api/collect",
+        endpoint: trim_end_byte(&endpoint, b'/').to_owned() + "/api/collect",
         site,
         visitor_id: (!strict).then(visitor_id),
         strict,
@@ -244,38 +254,34 @@ pub fn start(options: JsValue) {
         opted_out,
         internal: surface == "admin" || surface == "instructor",
         user_id: None,
-        allowlist: DEFAULT_QUERY_ALLOWLIST
-            .iter()
-            .copied()
-            .chain(
-                browser::get_strings(&options, "queryAllowlist")
-                    .into_iter()
-                    .map(|name| &*name.leak()),
-            )
-            .collect(),
-        before_send: browser::get_function(&options, "beforeSend"),
+        allowlist,
+        before_send: browser::get_function(&options, "beforeSend").map(JsValue::pin),
         hash_routes: browser::get_bool(&options, "hashRouting") == Some(true),
-        capture: (browser::get_bool(&options, "autoCapture") == Some(true)).then(|| Capture {
-            scroll: browser::scroll_percent(),
-            ..Capture::default()
+        capture: (EXTRAS && browser::get_bool(&options, "autoCapture") == Some(true)).then(|| {
+            Capture {
+                scroll: browser::scroll_percent(),
+                ..Capture::default()
+            }
         }),
         hiding: false,
         after_hide: false,
-        vitals: (browser::get_bool(&options, "webVitals") == Some(true)).then(|| Vitals {
-            first_hidden: if browser::is_hidden() {
-                0.0
-            } else {
-                f64::INFINITY
-            },
-            activation: browser::navigation_entry()
-                .and_then(|e| browser::get_number(&e, "activationStart"))
-                .unwrap_or(0.0),
-            lcp: None,
-            lcp_final: false,
-            cls: vitals::Cls::default(),
-            inp: vitals::Inp::default(),
-            interaction_ids: (u64::MAX, 0),
-            reported: false,
+        vitals: (EXTRAS && browser::get_bool(&options, "webVitals") == Some(true)).then(|| {
+            Vitals {
+                first_hidden: if browser::is_hidden() {
+                    0.0
+                } else {
+                    f64::INFINITY
+                },
+                activation: browser::navigation_entry()
+                    .and_then(|e| browser::get_number(&e, "activationStart"))
+                    .unwrap_or(0.0),
+                lcp: None,
+                lcp_final: false,
+                cls: vitals::Cls::default(),
+                inp: vitals::Inp::default(),
+                interaction_ids: (u64::MAX, 0),
+                reported: false,
+            }
         }),
         last_page: String::new(),
         outbox,
@@ -285,9 +291,12 @@ pub fn start(options: JsValue) {
         answer_fn: browser::callback(on_response),
         failures: 0,
     };
+    // The slot is empty (`started()` said so) and nothing else borrows it during `start`: the
+    // tracker is moved in without a drop of either (a `Tracker` drop is ~200 bytes of wasm).
+    let tracker = core::mem::ManuallyDrop::new(tracker);
     slot(|s| {
         if let Ok(mut t) = s.0.try_borrow_mut() {
-            *t = Some(tracker);
+            core::mem::forget(t.replace(core::mem::ManuallyDrop::into_inner(tracker)));
         }
     });
     // Hidden or unloading: hiding fires `visibilitychange` and then `pagehide` (see `on_hide`).
@@ -297,11 +306,11 @@ pub fn start(options: JsValue) {
         }
     });
     listen(Window, "pagehide", false, |_| on_hide());
-    if with_tracker(|t| t.capture.is_some()) == Some(true) {
+    if EXTRAS && with_tracker(|t| t.capture.is_some()) == Some(true) {
         start_capture();
     }
     listen(Window, "online", false, |_| on_online());
-    if browser::get_bool(&options, "notFound") == Some(true) {
+    if EXTRAS && browser::get_bool(&options, "notFound") == Some(true) {
         // The site's 404 page says so: counted as a `404` event with its path.
         browser::when_shown(|_| {
             let path = split_url(&browser::page_url())
@@ -325,12 +334,12 @@ pub fn start(options: JsValue) {
         });
     }
     // After the first pageview, so a page's vitals follow it.
-    if with_tracker(|t| t.vitals.is_some()) == Some(true) {
+    if EXTRAS && with_tracker(|t| t.vitals.is_some()) == Some(true) {
         start_vitals();
     }
     if !strict {
         if let Some(saved) = browser::get_stored(Area::Local, SAVED_CALLS_KEY) {
-            browser::set_stored(Area::Local, SAVED_CALLS_KEY, "");
+            browser::set_stored(Area::Local, SAVED_CALLS_KEY, "".into());
             let calls = browser::parse_json(&saved).unwrap_or(JsValue::UNDEFINED);
             for call in browser::items(&calls) {
                 replay(call);
@@ -344,8 +353,9 @@ pub fn start(options: JsValue) {
 
 /// `consent(true)`: the visitor agreed; ids and the outbox may be stored (unless `privacy: "strict"`).
 /// `consent(false)`: back to strict mode, and every stored id is wiped.
-#[wasm_bindgen]
-pub fn consent(granted: bool) {
+#[cfg_attr(target_arch = "wasm32", export_name = "consent")]
+pub extern "C" fn consent(granted: JsValue) {
+    let granted = granted.as_bool() == Some(true);
     let wipe = with_tracker(|t| {
         if !granted {
             t.strict = true;
@@ -365,8 +375,8 @@ pub fn consent(granted: bool) {
 }
 
 /// Stops all tracking in this browser (remembered), drops unsent events and wipes stored ids.
-#[wasm_bindgen(js_name = optOut)]
-pub fn opt_out() {
+#[cfg_attr(target_arch = "wasm32", export_name = "optOut")]
+pub extern "C" fn opt_out() {
     with_tracker(|t| {
         t.opted_out = true;
         t.strict = true;
@@ -376,20 +386,20 @@ pub fn opt_out() {
         t.cancel_timer();
     });
     wipe_storage();
-    browser::set_stored(Area::Local, OPT_OUT_KEY, "1");
+    browser::set_stored(Area::Local, OPT_OUT_KEY, "1".into());
 }
 
 /// Names the signed-in user with the site's own id, so their visits on every device are one
 /// visitor. Emails, phone numbers and anything but an id of 1-64 `[A-Za-z0-9_-.:]` are refused.
-#[wasm_bindgen]
-pub fn identify(user_id: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "identify")]
+pub extern "C" fn identify(user_id: JsValue) {
     // Taken as a JS value (the wrapper passes a string): a `String` parameter costs its own
     // conversion code in the wasm.
     let user_id = user_id.as_string().unwrap_or_default();
     if !sightline_core::wire::is_valid_user_id(&user_id) {
-        browser::warn(
+        browser::warn(&[
             "identify() takes the site's internal user id, never an email or phone number; ignored",
-        );
+        ]);
         return;
     }
     // Events so far belong to the anonymous visitor: send them under the old identity first.
@@ -398,8 +408,8 @@ pub fn identify(user_id: JsValue) {
 }
 
 /// Logout: forgets the user id and starts a new session.
-#[wasm_bindgen]
-pub fn reset() {
+#[cfg_attr(target_arch = "wasm32", export_name = "reset")]
+pub extern "C" fn reset() {
     beacon_all();
     with_tracker(|t| t.user_id = None);
     browser::remove_stored(Area::Session, SESSION_KEY);
@@ -414,8 +424,8 @@ fn wipe_storage() {
 
 /// Replays a call the wrapper queued before the wasm was ready: `[method, args, url, ts, id]`,
 /// keeping the page, time and event id of the original call (so a second replay counts once).
-#[wasm_bindgen]
-pub fn replay(call: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "replay")]
+pub extern "C" fn replay(call: JsValue) {
     let at = |key| browser::get(&call, key);
     let (method, args) = (at("0").as_string().unwrap_or_default(), at("1"));
     let arg = |key| browser::get(&args, key);
@@ -459,7 +469,8 @@ fn on_navigation(force: bool) {
             PAGEVIEW,
             Origin {
                 url,
-                ..Origin::now()
+                ts: browser::now(),
+                id: None,
             },
             None,
             &JsValue::UNDEFINED,
@@ -468,14 +479,14 @@ fn on_navigation(force: bool) {
 }
 
 /// Records a pageview of the current page; `options` may override `{ path, referrer }`.
-#[wasm_bindgen(js_name = trackPageview)]
-pub fn track_pageview(options: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "trackPageview")]
+pub extern "C" fn track_pageview(options: JsValue) {
     pageview(&options, Origin::now());
 }
 
 fn pageview(options: &JsValue, origin: Origin) {
     let url = match (browser::get_str(options, "path"), split_url(&origin.url)) {
-        (Some(path), Some(parts)) if path.starts_with('/') => parts.origin() + &path,
+        (Some(path), Some(parts)) if path.starts_with("/") => parts.origin() + &path,
         _ => origin.url.clone(),
     };
     let referrer = browser::get_str(options, "referrer").unwrap_or_else(browser::referrer);
@@ -488,24 +499,24 @@ fn pageview(options: &JsValue, origin: Origin) {
 }
 
 /// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans).
-#[wasm_bindgen(js_name = trackEvent)]
-pub fn track_event(name: JsValue, props: JsValue) {
+#[cfg_attr(target_arch = "wasm32", export_name = "trackEvent")]
+pub extern "C" fn track_event(name: JsValue, props: JsValue) {
     event(name.as_string().unwrap_or_default(), &props, Origin::now());
 }
 
 fn event(name: String, props: &JsValue, origin: Origin) {
     if !is_valid_event_name(&name) || name == PAGEVIEW {
-        browser::warn(
+        browser::warn(&[
             "trackEvent() needs a name of 1-120 characters, not `pageview`; event dropped",
-        );
+        ]);
         return;
     }
     enqueue(&name, origin, None, props);
 }
 
 /// Sends the oldest unconfirmed events now (one batch at a time; the next follows its answer).
-#[wasm_bindgen]
-pub fn flush() {
+#[cfg_attr(target_arch = "wasm32", export_name = "flush")]
+pub extern "C" fn flush() {
     let next = with_tracker(|t| {
         t.cancel_timer();
         t.after_hide = t.after_hide && browser::is_hidden();
@@ -513,13 +524,14 @@ pub fn flush() {
         if t.in_flight.is_some() {
             return None;
         }
-        let (session, group) = t.outbox.next_group()?;
-        let json: Vec<&str> = group.iter().map(|e| e.json.as_str()).collect();
-        let batches = batch::split(&t.envelope(session), &json);
-        let (payload, count) = batches.payloads.into_iter().zip(batches.counts).next()?;
+        let group = t.outbox.pending(false);
+        let (payload, count) = batch::next_payload(&t.envelope(), &group);
+        if count == 0 {
+            return None;
+        }
         let ids: Vec<String> = group.iter().take(count).map(|e| e.id.clone()).collect();
         t.in_flight = Some(ids);
-        Some((t.endpoint.clone(), payload, t.answer_fn.clone()))
+        Some((t.endpoint.clone(), payload, t.answer_fn))
     })
     .flatten();
     if let Some((endpoint, payload, answered)) = next {
@@ -552,7 +564,7 @@ fn on_answer(status: u16, retry_after: Option<u32>) {
         !t.outbox.is_empty()
     });
     if answer == Answer::Refused {
-        browser::warn("the collector refused a batch; see the response in the network panel");
+        browser::warn(&["the collector refused a batch; see the response in the network panel"]);
     }
     if more == Some(true) {
         flush();
@@ -565,11 +577,15 @@ fn on_answer(status: u16, retry_after: Option<u32>) {
 fn beacon_all() {
     let sends = with_tracker(|t| {
         t.persist();
+        let fresh = t.outbox.pending(true);
+        let mut rest = &fresh[..];
         let mut payloads = Vec::new();
-        for (session, json) in t.outbox.take_for_beacon() {
-            let json: Vec<&str> = json.iter().map(String::as_str).collect();
-            payloads.extend(batch::split(&t.envelope(&session), &json).payloads);
+        while !rest.is_empty() {
+            let (payload, count) = batch::next_payload(&t.envelope(), rest);
+            payloads.push(payload);
+            rest = rest.get(count..).unwrap_or_default();
         }
+        t.outbox.mark_beaconed();
         (t.endpoint.clone(), payloads)
     });
     if let Some((endpoint, payloads)) = sends {
@@ -585,8 +601,10 @@ fn on_hide() {
         t.hiding = true;
         t.after_hide = true;
     });
-    report_engagement();
-    report_vitals_on_hide();
+    if EXTRAS {
+        report_engagement();
+        report_vitals_on_hide();
+    }
     beacon_all();
     with_tracker(|t| t.hiding = false);
 }
@@ -665,9 +683,9 @@ fn with_vitals<R>(f: impl FnOnce(&mut Vitals) -> R) -> Option<R> {
 /// Sends one `web_vital` event: `{ metric, value, rating }` (ms; CLS unitless).
 fn report_vital(metric: &str, value: f64) {
     let props = browser::object();
-    browser::put(&props, "metric", metric);
-    browser::put(&props, "value", vitals::rounded(metric, value));
-    browser::put(&props, "rating", vitals::rating(metric, value));
+    browser::put(&props, "metric", metric.into());
+    browser::put(&props, "value", vitals::rounded(metric, value).into());
+    browser::put(&props, "rating", vitals::rating(metric, value).into());
     event("web_vital".into(), &props, Origin::now());
 }
 
@@ -792,8 +810,8 @@ fn report_engagement() {
     .flatten();
     if let Some((seconds, scroll)) = report {
         let props = browser::object();
-        browser::put(&props, "seconds", seconds);
-        browser::put(&props, "scroll", scroll);
+        browser::put(&props, "seconds", seconds.into());
+        browser::put(&props, "scroll", scroll.into());
         event("engagement".into(), &props, Origin::now());
     }
 }
@@ -822,17 +840,17 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     let id = origin.id.unwrap_or_else(browser::random_id);
     let clean_url = scrub_url(&origin.url);
     let event = browser::object();
-    browser::put(&event, field::ID, id.as_str());
-    browser::put(&event, field::TS, origin.ts);
-    browser::put(&event, field::NAME, name);
-    browser::put(&event, field::URL, clean_url.as_str());
+    browser::put(&event, field::ID, id.as_str().into());
+    browser::put(&event, field::TS, origin.ts.into());
+    browser::put(&event, field::NAME, name.into());
+    browser::put(&event, field::URL, clean_url.as_str().into());
     if let Some(referrer) = referrer.filter(|r| !r.is_empty()) {
-        browser::put(&event, field::REFERRER, scrub_url(referrer));
+        browser::put(&event, field::REFERRER, scrub_url(referrer).into());
     }
     if let Some(props) = clean_props(name, props, internal) {
         browser::put(&event, field::PROPS, props);
     }
-    let hook = with_tracker(|t| t.before_send.clone()).flatten();
+    let hook = with_tracker(|t| t.before_send).flatten();
     let event = match hook {
         Some(hook) => match browser::before_send(&hook, &event) {
             Some(event) => event,
@@ -843,7 +861,7 @@ fn enqueue(name: &str, origin: Origin, referrer: Option<&str>, props: &JsValue) 
     let json = match browser::to_json(&event) {
         Some(json) if json.len() <= outbox::MAX_EVENT_BYTES => json,
         _ => {
-            browser::warn("event props are not JSON, or larger than 32 KB; event dropped");
+            browser::warn(&["event props are not JSON, or larger than 32 KB; event dropped"]);
             return;
         }
     };
@@ -897,18 +915,14 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
         let verdict = props::check(&key, view, index);
         let value = match (verdict, &text) {
             (Verdict::Drop(why), _) => {
-                let mut message = String::from("prop `");
-                for piece in [key.as_str(), "` of `", name, "` dropped: ", why] {
-                    message.push_str(piece);
-                }
-                browser::warn(&message);
+                browser::warn(&["prop `", &key, "` of `", name, "` dropped: ", why]);
                 continue;
             }
             (_, Some(s)) if props::is_search_term(name, &key) => {
-                JsValue::from(props::search_term(s, browser::to_lower_case))
+                JsValue::from(props::search_term(s, browser::trim_lower_case))
             }
             (_, Some(s)) if key == "currency" => JsValue::from(s.to_ascii_uppercase()),
-            (Verdict::Cut(n), Some(s)) => JsValue::from(s.chars().take(n).collect::<String>()),
+            (Verdict::Cut(n), Some(s)) => JsValue::from(props::cut_chars(s, n)),
             _ => value,
         };
         browser::put(&out, &key, value);
@@ -918,14 +932,14 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
         || browser::get_number(props, "order_id").is_some();
     let value = browser::get_number(props, "value");
     let currency = browser::get_str(props, "currency");
-    for warning in props::conversion_warnings(name, has_order_id, value, currency.as_deref()) {
-        let mut message = String::from(name);
-        message.push(' ');
-        message.push_str(warning);
-        browser::warn(&message);
+    for warning in props::conversion_warnings(name, has_order_id, value, currency.as_deref())
+        .into_iter()
+        .flatten()
+    {
+        browser::warn(&[name, " ", warning]);
     }
     if internal {
-        browser::put(&out, "is_internal", true);
+        browser::put(&out, "is_internal", true.into());
         kept += 1;
     }
     (kept > 0).then_some(out)
@@ -936,7 +950,7 @@ fn visitor_id() -> String {
         Some(id) => id,
         None => {
             let id = browser::random_id();
-            browser::set_stored(Area::Local, VISITOR_KEY, &id);
+            browser::set_stored(Area::Local, VISITOR_KEY, id.as_str().into());
             id
         }
     }
@@ -945,17 +959,15 @@ fn visitor_id() -> String {
 /// The active session id, renewed after 30 idle minutes; records `now` as the last activity.
 fn session_id(now: f64) -> String {
     let stored = browser::get_stored(Area::Session, SESSION_KEY);
-    let last = browser::get_stored(Area::Session, SESSION_LAST_KEY)
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(|ms| ms as f64);
+    let last = browser::get_stored_number(Area::Session, SESSION_LAST_KEY);
     let id = match stored {
         Some(id) if session::is_active(Some(&id), last, now) => id,
         _ => {
             let id = browser::random_id();
-            browser::set_stored(Area::Session, SESSION_KEY, &id);
+            browser::set_stored(Area::Session, SESSION_KEY, id.as_str().into());
             id
         }
     };
-    browser::set_stored(Area::Session, SESSION_LAST_KEY, &decimal(now as u64));
+    browser::set_stored(Area::Session, SESSION_LAST_KEY, now.into());
     id
 }

@@ -9,6 +9,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use sightline_core::scrub::{pieces, split_at_byte};
 
 /// Most events the outbox keeps.
 pub const MAX_EVENTS: usize = 500;
@@ -57,7 +58,12 @@ impl Outbox {
             self.bytes -= old.json.len();
             drop += 1;
         }
-        self.entries.drain(..drop);
+        // `retain`, not `drain(..drop)`: no range check (and its panic code) in the wasm.
+        let mut index = 0;
+        self.entries.retain(|_| {
+            index += 1;
+            index > drop
+        });
         self.dropped += drop as u32;
     }
 
@@ -71,32 +77,27 @@ impl Outbox {
         self.entries.is_empty()
     }
 
-    /// The oldest events that share the oldest event's session, in order: one beacon's candidates.
-    pub fn next_group(&self) -> Option<(&str, Vec<&Entry>)> {
-        let session = self.entries.first()?.session.as_str();
-        let group = self
-            .entries
-            .iter()
-            .take_while(|e| e.session == session)
-            .collect();
-        Some((session, group))
-    }
-
-    /// The events not yet beaconed by this page, in runs of one session (session, JSON texts), now
-    /// marked beaconed: hiding fires `visibilitychange` and then `pagehide`, and an event is handed
-    /// to `sendBeacon` once. They stay in the outbox until a confirmed send.
-    pub fn take_for_beacon(&mut self) -> Vec<(String, Vec<String>)> {
-        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        for entry in self.entries.iter_mut().filter(|e| !e.beaconed) {
-            entry.beaconed = true;
-            match groups.last_mut() {
-                Some((session, group)) if *session == entry.session => {
-                    group.push(entry.json.clone())
-                }
-                _ => groups.push((entry.session.clone(), alloc::vec![entry.json.clone()])),
+    /// Every unconfirmed event, oldest first; with `unbeaconed`, only those not yet beaconed by
+    /// this page. Hiding fires `visibilitychange` and then `pagehide`, and an event is handed to
+    /// `sendBeacon` once: then [`mark_beaconed`]. They stay in the outbox until a confirmed send.
+    ///
+    /// [`mark_beaconed`]: Outbox::mark_beaconed
+    pub fn pending(&self, unbeaconed: bool) -> Vec<&Entry> {
+        // Pushed, not collected (no size-hint and capacity code in the wasm).
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            if !(unbeaconed && entry.beaconed) {
+                out.push(entry);
             }
         }
-        groups
+        out
+    }
+
+    /// Marks every event as beaconed by this page.
+    pub fn mark_beaconed(&mut self) {
+        for entry in &mut self.entries {
+            entry.beaconed = true;
+        }
     }
 
     /// Removes the events with these ids (confirmed, or refused for good).
@@ -115,7 +116,7 @@ impl Outbox {
     /// The stored form: one line per event, `id \t session \t json`. JSON text never holds a raw tab
     /// or newline (they are escaped inside strings), so no further escaping is needed.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(self.bytes + self.entries.len() * 80);
+        let mut out = String::new();
         for e in &self.entries {
             for piece in [e.id.as_str(), "\t", &e.session, "\t", &e.json, "\n"] {
                 out.push_str(piece);
@@ -127,12 +128,12 @@ impl Outbox {
     /// Reads the stored form back; malformed lines are skipped.
     pub fn decode(text: &str) -> Outbox {
         let mut outbox = Outbox::default();
-        for line in text.lines() {
-            let Some((id, rest)) = line.split_once('\t') else {
+        for line in pieces(text, b'\n') {
+            let Some((id, rest)) = split_at_byte(line, b'\t') else {
                 continue;
             };
-            if let Some((session, json)) = rest.split_once('\t') {
-                if !id.is_empty() && json.starts_with('{') {
+            if let Some((session, json)) = split_at_byte(rest, b'\t') {
+                if !id.is_empty() && json.starts_with("{") {
                     outbox.push(Entry {
                         id: id.into(),
                         session: session.into(),
@@ -191,33 +192,23 @@ mod tests {
     }
 
     #[test]
-    fn groups_follow_sessions_in_order() {
+    fn each_event_is_beaconed_once_per_page() {
         let mut outbox = Outbox::default();
         for (id, s) in [("a", "s1"), ("b", "s1"), ("c", "s2"), ("d", "s1")] {
             outbox.push(entry(id, s));
         }
-        let (session, group) = outbox.next_group().unwrap();
-        assert_eq!((session, group.len()), ("s1", 2));
-        let sizes: Vec<_> = outbox
-            .take_for_beacon()
-            .iter()
-            .map(|(s, g)| (s.clone(), g.len()))
-            .collect();
-        assert_eq!(
-            sizes,
-            [("s1".into(), 2), ("s2".into(), 1), ("s1".into(), 1)]
-        );
+        let ids = |entries: Vec<&Entry>| entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(outbox.pending(true)), ["a", "b", "c", "d"]);
+        outbox.mark_beaconed();
         assert!(
-            outbox.take_for_beacon().is_empty(),
+            outbox.pending(true).is_empty(),
             "each event is beaconed once per page"
         );
         outbox.push(entry("e", "s1"));
-        assert_eq!(
-            outbox.take_for_beacon(),
-            [("s1".into(), vec![r#"{"id":"e"}"#.to_string()])]
-        );
+        assert_eq!(ids(outbox.pending(true)), ["e"]);
         outbox.remove(&["a".into(), "b".into()]);
-        assert_eq!(outbox.next_group().unwrap().0, "s2");
+        assert_eq!(outbox.pending(false)[0].id, "c");
+        assert_eq!(outbox.len(), 3, "beaconed events stay until confirmed");
     }
 
     #[test]
@@ -242,7 +233,7 @@ mod tests {
             outbox.push(entry(&i.to_string(), "s"));
         }
         assert_eq!((outbox.len(), outbox.dropped), (MAX_EVENTS, 3));
-        assert_eq!(outbox.next_group().unwrap().1[0].id, "3");
+        assert_eq!(outbox.pending(false)[0].id, "3");
         let mut outbox = Outbox::default();
         let big = "x".repeat(MAX_EVENT_BYTES);
         for i in 0..10 {

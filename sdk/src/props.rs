@@ -6,8 +6,7 @@
 //! card-like numbers, values under sensitive keys such as `password` or `token`).
 
 use alloc::string::String;
-use alloc::vec::Vec;
-use sightline_core::scrub::contains_pii;
+use sightline_core::scrub::{contains_pii, pieces};
 use sightline_core::wire::{MAX_PROPS, MAX_PROP_KEY_LEN, MAX_PROP_VALUE_LEN};
 
 /// A prop value as the page gave it.
@@ -35,26 +34,10 @@ pub enum Verdict {
 }
 
 /// Key words that mark a prop as a secret or a contact detail, matched per word of the key.
-const SENSITIVE: &[&str] = &[
-    "password",
-    "passwd",
-    "pwd",
-    "token",
-    "secret",
-    "auth",
-    "authorization",
-    "apikey",
-    "key",
-    "email",
-    "mail",
-    "phone",
-    "ssn",
-    "iban",
-    "cvv",
-    "cvc",
-    "pin",
-    "card",
-];
+const SENSITIVE: &str = concat!(
+    "password passwd pwd token secret auth authorization apikey key ",
+    "email mail phone ssn iban cvv cvc pin card"
+);
 
 /// True when a word of `key` (split at `_ - . ` and lower-to-upper case changes) is sensitive.
 pub fn is_sensitive_key(key: &str) -> bool {
@@ -67,10 +50,7 @@ pub fn is_sensitive_key(key: &str) -> bool {
         let separator = matches!(b, None | Some(b'_' | b'-' | b'.' | b' '));
         if separator || (prev_lower && b.is_some_and(|b| b.is_ascii_uppercase())) {
             let word = bytes.get(start..i).unwrap_or_default();
-            if SENSITIVE
-                .iter()
-                .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
-            {
+            if pieces(SENSITIVE, b' ').any(|s| word.eq_ignore_ascii_case(s.as_bytes())) {
                 return true;
             }
             start = if separator { i + 1 } else { i };
@@ -106,10 +86,25 @@ fn char_count(s: &str) -> usize {
     s.bytes().filter(|b| (b & 0xC0) != 0x80).count()
 }
 
-/// A search term as reports group it: trimmed, lower-cased by `lower` (the browser's own
-/// `toLowerCase`: Rust's Unicode case tables would add ~15 KB to the wasm), at most 100 characters.
-pub fn search_term(term: &str, lower: impl Fn(&str) -> String) -> String {
-    lower(term.trim()).chars().take(100).collect()
+/// A search term as reports group it: trimmed and lower-cased by `normalize` (the browser's own
+/// `trim` and `toLowerCase`: Rust's Unicode tables would add ~15 KB to the wasm), at most 100
+/// characters.
+pub fn search_term(term: &str, normalize: impl Fn(&str) -> String) -> String {
+    cut_chars(&normalize(term), 100).into()
+}
+
+/// `text` cut to its first `n` characters (at a character boundary, counting bytes that start one).
+pub fn cut_chars(text: &str, n: usize) -> &str {
+    let mut seen = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if (b & 0xC0) != 0x80 {
+            if seen == n {
+                return text.get(..i).unwrap_or(text);
+            }
+            seen += 1;
+        }
+    }
+    text
 }
 
 /// True for the props of a `search` event that hold the term.
@@ -123,21 +118,18 @@ pub fn conversion_warnings(
     has_order_id: bool,
     value: Option<f64>,
     currency: Option<&str>,
-) -> Vec<&'static str> {
+) -> [Option<&'static str>; 3] {
+    // An array, not a `Vec`: no allocation code for three fixed warnings.
     if !matches!(event, "purchase" | "checkout_completed") {
-        return Vec::new();
+        return [None; 3];
     }
-    let mut warnings = Vec::new();
-    if !has_order_id {
-        warnings.push("needs `order_id`, so a resent order is counted once");
-    }
-    if !value.is_some_and(|v| v.is_finite() && v >= 0.0) {
-        warnings.push("needs `value`, a number >= 0, for revenue");
-    }
-    if !currency.is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic())) {
-        warnings.push("needs `currency`, an ISO 4217 code such as \"EUR\"");
-    }
-    warnings
+    [
+        (!has_order_id).then_some("needs `order_id`, so a resent order is counted once"),
+        (!value.is_some_and(|v| v.is_finite() && v >= 0.0))
+            .then_some("needs `value`, a number >= 0, for revenue"),
+        (!currency.is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic())))
+            .then_some("needs `currency`, an ISO 4217 code such as \"EUR\""),
+    ]
 }
 
 #[cfg(test)]
@@ -206,20 +198,42 @@ mod tests {
 
     #[test]
     fn search_terms_are_normalised() {
-        let lower = |s: &str| s.to_lowercase();
+        // The SDK normalises with the browser's `trim()` and `toLowerCase()`.
+        let lower = |s: &str| s.trim().to_lowercase();
         assert_eq!(search_term("  Trail MUG ", lower), "trail mug");
         assert_eq!(search_term(&"a".repeat(150), lower).len(), 100);
+        assert_eq!(cut_chars("zoë!", 3), "zoë");
+        assert_eq!(cut_chars("zoë", 3), "zoë");
+        assert_eq!(cut_chars("ab", 0), "");
         assert!(is_search_term("search", "term"));
         assert!(!is_search_term("filter_applied", "term"));
     }
 
     #[test]
     fn conversions_say_what_revenue_needs() {
-        assert!(conversion_warnings("purchase", true, Some(24.5), Some("EUR")).is_empty());
+        let count = |w: [Option<&str>; 3]| w.iter().flatten().count();
         assert_eq!(
-            conversion_warnings("purchase", false, None, Some("euro")).len(),
+            count(conversion_warnings(
+                "purchase",
+                true,
+                Some(24.5),
+                Some("EUR")
+            )),
+            0
+        );
+        assert_eq!(
+            count(conversion_warnings("purchase", false, None, Some("euro"))),
             3
         );
-        assert!(conversion_warnings("cart_add", false, None, None).is_empty());
+        assert_eq!(
+            count(conversion_warnings(
+                "checkout_completed",
+                true,
+                Some(-1.0),
+                Some("EUR")
+            )),
+            1
+        );
+        assert_eq!(count(conversion_warnings("cart_add", false, None, None)), 0);
     }
 }

@@ -2,17 +2,14 @@
 //! last counted pageview and of the page now. Output: count it or not — never two pageviews for one
 //! navigation. Must not: touch the browser.
 
-use alloc::borrow::ToOwned;
+use sightline_core::scrub::{before_byte, split_at_byte};
 
 /// True when `next` is the same page as `last`: same origin, path and `#/route` (a scrubbed URL
 /// keeps the route only in hash-routing mode); query changes are not pages.
 pub fn same_page(last: &str, next: &str) -> bool {
-    let page = |url: &str| {
-        let (before, route) = url.split_once('#').unwrap_or((url, ""));
-        (
-            before.split('?').next().unwrap_or_default().to_owned(),
-            route.to_owned(),
-        )
+    let page = |url| {
+        let (before, route) = split_at_byte(url, b'#').unwrap_or((url, ""));
+        (before_byte(before, b'?'), route)
     };
     !last.is_empty() && page(last) == page(next)
 }
