@@ -116,4 +116,26 @@ describe("concurrent consumers", () => {
       (DEV_LOG && readFileSync(DEV_LOG, "utf8").slice(logStart).includes("a concurrent write came first"));
     assert.ok(retried, "no write collided: the test did not exercise the guard");
   });
+
+  test("the consumer route answers bad input with a 4xx JSON error", async () => {
+    const post = async (body, token = ADMIN_TOKEN) => {
+      const res = await request(`${BASE}/api/admin/test/consume`, {
+        method: "POST",
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        body,
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const cases = [
+      [await post("not a message"), 400, "malformed_json"],
+      [await post(JSON.stringify({ v: 2, site: "x", events: [] })), 400, "malformed_json"],
+      [await post(JSON.stringify({ v: 9, events: [] })), 400, "malformed_json"],
+      [await post("x".repeat(17 * 1024)), 413, "body_too_large"],
+      [await post("{}", ""), 401, "unauthorized"],
+    ];
+    for (const [answer, status, code] of cases) {
+      assert.equal(answer.status, status, JSON.stringify(answer));
+      assert.equal(answer.body.error, code);
+    }
+  });
 });

@@ -107,11 +107,6 @@ impl Sender<'_> {
     }
 }
 
-/// Source, channel, campaign, geo and device for one event.
-pub fn enrich(url: &str, referrer: Option<&str>, sender: Sender<'_>) -> Enrichment {
-    merge(page_tags(url, referrer), sender.tags())
-}
-
 /// `page`'s fields with the sender's country, browser, OS and device.
 pub fn merge(page: Enrichment, sender: Enrichment) -> Enrichment {
     Enrichment {
@@ -196,6 +191,11 @@ fn decode_tag(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Source, channel, campaign, geo and device for one event, as the consumer puts them together.
+    fn enrich(url: &str, referrer: Option<&str>, sender: Sender<'_>) -> Enrichment {
+        merge(page_tags(url, referrer), sender.tags())
+    }
 
     #[test]
     fn extracts_source_campaign_and_country() {

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::enrich::Enrichment;
+use super::enrich::{self, Enrichment};
 use super::Event;
 
 /// Version of [`Queued`]. A consumer also reads version 1 (a plain list of [`Event`]s), so
@@ -128,13 +128,7 @@ impl Queued {
                     name: item.name,
                     hostname: page.host.clone(),
                     path: page.path.clone(),
-                    enrichment: Enrichment {
-                        country: sender.country.clone(),
-                        browser: sender.browser.clone(),
-                        os: sender.os.clone(),
-                        device: sender.device.clone(),
-                        ..page.tags.clone()
-                    },
+                    enrichment: enrich::merge(page.tags.clone(), sender.clone()),
                     visitor_key: visitor_key.clone(),
                     session_key: session_key.clone(),
                     props_json: item.props.unwrap_or_else(|| "{}".to_owned()),

@@ -126,10 +126,7 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response, AppError> {
 /// `POST /api/admin/test/consume` (only with `TEST_ROUTES=1`, which the test suite sets): stores one
 /// queue message as the queue consumer does, so the suite can run many consumers at once.
 pub async fn test_consume(mut req: Request, env: &Env) -> Result<Response, AppError> {
-    let text = req
-        .text()
-        .await
-        .map_err(|e| AppError::Internal(format!("request body: {e}")))?;
-    let stored = crate::consumer::store_message(env, &text).await?;
+    let body = edge::admin_body(&mut req).await?;
+    let stored = crate::consumer::store_message(env, &String::from_utf8_lossy(&body)).await?;
     Ok(edge::json(200, &json!({"events": stored})))
 }
