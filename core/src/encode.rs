@@ -18,23 +18,18 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// `n` in decimal.
 pub fn decimal(n: u64) -> String {
-    // Most significant digit first, by division: no indexing, and `checked_div` (never by zero
-    // here) rather than `/`, so no panic code comes into the wasm.
-    let digit = |unit: u64| n.checked_div(unit).unwrap_or(0);
-    let mut unit = 1;
-    while digit(unit) >= 10 {
-        unit *= 10;
+    let mut out = String::new();
+    push_decimal(&mut out, n);
+    out
+}
+
+/// Appends `n` in decimal to `out`: most significant digit first, by recursion (at most 20 deep),
+/// with constant divisors, so no panic code comes into the wasm.
+pub fn push_decimal(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
     }
-    let mut digits = alloc::vec::Vec::with_capacity(20);
-    loop {
-        digits.push(b'0' + (digit(unit) % 10) as u8);
-        if unit == 1 {
-            break;
-        }
-        unit /= 10;
-    }
-    // SAFETY: ASCII digits are UTF-8.
-    unsafe { String::from_utf8_unchecked(digits) }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]

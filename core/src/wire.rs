@@ -23,6 +23,8 @@ pub const MAX_ID_LEN: usize = 64;
 pub const MAX_NAME_LEN: usize = 120;
 /// Longest page or referrer URL.
 pub const MAX_URL_LEN: usize = 2048;
+/// Largest count of lost events one beacon may report (more is read as this many).
+pub const MAX_LOST: u32 = 1_000_000;
 /// Most props on one event; extra props are dropped.
 pub const MAX_PROPS: usize = 30;
 /// Longest prop key.
@@ -53,6 +55,9 @@ pub mod field {
     pub const USER_ID: &str = "user_id";
     /// Envelope: the batch (array of events).
     pub const EVENTS: &str = "events";
+    /// Envelope: events this browser's outbox dropped unsent (full while offline) since its last
+    /// confirmed batch (non-negative integer, optional; anything else is ignored).
+    pub const LOST: &str = "lost";
     /// Event: client-made unique id (string).
     pub const ID: &str = "id";
     /// Event: client time in ms since the Unix epoch (integer).
@@ -235,6 +240,20 @@ mod parse {
         /// The batch, each event checked on its own by [`validate_event`].
         #[serde(borrow)]
         pub events: Vec<RawEvent<'a>>,
+        /// Events the sender's outbox dropped unsent, as sent (read by [`RawBeacon::lost`]).
+        #[serde(default, borrow)]
+        pub lost: Loose<'a>,
+    }
+
+    impl RawBeacon<'_> {
+        /// The beacon's count of events its sender dropped unsent: 0 unless a positive integer,
+        /// at most [`MAX_LOST`].
+        pub fn lost(&self) -> u32 {
+            match self.lost {
+                Loose::Int(n) if n > 0 => n.min(i64::from(MAX_LOST)) as u32,
+                _ => 0,
+            }
+        }
     }
 
     /// One event as sent, read without judging it: each field the wire knows, whatever its type

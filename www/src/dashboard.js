@@ -47,6 +47,10 @@ async function load() {
       const key = el.dataset.metric;
       el.textContent = (formats[key] || String)(overview[key]);
     }
+    // Delivery health: events visitors' browsers had to drop unsent (their outbox was full offline).
+    const lost = overview.lost_in_browser;
+    $("#lost").hidden = !lost;
+    $("#lost").textContent = `${lost} event${lost === 1 ? "" : "s"} lost in visitors' browsers before they could be sent (outbox full while offline)`;
     fillTable("pages", pages.results);
     fillTable("events", events.results);
     $("#status").textContent = `${overview.range.from} – ${overview.range.to}`;

@@ -115,6 +115,9 @@ pub struct Day {
     /// Web vital → histogram bucket → count (see [`vital_bucket`]).
     #[serde(default)]
     pub vitals: BTreeMap<String, BTreeMap<u32, i64>>,
+    /// Events visitors' browsers dropped unsent (a full outbox while offline), as they reported.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost: i64,
 }
 
 impl Day {
@@ -178,6 +181,7 @@ impl Day {
         self.visits += d.visits;
         self.bounces += d.bounces;
         self.duration_ms += d.duration_ms;
+        self.lost += d.lost;
         for (h, x) in &d.hours {
             let mine = self.hour(*h);
             mine.pageviews += x.pageviews;
@@ -350,6 +354,7 @@ impl Deltas {
 fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
     let at = zone.local(e.ts);
     let day = deltas.day(&e.site_id, at.day);
+    day.lost += i64::from(e.lost);
     if e.is_pageview() {
         day.pageviews += 1;
         day.hour(at.hour).pageviews += 1;
@@ -484,6 +489,7 @@ mod tests {
             ev("e", "s1", 50, "pageview", "/c"),
         ];
         events[4].visitor_key = "v".into();
+        events[2].lost = 6;
         let whole = run_batches(&[events.clone()]);
         let one_by_one: Vec<Vec<Event>> = events.iter().rev().map(|e| vec![e.clone()]).collect();
         let strip = |m: BTreeMap<(String, i64), Day>| -> Vec<Day> {
@@ -501,6 +507,7 @@ mod tests {
             ),
             (4, 1, 3, 2, 4 * 60_000)
         );
+        assert_eq!(day.lost, 6, "events lost in browsers, as reported");
         let pages = &day.dims[dim::PAGES];
         assert_eq!((pages["/a"].count, pages["/a"].visitors), (2, 1));
         let entry = &day.dims[dim::ENTRY];

@@ -72,6 +72,10 @@ pub struct Event {
     /// A conversion's `order_id` prop: one order counts once, however many events report it.
     #[serde(default)]
     pub order_id: Option<String>,
+    /// Events the sender's browser dropped unsent, reported with its beacon and carried by the
+    /// beacon's first event, so a redelivered or resent beacon counts them once (with that event).
+    #[serde(default)]
+    pub lost: u32,
 }
 
 impl Event {
@@ -167,7 +171,13 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
             }
         };
         let order_id = order_id(&valid.name, &valid.props);
+        let lost = if queued.events.is_empty() {
+            beacon.lost()
+        } else {
+            0
+        };
         queued.events.push(queue::Item {
+            lost,
             props: props_json(&valid.props),
             id: valid.id,
             ts: valid.ts,
@@ -278,6 +288,29 @@ mod tests {
             2,
             "one entry per distinct page and referrer"
         );
+    }
+
+    #[test]
+    fn lost_events_ride_on_the_first_accepted_event_and_bad_counts_are_ignored() {
+        let lost_of = |lost: &str| {
+            let body = format!(
+                r#"{{"v":1,"site":"demo","lost":{lost},"events":[
+                {{"id":"bad","ts":"x","name":"pageview","url":"http://localhost/"}},
+                {{"id":"a","ts":{NOW},"name":"pageview","url":"http://localhost/"}},
+                {{"id":"b","ts":{NOW},"name":"cart_add","url":"http://localhost/"}}]}}"#
+            );
+            let out = run(&parse_beacon(body.as_bytes()).unwrap(), &site(), &ctx());
+            rows(&out).iter().map(|e| e.lost).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            lost_of("12"),
+            [12, 0],
+            "counted once, with the first stored event"
+        );
+        for ignored in ["0", "-3", "1.5", "\"12\"", "null", "[1]"] {
+            assert_eq!(lost_of(ignored), [0, 0], "{ignored}");
+        }
+        assert_eq!(lost_of("99999999999"), [crate::wire::MAX_LOST, 0]);
     }
 
     #[test]

@@ -65,6 +65,13 @@ pub struct Item {
     /// A conversion's `order_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// Events the sender's browser dropped unsent (on the beacon's first event only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The version 1 message: every field written out per event.
@@ -133,6 +140,7 @@ impl Queued {
                     session_key: session_key.clone(),
                     props_json: item.props.unwrap_or_else(|| "{}".to_owned()),
                     order_id: item.order_id,
+                    lost: item.lost,
                 })
             })
             .collect()
@@ -170,6 +178,7 @@ mod tests {
                 page: 0,
                 props: Some(r#"{"value":3.0}"#.into()),
                 order_id: Some("o-1".into()),
+                lost: 4,
             }],
         }
     }
@@ -188,6 +197,7 @@ mod tests {
         assert_eq!(e.enrichment.country.as_deref(), Some("DE"));
         assert_eq!(e.enrichment.browser.as_deref(), Some("Firefox"));
         assert_eq!(e.order_id.as_deref(), Some("o-1"));
+        assert_eq!(e.lost, 4);
         let v1 = serde_json::json!({"v": 1, "events": events}).to_string();
         assert_eq!(Queued::decode(&v1).unwrap(), events);
     }

@@ -342,6 +342,7 @@ pub(crate) mod tests {
             session_key: session.into(),
             props_json: "{}".into(),
             order_id: None,
+            lost: 0,
         }
     }
 

@@ -303,6 +303,9 @@ pub struct Totals {
     pub bounces: f64,
     /// Sum over visits of (last event − first event), ms.
     pub total_duration_ms: f64,
+    /// Events visitors' browsers dropped unsent, as they reported.
+    #[serde(default)]
+    pub lost: f64,
 }
 
 /// The overview report.
@@ -318,6 +321,9 @@ pub struct Overview {
     pub bounce_rate: u64,
     /// Mean visit duration in seconds, whole number.
     pub visit_duration: u64,
+    /// Events visitors' browsers had to drop unsent (their outbox was full while offline), as the
+    /// SDK reported on its next confirmed send: a health figure, not traffic.
+    pub lost_in_browser: u64,
 }
 
 impl From<Totals> for Overview {
@@ -330,6 +336,7 @@ impl From<Totals> for Overview {
             visits,
             bounce_rate: (per_visit(t.bounces) * 100.0).round() as u64,
             visit_duration: (per_visit(t.total_duration_ms) / 1000.0).round() as u64,
+            lost_in_browser: t.lost.max(0.0) as u64,
         }
     }
 }
@@ -489,6 +496,7 @@ pub mod rollup {
             visits: day.visits as f64,
             bounces: day.bounces as f64,
             total_duration_ms: day.duration_ms as f64,
+            lost: day.lost as f64,
         }
     }
 
@@ -721,8 +729,10 @@ mod tests {
             visits: 4.0,
             bounces: 1.0,
             total_duration_ms: 130_000.0,
+            lost: 7.0,
         });
         assert_eq!((o.bounce_rate, o.visit_duration), (25, 33));
+        assert_eq!(o.lost_in_browser, 7);
         assert_eq!(Overview::from(Totals::default()).bounce_rate, 0);
     }
 }
