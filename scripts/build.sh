@@ -22,6 +22,8 @@ for variant in sightline:"" sightline-full:"--features extras"; do
     --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals \
     --enable-call-indirect-overlong --strip-debug --strip-producers --strip-target-features --converge \
     target/wasm32-unknown-unknown/release/sightline_sdk.wasm -o "sdk/pkg/wasm/${variant%%:*}.wasm"
+  # The panic handler traps without reading its message: the message data is zeroed (see the script).
+  node scripts/zero-panic-data.mjs "sdk/pkg/wasm/${variant%%:*}.wasm" >/dev/null
 done
 cp sdk/npm/package.json sdk/npm/index.d.ts sdk/npm/README.md sdk/pkg/
 # The hand-written JS ships minified (esbuild comes with wrangler); sdk/npm/ keeps the readable source.

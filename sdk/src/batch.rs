@@ -6,6 +6,7 @@
 
 use crate::outbox::Entry;
 use alloc::string::String;
+use sightline_core::encode::push_decimal;
 use sightline_core::wire::{field, MAX_EVENTS, SDK_MAX_PAYLOAD_BYTES, VERSION};
 
 /// The identity fields every beacon of this page carries (the session comes with the events).
@@ -17,6 +18,8 @@ pub struct Envelope<'a> {
     pub visitor_id: Option<&'a str>,
     /// The site's user id from `identify()`, if any.
     pub user_id: Option<&'a str>,
+    /// Events the outbox dropped unsent and not yet reported (sent when not 0).
+    pub lost: u32,
 }
 
 // The version is written as text: this build speaks version 1.
@@ -51,6 +54,12 @@ pub fn next_payload(envelope: &Envelope<'_>, events: &[&Entry]) -> (String, usiz
             }
         }
     }
+    if envelope.lost > 0 {
+        for piece in [",\"", field::LOST, "\":"] {
+            body.push_str(piece);
+        }
+        push_decimal(&mut body, envelope.lost.into());
+    }
     for piece in [",\"", field::EVENTS, "\":["] {
         body.push_str(piece);
     }
@@ -80,6 +89,7 @@ mod tests {
             site: "demo",
             visitor_id: Some("v1"),
             user_id: None,
+            lost: 0,
         }
     }
 
@@ -124,6 +134,14 @@ mod tests {
             r#"{"v":1,"site":"demo","visitor_id":"v1","events":[{"id":"a"}]}"#
         );
         assert_eq!(next_payload(&envelope(), &[]), (String::new(), 0));
+        let reporting = Envelope {
+            lost: 37,
+            ..envelope()
+        };
+        assert_eq!(
+            next_payload(&reporting, &[&strict[0]]).0,
+            r#"{"v":1,"site":"demo","visitor_id":"v1","lost":37,"events":[{"id":"a"}]}"#
+        );
     }
 
     #[test]
