@@ -467,10 +467,17 @@ pub fn to_json(value: &JsValue) -> Option<String> {
 /// [`callback`]) later gets the `Response`, or the error when there was no answer (read either with
 /// [`answer`]). Returns false when nothing was sent (no `fetch`): `answered` is then not called.
 pub fn post(url: &str, body: &str, answered: &JsValue) -> bool {
+    /// Longest wait for the collector's answer (a slow mobile upload of a 60 KB batch fits).
+    const FETCH_TIMEOUT_MS: u32 = 20_000;
     let init = object();
     put(&init, "method", "POST".into());
     put(&init, "body", body.into());
     put(&init, "keepalive", true.into());
+    // A request that hangs (a stalled connection) would hold the outbox: it is given up after this
+    // long, and retried. (Browsers without `AbortSignal.timeout` wait as long as the network does.)
+    if let Some(signal) = builtin("AbortSignal", "timeout", &FETCH_TIMEOUT_MS.into()) {
+        put(&init, "signal", signal);
+    }
     let sent = call(&global(), "fetch", &url.into(), &init)
         .and_then(|promise| call(&promise, "then", answered, answered));
     sent.is_some()
@@ -482,6 +489,10 @@ pub fn answer(response: &JsValue) -> (u16, Option<u32>) {
     let Some(status) = get_number(response, "status") else {
         return (0, None);
     };
+    // The body is drained (a few bytes): until it is, the browser counts the request against its
+    // 64 KB budget for `keepalive` requests in flight, and a page sending several batches in a row
+    // would see the next ones refused.
+    call0(response, "text");
     // Read as a number by the browser (`+text`: spaces trimmed, `NaN` for an HTTP date, which is
     // then ignored), not by an integer parser in the wasm.
     let retry_after = call1(&get(response, "headers"), "get", &"Retry-After".into())
@@ -598,6 +609,11 @@ pub fn submitted_form(event: &JsValue) -> Option<String> {
     .or_else(|| attribute(&form, "action").map(|a| before_byte(&a, b'?').into()))
     .unwrap_or_else(|| "form".into());
     Some(name)
+}
+
+/// Calls `then` (with the frame's time) before the browser's next repaint.
+pub fn next_frame(then: fn(JsValue)) {
+    call1(&global(), "requestAnimationFrame", &callback(then));
 }
 
 /// `performance.now()`.

@@ -55,16 +55,19 @@ const VISITOR_KEY: &str = "sl_vid";
 const SESSION_KEY: &str = "sl_sid";
 const SESSION_LAST_KEY: &str = "sl_last";
 const OUTBOX_KEY: &str = "sl_outbox";
+/// Events the full outbox dropped, not yet reported (absent when none).
+const LOST_KEY: &str = "sl_lost";
 /// Calls the npm wrapper saved because its page went away before the wasm was ready.
 const SAVED_CALLS_KEY: &str = "sl_queue";
 /// Set by `optOut()`: this browser is not tracked at all. A flag, not an id.
 const OPT_OUT_KEY: &str = "sl_optout";
 /// Everything the SDK may store that identifies or queues: wiped by `consent(false)` and `optOut()`.
-const STORED_KEYS: [&str; 5] = [
+const STORED_KEYS: [&str; 6] = [
     VISITOR_KEY,
     SESSION_KEY,
     SESSION_LAST_KEY,
     OUTBOX_KEY,
+    LOST_KEY,
     SAVED_CALLS_KEY,
 ];
 
@@ -105,8 +108,9 @@ struct Tracker {
     outbox: Outbox,
     /// The pending flush or retry: its timer id.
     timer: Option<f64>,
-    /// The ids of the batch on its way; the next batch waits for its answer.
-    in_flight: Option<Vec<String>>,
+    /// The ids of the batch on its way, and the count of lost events it reports; the next batch
+    /// waits for its answer.
+    in_flight: Option<(Vec<String>, u32)>,
     /// `flush` as a JS function, for timers.
     flush_fn: JsValue,
     /// [`on_response`] as a JS function, for `fetch`.
@@ -119,7 +123,7 @@ struct Tracker {
 struct Vitals {
     /// `performance.now()` when the page was first hidden (infinite while it has not been).
     first_hidden: f64,
-    /// `activationStart` of a prerendered page, else 0.
+    /// `activationStart` of a prerendered page, the time of a back/forward-cache restore, else 0.
     activation: f64,
     /// The latest LCP candidate; reported on the first input or hide.
     lcp: Option<f64>,
@@ -129,6 +133,21 @@ struct Vitals {
     /// Interaction ids seen, to estimate the interaction count as `web-vitals` does.
     interaction_ids: (u64, u64),
     reported: bool,
+}
+
+impl Vitals {
+    fn new(first_hidden: f64, activation: f64) -> Self {
+        Vitals {
+            first_hidden,
+            activation,
+            lcp: None,
+            lcp_final: false,
+            cls: vitals::Cls::default(),
+            inp: vitals::Inp::default(),
+            interaction_ids: (u64::MAX, 0),
+            reported: false,
+        }
+    }
 }
 
 /// What auto-capture tracks between reports.
@@ -146,6 +165,10 @@ impl Tracker {
     fn persist(&self) {
         if !self.strict {
             browser::set_stored(Area::Local, OUTBOX_KEY, self.outbox.encode().into());
+            match self.outbox.dropped {
+                0 => browser::remove_stored(Area::Local, LOST_KEY),
+                n => browser::set_stored(Area::Local, LOST_KEY, f64::from(n).into()),
+            }
         }
     }
 
@@ -167,6 +190,7 @@ impl Tracker {
             site: &self.site,
             visitor_id: self.visitor_id.as_deref(),
             user_id: self.user_id.as_deref(),
+            lost: 0,
         }
     }
 }
@@ -235,7 +259,10 @@ pub extern "C" fn start(options: JsValue) {
     let outbox = if strict {
         Outbox::default()
     } else {
-        Outbox::decode(&browser::get_stored(Area::Local, OUTBOX_KEY).unwrap_or_default())
+        let mut stored =
+            Outbox::decode(&browser::get_stored(Area::Local, OUTBOX_KEY).unwrap_or_default());
+        stored.dropped = browser::get_stored_number(Area::Local, LOST_KEY).unwrap_or(0.0) as u32;
+        stored
     };
     let resend = !outbox.is_empty();
     // Pushed, not collected from a chain: `collect` brings size hints and a capacity panic.
@@ -266,22 +293,16 @@ pub extern "C" fn start(options: JsValue) {
         hiding: false,
         after_hide: false,
         vitals: (EXTRAS && browser::get_bool(&options, "webVitals") == Some(true)).then(|| {
-            Vitals {
-                first_hidden: if browser::is_hidden() {
+            Vitals::new(
+                if browser::is_hidden() {
                     0.0
                 } else {
                     f64::INFINITY
                 },
-                activation: browser::navigation_entry()
+                browser::navigation_entry()
                     .and_then(|e| browser::get_number(&e, "activationStart"))
                     .unwrap_or(0.0),
-                lcp: None,
-                lcp_final: false,
-                cls: vitals::Cls::default(),
-                inp: vitals::Inp::default(),
-                interaction_ids: (u64::MAX, 0),
-                reported: false,
-            }
+            )
         }),
         last_page: String::new(),
         outbox,
@@ -525,12 +546,18 @@ pub extern "C" fn flush() {
             return None;
         }
         let group = t.outbox.pending(false);
-        let (payload, count) = batch::next_payload(&t.envelope(), &group);
+        // Only a fetch batch reports lost events: its answer says whether the count arrived.
+        let lost = t.outbox.dropped;
+        let envelope = batch::Envelope {
+            lost,
+            ..t.envelope()
+        };
+        let (payload, count) = batch::next_payload(&envelope, &group);
         if count == 0 {
             return None;
         }
         let ids: Vec<String> = group.iter().take(count).map(|e| e.id.clone()).collect();
-        t.in_flight = Some(ids);
+        t.in_flight = Some((ids, lost));
         Some((t.endpoint.clone(), payload, t.answer_fn))
     })
     .flatten();
@@ -551,7 +578,7 @@ fn on_response(response: JsValue) {
 fn on_answer(status: u16, retry_after: Option<u32>) {
     let answer = outbox::classify(status);
     let more = with_tracker(|t| {
-        let ids = t.in_flight.take().unwrap_or_default();
+        let (ids, lost) = t.in_flight.take().unwrap_or_default();
         if answer == Answer::Retry {
             t.failures += 1;
             let delay = outbox::retry_delay_ms(t.failures, browser::random(), retry_after);
@@ -559,6 +586,9 @@ fn on_answer(status: u16, retry_after: Option<u32>) {
             return false;
         }
         t.failures = 0;
+        if answer == Answer::Delivered {
+            t.outbox.dropped = t.outbox.dropped.saturating_sub(lost);
+        }
         t.outbox.remove(&ids);
         t.persist();
         !t.outbox.is_empty()
@@ -590,7 +620,11 @@ fn beacon_all() {
     });
     if let Some((endpoint, payloads)) = sends {
         for payload in &payloads {
-            browser::beacon(&endpoint, payload);
+            // Refused (the browser's beacon quota is full): `fetch` with `keepalive` instead, which
+            // also outlives the page; nobody waits for its answer.
+            if !browser::beacon(&endpoint, payload) {
+                browser::post(&endpoint, payload, &JsValue::UNDEFINED);
+            }
         }
     }
 }
@@ -743,6 +777,31 @@ fn start_vitals() {
     for name in ["keydown", "click"] {
         listen(Window, name, true, |_| finalize_lcp());
     }
+    listen(Window, "pageshow", false, |event| {
+        if browser::get_bool(&event, "persisted") == Some(true) {
+            on_restore(&event);
+        }
+    });
+}
+
+/// A back/forward-cache restore is a new page view to measure, as `web-vitals` does: CLS and INP
+/// start again (reported when the page is next hidden), TTFB is 0, and FCP and LCP are the time
+/// from the restore to the next frame after the one it painted (two animation frames). No paint
+/// or LCP entries arrive for a restored page, so LCP is final at once.
+fn on_restore(event: &JsValue) {
+    let restored_at = browser::get_number(event, "timeStamp").unwrap_or(0.0);
+    with_vitals(|v| {
+        *v = Vitals::new(f64::INFINITY, restored_at);
+        v.lcp_final = true;
+    });
+    report_vital("TTFB", 0.0);
+    browser::next_frame(|_| {
+        browser::next_frame(|_| {
+            let since = with_vitals(|v| browser::perf_now() - v.activation).unwrap_or(0.0);
+            report_vital("FCP", since);
+            report_vital("LCP", since);
+        })
+    });
 }
 
 /// An `event` or `first-input` entry: an interaction's latency for INP.

@@ -3,8 +3,9 @@
 //! the largest session window (shifts < 1 s apart, window < 5 s, shifts after input ignored); INP
 //! from interaction groups (the longest entry per `interactionId`, ten longest kept, the candidate
 //! at `interactionCount / 50` approximating the 98th percentile); TTFB as `responseStart` from
-//! `activationStart`. Input: entry fields read by the browser edge. Output: metric values.
-//! Must not: touch the browser.
+//! `activationStart`. A back/forward-cache restore starts every metric again (the browser edge
+//! resets the state; see `on_restore` in lib.rs). Input: entry fields read by the browser edge.
+//! Output: metric values. Must not: touch the browser.
 
 use alloc::vec::Vec;
 
