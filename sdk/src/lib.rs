@@ -292,18 +292,8 @@ pub extern "C" fn start(options: JsValue) {
         }),
         hiding: false,
         after_hide: false,
-        vitals: (EXTRAS && browser::get_bool(&options, "webVitals") == Some(true)).then(|| {
-            Vitals::new(
-                if browser::is_hidden() {
-                    0.0
-                } else {
-                    f64::INFINITY
-                },
-                browser::navigation_entry()
-                    .and_then(|e| browser::get_number(&e, "activationStart"))
-                    .unwrap_or(0.0),
-            )
-        }),
+        vitals: (EXTRAS && browser::get_bool(&options, "webVitals") == Some(true))
+            .then(|| Vitals::new(f64::INFINITY, 0.0)),
         last_page: String::new(),
         outbox,
         timer: None,
@@ -354,9 +344,10 @@ pub extern "C" fn start(options: JsValue) {
             }
         });
     }
-    // After the first pageview, so a page's vitals follow it.
+    // After the first pageview, so a page's vitals follow it; a prerendered page is measured from
+    // its activation (`activationStart` is known only then, and it was hidden until then).
     if EXTRAS && with_tracker(|t| t.vitals.is_some()) == Some(true) {
-        start_vitals();
+        browser::when_shown(|_| start_vitals());
     }
     if !strict {
         if let Some(saved) = browser::get_stored(Area::Local, SAVED_CALLS_KEY) {
@@ -724,6 +715,15 @@ fn report_vital(metric: &str, value: f64) {
 }
 
 fn start_vitals() {
+    let first_hidden = if browser::is_hidden() {
+        0.0
+    } else {
+        f64::INFINITY
+    };
+    let activation = browser::navigation_entry()
+        .and_then(|e| browser::get_number(&e, "activationStart"))
+        .unwrap_or(0.0);
+    with_vitals(|v| *v = Vitals::new(first_hidden, activation));
     if let Some(ttfb) = browser::navigation_entry().and_then(|e| {
         let response = browser::get_number(&e, "responseStart").filter(|r| *r > 0.0)?;
         Some(vitals::ttfb(

@@ -1,5 +1,6 @@
-// Identity and privacy in Chromium: Global Privacy Control, consent, opt-out, identify/reset and
-// internal (staff) traffic, asserted on the batches the SDK sends and on what it stores.
+// Identity and privacy in Chromium: Global Privacy Control and Do-Not-Track, consent, opt-out,
+// identify/reset and internal (staff) traffic, asserted on the batches the SDK sends and on what it
+// stores.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { BASE, DESKTOP_UA, d1, eventually, launch } from "./helpers.mjs";
@@ -31,15 +32,20 @@ async function open(path, { init } = {}) {
 }
 
 describe("identity and privacy in Chromium", () => {
-  test("Global Privacy Control means strict: no ids sent, nothing stored", async () => {
-    const gpc = () => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true });
-    const { context, sent, stored, next } = await open("/product", { init: gpc });
-    assert.equal(sent[0].visitor_id, undefined);
-    assert.equal(sent[0].session_id, undefined);
-    await next("gpc_probe");
-    assert.deepEqual(await stored(), []);
-    await context.close();
-  });
+  const signals = {
+    "Global Privacy Control": () => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }),
+    "Do-Not-Track": () => Object.defineProperty(Navigator.prototype, "doNotTrack", { get: () => "1" }),
+  };
+  for (const [signal, init] of Object.entries(signals)) {
+    test(`${signal} means strict: no ids sent, nothing stored`, async () => {
+      const { context, sent, stored, next } = await open("/product", { init });
+      assert.equal(sent[0].visitor_id, undefined);
+      assert.equal(sent[0].session_id, undefined);
+      await next("privacy_signal_probe");
+      assert.deepEqual(await stored(), []);
+      await context.close();
+    });
+  }
 
   test("requireConsent: strict until consent(true), ids wiped on consent(false)", async () => {
     const { context, page, sent, stored, next } = await open("/consent");

@@ -113,6 +113,96 @@ describe("SDK in Chromium", () => {
     await page.close();
   });
 
+  test("a prerendered page is counted only once it is shown, and its vitals are measured from then", async () => {
+    // Chromium refuses to prerender while DevTools drives it ("PrerenderingDisabledByDevTools"), so
+    // the page plays a prerendered one as the browser shows it to scripts: `document.prerendering`
+    // true and the page hidden until activated, then `prerenderingchange`, with `activationStart`
+    // the time of activation.
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    await context.addInitScript(() => {
+      let activatedAt = 0;
+      Object.defineProperty(Document.prototype, "prerendering", { get: () => activatedAt === 0, configurable: true });
+      Object.defineProperty(Document.prototype, "visibilityState", { get: () => (activatedAt ? "visible" : "hidden"), configurable: true });
+      Object.defineProperty(PerformanceNavigationTiming.prototype, "activationStart", { get: () => activatedAt, configurable: true });
+      window.__activate = () => {
+        activatedAt = performance.now();
+        document.dispatchEvent(new Event("prerenderingchange"));
+      };
+    });
+    const page = await context.newPage();
+    const sent = [];
+    page.on("request", (r) => r.url() === `${BASE}/api/collect` && sent.push(...JSON.parse(r.postData()).events));
+    const n = nonce();
+    await page.goto(`${BASE}/product?utm_campaign=${n}`);
+    await page.waitForTimeout(3000); // the SDK has long started
+    assert.deepEqual(sent.map((e) => e.name), [], "nothing sent while prerendered");
+    await page.evaluate(() => window.__activate());
+    const ofCampaign = (name) => d1(`SELECT props FROM events WHERE utm_campaign = '${n}' AND name = '${name}'`);
+    await eventually(() => ofCampaign("pageview").length === 1 && ofCampaign("web_vital").length > 0, 15000, "the pageview and the first vitals");
+    await page.waitForTimeout(1500);
+    assert.equal(ofCampaign("pageview").length, 1, "one pageview");
+    // Measured from activation, as web-vitals does: the prerender's first byte came before it.
+    const ttfb = ofCampaign("web_vital").map((r) => JSON.parse(r.props)).find((p) => p.metric === "TTFB");
+    assert.equal(ttfb?.value, 0, JSON.stringify(ttfb));
+    await context.close();
+  });
+
+  test("trackPageview({ path, referrer }) records a page the URL does not show", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const ready = page.waitForResponse((r) => r.url() === `${BASE}/api/collect` && r.status() === 202);
+    await page.goto(`${BASE}/app/`);
+    await ready;
+    const n = nonce();
+    await page.evaluate(
+      (n) => window.sightline.trackPageview({ path: `/app/wizard/step-2?utm_campaign=${n}&email=jane@example.com`, referrer: "https://news.example.org/story" }),
+      n,
+    );
+    const rows = await eventually(() => {
+      const r = d1(`SELECT path, referrer_host FROM events WHERE name = 'pageview' AND utm_campaign = '${n}'`);
+      return r.length && r;
+    }, 15000, "the manual pageview");
+    assert.deepEqual(rows, [{ path: "/app/wizard/step-2", referrer_host: "news.example.org" }]);
+    await page.close();
+  });
+
+  test("the site's 404 page answers 404 and sends a `404` event with the path asked for", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const path = `/no-such-page-${nonce()}`;
+    const response = await page.goto(`${BASE}${path}`);
+    assert.equal(response.status(), 404);
+    const rows = await eventually(() => {
+      const r = d1(`SELECT name, path, props FROM events WHERE path = '${path}' ORDER BY name`);
+      return r.length === 2 && r;
+    }, 15000, "the pageview and the 404 event");
+    assert.deepEqual(rows.map((r) => r.name), ["404", "pageview"]);
+    assert.equal(JSON.parse(rows[0].props).path, path);
+    await page.close();
+  });
+
+  test("large batches are split into payloads under 60 KB, and every event arrives", async () => {
+    const page = await browser.newPage({ userAgent: DESKTOP_UA });
+    const bodies = [];
+    page.on("request", (r) => r.url() === `${BASE}/api/collect` && bodies.push(r.postData()));
+    const ready = page.waitForResponse((r) => r.url() === `${BASE}/api/collect` && r.status() === 202);
+    await page.goto(`${BASE}/cart`);
+    await ready;
+    const name = `bulky_${nonce()}`;
+    // 12 events of ~15 KB (30 props of 500 characters, the most an event may carry).
+    await page.evaluate((name) => {
+      const props = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p${i}`, "x".repeat(500)]));
+      for (let i = 0; i < 12; i++) window.sightline.trackEvent(name, { ...props, i });
+    }, name);
+    const stored = await eventually(() => {
+      const r = d1(`SELECT COUNT(*) AS n FROM events WHERE name = '${name}'`)[0].n;
+      return r === 12 && r;
+    }, 20000, "the 12 bulky events");
+    assert.equal(stored, 12);
+    const carrying = bodies.filter((b) => b.includes(name));
+    assert.ok(carrying.length >= 3, `${carrying.length} payloads for 12 events of 15 KB`);
+    for (const b of carrying) assert.ok(b.length <= 60 * 1024, `a payload of ${b.length} bytes`);
+    await page.close();
+  });
+
   test("the <script> loader queues calls and sends them", async () => {
     const page = await browser.newPage({ userAgent: DESKTOP_UA });
     await page.goto(`${BASE}/loader`);
