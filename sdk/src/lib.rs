@@ -720,18 +720,15 @@ fn start_vitals() {
     } else {
         f64::INFINITY
     };
-    let activation = browser::navigation_entry()
+    let entry = browser::navigation_entry();
+    let activation = entry
         .and_then(|e| browser::get_number(&e, "activationStart"))
         .unwrap_or(0.0);
     with_vitals(|v| *v = Vitals::new(first_hidden, activation));
-    if let Some(ttfb) = browser::navigation_entry().and_then(|e| {
-        let response = browser::get_number(&e, "responseStart").filter(|r| *r > 0.0)?;
-        Some(vitals::ttfb(
-            response,
-            with_vitals(|v| v.activation).unwrap_or(0.0),
-        ))
-    }) {
-        report_vital("TTFB", ttfb);
+    if let Some(response) = entry.and_then(|e| browser::get_number(&e, "responseStart")) {
+        if response > 0.0 {
+            report_vital("TTFB", vitals::ttfb(response, activation));
+        }
     }
     browser::observe("paint", None, |list| {
         browser::each_entry(&list, |entry| {
