@@ -37,19 +37,10 @@ pub struct Source {
     pub channel: &'static str,
 }
 
-/// The ad click id parameter names recognised in page URLs (what each means is in `CLICKS`).
-pub const CLICK_IDS: &[&str] = &[
-    "gclid",
-    "gbraid",
-    "wbraid",
-    "dclid",
-    "msclkid",
-    "yclid",
-    "ttclid",
-    "li_fat_id",
-    "fbclid",
-    "twclid",
-];
+/// The ad click id parameter names recognised in page URLs (what each means is in `CLICKS`): the
+/// tail of the default query allowlist, after its five UTM tags, `ref` and `source`, so the two
+/// lists cannot drift apart.
+pub const CLICK_IDS: &[&str] = crate::scrub::DEFAULT_QUERY_ALLOWLIST.split_at(7).1;
 
 /// Every channel [`classify`] can return, in GA4's order of evaluation.
 pub const CHANNELS: &[&str] = &[
