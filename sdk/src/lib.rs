@@ -612,9 +612,10 @@ fn beacon_all() {
     if let Some((endpoint, payloads)) = sends {
         for payload in &payloads {
             // Refused (the browser's beacon quota is full): `fetch` with `keepalive` instead, which
-            // also outlives the page; nobody waits for its answer.
+            // also outlives the page. Its answer is ignored, but handled: a failure must not reach
+            // the page as an unhandled rejection (which its error tracker would report).
             if !browser::beacon(&endpoint, payload) {
-                browser::post(&endpoint, payload, &JsValue::UNDEFINED);
+                browser::post(&endpoint, payload, &browser::callback(|_| {}));
             }
         }
     }

@@ -12,6 +12,16 @@ const shape = (obj) => Object.fromEntries(Object.entries(obj).map(([k, v]) => [k
 const nonce = () => `n${Math.random().toString(36).slice(2, 12)}`;
 const rowsWith = (text) => d1(`SELECT name, path, props FROM events WHERE props LIKE '%${text}%'`);
 
+// Headless pages never become hidden, so this hides one the way a tab switch does for both
+// libraries: visibilityState reads "hidden" and visibilitychange fires.
+const hide = (page) =>
+  page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+/** The visitor key of the events a page sent, found by the nonce of its marker event. */
+const visitorOf = (n) => eventually(() => d1(`SELECT visitor_key FROM events WHERE props LIKE '%${n}%'`).at(0)?.visitor_key, 10000, "the marker");
+
 let browser;
 before(async () => {
   browser = await launch();
@@ -206,6 +216,32 @@ describe("SDK in Chromium", () => {
     await page.close();
   });
 
+  test("failed sends never reach the page as errors", async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_UA });
+    await context.addInitScript(() => {
+      window.__errors = [];
+      addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
+      addEventListener("error", (e) => window.__errors.push(e.message));
+    });
+    const page = await context.newPage();
+    const ready = page.waitForResponse((r) => r.url() === `${BASE}/api/collect` && r.status() === 202);
+    await page.goto(`${BASE}/cart`);
+    await ready;
+    // The collector is now unreachable and the beacon quota full: the batch and the hide's
+    // fallback fetch both fail.
+    await page.evaluate(() => {
+      window.fetch = () => Promise.reject(new TypeError("Failed to fetch"));
+      navigator.sendBeacon = () => false;
+      window.sightline.trackEvent("unreachable_probe");
+    });
+    await page.waitForTimeout(1500); // the batch's first try failed
+    await hide(page);
+    await page.waitForTimeout(500);
+    assert.deepEqual(await page.evaluate(() => window.__errors), []);
+    assert.ok((await page.evaluate(() => localStorage.getItem("sl_outbox"))).includes("unreachable_probe"), "kept for later");
+    await context.close();
+  });
+
   test("the <script> loader queues calls and sends them", async () => {
     const page = await browser.newPage({ userAgent: DESKTOP_UA });
     await page.goto(`${BASE}/loader`);
@@ -290,16 +326,6 @@ describe("auto-capture in Chromium (the storefront enables it)", () => {
     await context.close();
   });
 });
-
-// Headless pages never become hidden, so this hides one the way a tab switch does for both
-// libraries: visibilityState reads "hidden" and visibilitychange fires.
-const hide = (page) =>
-  page.evaluate(() => {
-    Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
-    document.dispatchEvent(new Event("visibilitychange"));
-  });
-/** The visitor key of the events a page sent, found by the nonce of its marker event. */
-const visitorOf = (n) => eventually(() => d1(`SELECT visitor_key FROM events WHERE props LIKE '%${n}%'`).at(0)?.visitor_key, 10000, "the marker");
 
 describe("web vitals in Chromium", () => {
   test("the vitals the SDK reports agree with web-vitals on the same page", async () => {
