@@ -96,6 +96,9 @@ describe("storefront in Chromium", () => {
     assert.equal(await page.textContent('[data-metric="pageviews"]'), String(api.pageviews));
     assert.equal(await page.textContent('[data-metric="visitors"]'), String(api.visitors));
     assert.equal(await page.textContent('[data-metric="bounce_rate"]'), `${api.bounce_rate}%`);
+    // Events lost in browsers: a line when there are any (the delivery suite overflows an outbox).
+    const lost = await page.$eval("#lost", (el) => (el.hidden ? 0 : Number(el.textContent.match(/\d+/)[0])));
+    assert.equal(lost, api.lost_in_browser);
     assert.ok((await page.$$("#pages tbody tr")).length >= 1);
     assert.ok(!page.url().includes(TOKEN), "the token is removed from the address bar");
     await page.close();
