@@ -40,7 +40,7 @@ pub struct Entry {
 pub struct Outbox {
     entries: Vec<Entry>,
     bytes: usize,
-    /// Events dropped because the outbox was full.
+    /// Events dropped because the outbox was full, not yet reported to the collector (`lost`).
     pub dropped: u32,
 }
 
