@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# npm run fuzz: fuzzes the wire parser and the pure pipeline behind it (fuzz/fuzz_targets/wire.rs) for
-# FUZZ_SECONDS (default 60); exits non-zero when an input makes it panic (saved under fuzz/artifacts/).
+# npm run fuzz: fuzzes, for FUZZ_SECONDS each (default 60), the wire parser and the pure pipeline behind
+# it (fuzz/fuzz_targets/wire.rs), then the whole consumer path — ingest, queue message, de-duplicate,
+# sessionise, aggregate, serialise, read back, merge (fuzz/fuzz_targets/consume.rs); exits non-zero
+# when an input makes one panic or break an invariant (saved under fuzz/artifacts/).
 # Installs cargo-fuzz once. Not part of `npm test`: it runs for a fixed time, not to a verdict.
 #
 # On stable Rust: cargo-fuzz's default AddressSanitizer needs `-Zsanitizer` (nightly only; rustc
@@ -20,16 +22,18 @@ fi
 
 # Release build with debug assertions (cargo-fuzz's default), into fuzz/target. The first build
 # takes about 2 minutes. Known crashes are replayed first, so a fixed bug stays fixed.
-log "cargo fuzz build wire"
-cargo fuzz build --sanitizer none wire
 shopt -s nullglob
-regressions=(fuzz/regressions/wire/*)
-if [ ${#regressions[@]} -gt 0 ]; then
-  log "replaying ${#regressions[@]} input(s) from fuzz/regressions/wire"
-  cargo fuzz run --sanitizer none wire "${regressions[@]}"
-fi
-# New inputs that reach new code are added to fuzz/corpus/wire (only the seed-* files are
-# committed). -max_len: a body may be 64 KiB (wire::MAX_BODY_BYTES), plus some room.
-log "fuzzing for ${SECONDS_TO_RUN}s"
-cargo fuzz run --sanitizer none wire fuzz/corpus/wire -- \
-  -max_total_time="$SECONDS_TO_RUN" -max_len=70000 -print_final_stats=1
+for target in wire consume; do
+  log "cargo fuzz build $target"
+  cargo fuzz build --sanitizer none "$target"
+  regressions=(fuzz/regressions/"$target"/*)
+  if [ ${#regressions[@]} -gt 0 ]; then
+    log "replaying ${#regressions[@]} input(s) from fuzz/regressions/$target"
+    cargo fuzz run --sanitizer none "$target" "${regressions[@]}"
+  fi
+  # New inputs that reach new code are added to fuzz/corpus/<target> (only the seed-* files are
+  # committed). -max_len: a body may be 64 KiB (wire::MAX_BODY_BYTES), plus some room.
+  log "fuzzing $target for ${SECONDS_TO_RUN}s"
+  cargo fuzz run --sanitizer none "$target" fuzz/corpus/"$target" -- \
+    -max_total_time="$SECONDS_TO_RUN" -max_len=70000 -print_final_stats=1
+done

@@ -34,11 +34,12 @@ fi
 # A fresh admin token per run, given to the worker as a var and to the suite. FAULTS makes the worker
 # fail 30 % of collect requests and of queue batches, for `fault-` sites only (the fault tests);
 # TEST_ROUTES=1 serves POST /api/admin/test/consume (the consumer's write on demand, for the concurrent
-# consumers test); --test-scheduled exposes the cron at /__scheduled.
+# consumers test); RETRY_MAX_DELAY_S=2 keeps queue retries short (the outage test outlasts them
+# all); --test-scheduled exposes the cron at /__scheduled.
 ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
 setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
-  --var "FAULTS:collect=0.3,consumer=0.3" --var "TEST_ROUTES:1" --test-scheduled \
+  --var "FAULTS:collect=0.3,consumer=0.3" --var "TEST_ROUTES:1" --var "RETRY_MAX_DELAY_S:2" --test-scheduled \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
 cleanup() { kill -TERM -- "-$DEV_PID" 2>/dev/null || true; }

@@ -1,10 +1,13 @@
 //! Fault injection for the test suite: which share of requests the collector answers 503 and which
 //! share of queue batches the consumer fails, for sites whose id starts with [`FAULT_SITE_PREFIX`]
-//! only. Input: the `FAULTS` variable (`collect=0.2,consumer=0.3`), unset in production. Output: the
+//! only; and outages: the consumer fails every batch of a site `fault-outage-<ms>` until that time.
+//! Input: the `FAULTS` variable (`collect=0.2,consumer=0.3`), unset in production. Output: the
 //! rates. Must not: touch any other site.
 
 /// Only sites with this id prefix are ever faulted.
 pub const FAULT_SITE_PREFIX: &str = "fault-";
+/// Sites `fault-outage-<ms since the epoch>`: the consumer is down for them until that time.
+pub const OUTAGE_SITE_PREFIX: &str = "fault-outage-";
 
 /// Rates in `[0, 1]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -42,6 +45,14 @@ impl Faults {
         site.starts_with(FAULT_SITE_PREFIX)
     }
 
+    /// True while the consumer is down for `site` (an outage site whose end time is after `now`).
+    pub fn in_outage(site: &str, now: i64) -> bool {
+        site.strip_prefix(OUTAGE_SITE_PREFIX)
+            .and_then(|rest| rest.split(['-', '.']).next())
+            .and_then(|until| until.parse::<i64>().ok())
+            .is_some_and(|until| now < until)
+    }
+
     /// Whether the `n`-th faultable call (counting from 0) fails: `rate` of any run of calls,
     /// evenly spread, starting with the first, so a test that makes even one call meets a fault.
     pub fn fire(rate: f64, n: u64) -> bool {
@@ -70,5 +81,8 @@ mod tests {
         assert_eq!(fired, [0, 4, 7]);
         assert!((0..100).all(|n| !Faults::fire(0.0, n)));
         assert!((0..100).all(|n| Faults::fire(1.0, n)));
+        assert!(Faults::in_outage("fault-outage-5000-a", 4999));
+        assert!(!Faults::in_outage("fault-outage-5000-a", 5000));
+        assert!(!Faults::in_outage("fault-x", 0) && !Faults::in_outage("demo", 0));
     }
 }

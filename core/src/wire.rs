@@ -453,7 +453,7 @@ mod parse {
     }
 
     /// A property value the wire accepts (serialised as the bare JSON value).
-    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(untagged)]
     pub enum PropValue {
         /// A string, cut to [`MAX_PROP_VALUE_LEN`] characters.

@@ -1,20 +1,19 @@
 //! The queue consumer: a batch of messages (each the events of one beacon) in, one D1 transaction
-//! out. It reads what storage knows (event and order ids, the visitors' visits, time zones, the
-//! touched rollup days), runs core's de-duplicate → sessionise → aggregate stages, and writes the new
-//! events, visits and rollups in one guarded transaction: a redelivered or resent batch counts once,
-//! and a concurrent consumer's write in between makes the transaction fail and the cycle run again.
-//! A batch that keeps failing is retried by Queues and finally dead-lettered, and counted.
-//! Must not: log event contents.
+//! out. It only reads, calls and writes: it reads what storage knows (event and order ids, the
+//! visitors' visits, time zones), calls core's `consume::plan`, reads the touched rollup days,
+//! calls `consume::write`, and writes the result in one guarded transaction: a redelivered or resent
+//! batch counts once, and a concurrent consumer's write in between makes the transaction fail and
+//! the cycle run again. A batch that keeps failing is retried by Queues with exponential backoff and
+//! jitter, then dead-lettered: the dead-letter queue's batches are kept whole in D1 and counted, for
+//! an admin to re-ingest (`POST /api/admin/dead-letters/replay`). Must not: log event contents.
 
 use sightline_core::faults::Faults;
-use sightline_core::ingest::{aggregate, dedupe, sessionise, Event, Queued};
+use sightline_core::ingest::{consume, queue, Event, Queued};
 use sightline_core::wire::WireError;
-use sightline_core::zone::Zone;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::edge;
 use crate::error::AppError;
-use crate::store::ingest::Known;
 use crate::store::Store;
 
 /// The dead-letter queue's name (wrangler.toml).
@@ -45,9 +44,8 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         }
     }
     if dead {
-        let events = readable.iter().map(|(_, e)| e.len()).sum();
-        let settle = count_dead(env, readable.len() + unreadable, events).await;
-        finish(&readable, settle);
+        let settle = keep_dead(env, &readable, unreadable).await;
+        finish(env, &readable, settle);
         return;
     }
     if unreadable > 0 {
@@ -66,25 +64,30 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         }
         let chunk = &readable[start..end];
         let events: Vec<Event> = chunk.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
-        finish(chunk, store(env, &events).await);
+        finish(env, chunk, store(env, &events).await);
         start = end;
     }
 }
 
-/// Acks the messages of a written part, or has Queues retry them.
-fn finish(messages: &[(worker::RawMessage, Vec<Event>)], result: Result<(), AppError>) {
+/// Acks the messages of a written part, or has Queues retry each after a delay about as long as it
+/// has waited so far (`queue::retry_delay_s`: exponential, jittered, at most `RETRY_MAX_DELAY_S`).
+fn finish(env: &Env, messages: &[(worker::RawMessage, Vec<Event>)], result: Result<(), AppError>) {
     match result {
         Ok(()) => messages.iter().for_each(|(m, _)| m.ack()),
         Err(error) => {
             if let AppError::Internal(detail) = &error {
                 worker::console_error!("queue messages failed, retrying: {detail}");
             }
-            let retry = QueueRetryOptionsBuilder::new()
-                .with_delay_seconds(1)
-                .build();
-            messages
-                .iter()
-                .for_each(|(m, _)| m.retry_with_options(&retry));
+            let now = edge::now();
+            let max = edge::retry_max_delay_s(env);
+            for (message, _) in messages {
+                let age = now - message.timestamp().as_millis() as i64;
+                let delay = queue::retry_delay_s(age, max, edge::random_unit());
+                let retry = QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build();
+                message.retry_with_options(&retry);
+            }
         }
     }
 }
@@ -103,8 +106,11 @@ pub async fn store_message(env: &Env, text: &str) -> Result<usize, AppError> {
 }
 
 async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
-    if events.iter().any(|e| Faults::applies_to(&e.site_id))
-        && edge::inject_fault(env, edge::FaultPoint::Consumer)
+    let now = edge::now();
+    let faulted = env.var("FAULTS").is_ok();
+    if (faulted && events.iter().any(|e| Faults::in_outage(&e.site_id, now)))
+        || (events.iter().any(|e| Faults::applies_to(&e.site_id))
+            && edge::inject_fault(env, edge::FaultPoint::Consumer))
     {
         return Err(AppError::Injected);
     }
@@ -127,37 +133,46 @@ async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
 /// Tries to write a batch within one read-compute-write cycle.
 const CONFLICT_TRIES: u32 = 3;
 
-/// Reads what storage knows, runs the pure stages (de-duplicate, sessionise, aggregate), and
-/// writes everything in one guarded transaction.
+/// Reads what storage knows, has core plan the batch, reads the days it touches, has core make the
+/// write, and writes it in one guarded transaction.
 async fn write_once(store: &Store, events: Vec<Event>) -> Result<(), AppError> {
-    let Known {
-        events: stored_ids,
-        orders,
-        visits,
-        zones,
-    } = store.known(&events).await?;
-    let fresh = dedupe::fresh(events, &stored_ids, &orders);
-    if fresh.is_empty() {
+    let known = store.known(&events).await?;
+    let plan = consume::plan(events, known);
+    if plan.fresh.is_empty() && plan.unreadable_visits.is_empty() {
         return Ok(());
     }
-    let sessions = sessionise::sessionise(visits, &fresh);
-    let zone_of = |site: &str| zones.get(site).copied().unwrap_or(Zone::named("UTC"));
-    let deltas = aggregate::deltas(&sessions, &fresh, &zone_of);
-    let stored_days = store.rollup_days(deltas.0.keys()).await?;
-    let days = aggregate::roll(stored_days, deltas);
-    let written = store.commit(&fresh, &sessions, &days).await?;
+    let days = store.rollup_days(plan.deltas.0.keys()).await?;
+    let write = consume::write(plan, days);
+    let written = store.commit(&write, edge::now()).await?;
     // One line per batch: D1 bills rows written, and `npm run bench:collector` reads this.
     worker::console_log!(
         "ingest: {} events stored, {} D1 rows written",
-        fresh.len(),
+        write.events.len(),
         written
     );
     Ok(())
 }
 
-async fn count_dead(env: &Env, messages: usize, events: usize) -> Result<(), AppError> {
-    worker::console_error!("{messages} queue messages ({events} events) dead-lettered");
-    Store::new(env)?
-        .count_dead_letters(edge::now(), messages, events)
-        .await
+/// Keeps a dead-letter batch's messages whole, and counts them (an unreadable one is only counted:
+/// it can never be re-ingested).
+async fn keep_dead(
+    env: &Env,
+    readable: &[(worker::RawMessage, Vec<Event>)],
+    unreadable: usize,
+) -> Result<(), AppError> {
+    let events: usize = readable.iter().map(|(_, e)| e.len()).sum();
+    worker::console_error!(
+        "{} queue messages ({events} events) dead-lettered and kept",
+        readable.len() + unreadable
+    );
+    let store = Store::new(env)?;
+    let kept: Vec<(String, usize)> = readable
+        .iter()
+        .filter_map(|(m, e)| m.body().as_string().map(|body| (body, e.len())))
+        .collect();
+    store.keep_dead_letters(edge::now(), &kept).await?;
+    if unreadable > 0 {
+        store.count_dead_letters(edge::now(), unreadable, 0).await?;
+    }
+    Ok(())
 }

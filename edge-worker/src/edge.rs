@@ -231,3 +231,20 @@ fn cors_headers() -> Headers {
     );
     headers
 }
+
+/// A random number in `[0, 1)` (the retry delays' jitter).
+pub fn random_unit() -> f64 {
+    let mut bytes = [0u8; 4];
+    get_random_values(&mut bytes);
+    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+}
+
+/// The longest delay before a failed queue message is tried again (`RETRY_MAX_DELAY_S`, seconds;
+/// 300 by default). The test suite sets a short one, so retries run out within a test.
+pub fn retry_max_delay_s(env: &worker::Env) -> u32 {
+    env.var("RETRY_MAX_DELAY_S")
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .filter(|s| (1..=43_200).contains(s))
+        .unwrap_or(300)
+}

@@ -33,12 +33,22 @@ pub async fn route(req: Request, env: Env) -> Response {
                 (Method::Post, ["sites", id, "tokens"]) => {
                     routes::admin::rotate_tokens(&env, id).await
                 }
+                (Method::Get, ["dead-letters"]) => routes::dead_letters::summary(&env).await,
+                (Method::Post, ["dead-letters", "replay"]) => {
+                    routes::dead_letters::replay(&env).await
+                }
                 (Method::Post, ["test", "consume"]) if edge::test_routes_enabled(&env) => {
                     routes::admin::test_consume(req, &env).await
                 }
-                (_, ["tenants"] | ["sites"] | ["sites", _] | ["sites", _, "tokens"]) => {
-                    Err(AppError::MethodNotAllowed)
-                }
+                (
+                    _,
+                    ["tenants"]
+                    | ["sites"]
+                    | ["sites", _]
+                    | ["sites", _, "tokens"]
+                    | ["dead-letters"]
+                    | ["dead-letters", "replay"],
+                ) => Err(AppError::MethodNotAllowed),
                 _ => Err(AppError::NotFound),
             },
         },

@@ -1,5 +1,6 @@
 // The cron (wrangler dev --test-scheduled exposes it at /__scheduled): raw events past their site's
-// retention and salts older than two days are deleted; newer ones stay.
+// retention (and received over 48 hours ago: ids are remembered that long) and salts older than two
+// days are deleted; newer ones stay.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BASE, beacon, collect, createSite, d1, event, request, storedEvents, uid } from "./helpers.mjs";
@@ -11,6 +12,8 @@ describe("housekeeping cron", () => {
     const fresh = event({ url: "http://localhost/fresh" });
     assert.equal((await collect(beacon(site, [old, fresh]))).body.accepted, 2);
     await storedEvents(site, 2);
+    // Both were received over 48 hours ago: only the old one is past retention.
+    d1(`UPDATE events SET received_at = received_at - 49 * 3600000 WHERE site_id = '${site}'`);
     const today = Math.floor(Date.now() / 86400_000);
     d1(`INSERT OR IGNORE INTO salts (day, salt) VALUES (${today - 5}, 'stale-salt')`);
 

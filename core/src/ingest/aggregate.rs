@@ -17,6 +17,20 @@ use crate::zone::Zone;
 /// Most values a dimension keeps per day; later new values are counted under [`OTHER`] (their
 /// counts and amounts; unique visitors are not summable across values, so (other) has none).
 pub const MAX_VALUES: usize = 500;
+/// Most bytes a dimension's values take together (as JSON, escapes included) in one day; a new
+/// value past it also counts as [`OTHER`]. With [`MAX_VALUE_LEN`] this bounds a stored day (see
+/// [`MAX_DAY_BYTES`]) whatever the traffic.
+pub const MAX_DIM_BYTES: usize = 32 * 1024;
+/// Longest dimension value kept, in bytes (longer ones are cut at a character boundary).
+pub const MAX_VALUE_LEN: usize = 300;
+/// Largest amount one event adds to a sum (`value`, `tokens`), in either sign: larger ones are not
+/// summed (the event still counts). Sums of such amounts stay finite and exact enough for money.
+pub const MAX_AMOUNT: f64 = 1e12;
+/// The web vitals a day keeps histograms of; other metric names are not counted.
+pub const VITALS: &[&str] = &["LCP", "INP", "CLS", "FCP", "TTFB"];
+/// The most a stored day's JSON can take (a test fills every dimension to its caps): below D1's
+/// 2 MB per value, with room for escaping when bound.
+pub const MAX_DAY_BYTES: usize = 1_000_000;
 /// The value that collects a dimension's overflow.
 pub const OTHER: &str = "(other)";
 
@@ -62,7 +76,13 @@ pub struct Tally {
     #[serde(default, rename = "n", skip_serializing_if = "is_zero")]
     pub count: i64,
     /// Summed value (revenue, tokens).
-    #[serde(default, rename = "a", skip_serializing_if = "is_zero_f64")]
+    #[serde(
+        default,
+        rename = "a",
+        skip_serializing_if = "is_zero_f64",
+        serialize_with = "finite",
+        deserialize_with = "finite_or_null"
+    )]
     pub amount: f64,
 }
 
@@ -72,6 +92,46 @@ fn is_zero(n: &i64) -> bool {
 
 fn is_zero_f64(n: &f64) -> bool {
     *n == 0.0
+}
+
+/// Writes an amount as a number that reads back: never `null` (JSON has no infinity; amounts are
+/// bounded by [`MAX_AMOUNT`], so this only guards the invariant).
+fn finite<S: serde::Serializer>(n: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(if n.is_finite() { *n } else { 0.0 })
+}
+
+/// Reads an amount; `null` (what an earlier build wrote for a sum that overflowed) reads as 0, so
+/// such a day is read, not lost.
+fn finite_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?
+        .filter(|n| n.is_finite())
+        .unwrap_or(0.0))
+}
+
+/// An amount an event may add to a sum: finite and within [`MAX_AMOUNT`].
+pub fn summable(amount: f64) -> Option<f64> {
+    (amount.is_finite() && amount.abs() <= MAX_AMOUNT).then_some(amount)
+}
+
+/// A dimension value as a day keeps it: at most [`MAX_VALUE_LEN`] bytes.
+pub(crate) fn capped(value: &str) -> &str {
+    let mut end = value.len().min(MAX_VALUE_LEN);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
+/// Bytes a value takes as a JSON key (quotes and escapes included).
+fn json_len(value: &str) -> usize {
+    2 + value
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
 }
 
 /// One hour's counts.
@@ -125,7 +185,7 @@ impl Day {
         self.dims
             .entry(dim.to_owned())
             .or_default()
-            .entry(value.to_owned())
+            .entry(capped(value).to_owned())
             .or_default()
     }
 
@@ -133,15 +193,22 @@ impl Day {
         self.hours.entry(hour).or_default()
     }
 
-    /// Adds `delta`; a dimension already holding [`MAX_VALUES`] values counts a new one as
-    /// [`OTHER`].
+    /// Adds `delta`; a dimension already holding [`MAX_VALUES`] values, or [`MAX_DIM_BYTES`],
+    /// counts a new one as [`OTHER`].
     pub fn apply(&mut self, delta: &Day) {
         self.add_totals(delta);
         for (dim, values) in &delta.dims {
             let mine = self.dims.entry(dim.clone()).or_default();
+            let mut bytes: usize = mine.keys().map(|v| json_len(v)).sum();
             for (value, t) in values {
-                if mine.contains_key(value) || mine.len() < MAX_VALUES {
-                    add_tally(mine.entry(value.clone()).or_default(), t);
+                let value = capped(value);
+                if mine.contains_key(value) {
+                    add_tally(mine.entry(value.to_owned()).or_default(), t);
+                } else if mine.len() < MAX_VALUES
+                    && bytes + json_len(value) + json_len(OTHER) <= MAX_DIM_BYTES
+                {
+                    bytes += json_len(value);
+                    add_tally(mine.entry(value.to_owned()).or_default(), t);
                 } else {
                     // Unique visitors do not add up across values: (other) counts only events.
                     let overflow = Tally {
@@ -176,30 +243,35 @@ impl Day {
     }
 
     fn add_totals(&mut self, d: &Day) {
-        self.pageviews += d.pageviews;
-        self.visitors += d.visitors;
-        self.visits += d.visits;
-        self.bounces += d.bounces;
-        self.duration_ms += d.duration_ms;
-        self.lost += d.lost;
+        add(&mut self.pageviews, d.pageviews);
+        add(&mut self.visitors, d.visitors);
+        add(&mut self.visits, d.visits);
+        add(&mut self.bounces, d.bounces);
+        add(&mut self.duration_ms, d.duration_ms);
+        add(&mut self.lost, d.lost);
         for (h, x) in &d.hours {
             let mine = self.hour(*h);
-            mine.pageviews += x.pageviews;
-            mine.visits += x.visits;
-            mine.visitors += x.visitors;
+            add(&mut mine.pageviews, x.pageviews);
+            add(&mut mine.visits, x.visits);
+            add(&mut mine.visitors, x.visitors);
         }
         for (metric, buckets) in &d.vitals {
             let mine = self.vitals.entry(metric.clone()).or_default();
             for (b, n) in buckets {
-                *mine.entry(*b).or_default() += n;
+                add(mine.entry(*b).or_default(), *n);
             }
         }
     }
 }
 
+/// Adds a count, saturating: no input can make a counter wrap or panic.
+fn add(into: &mut i64, n: i64) {
+    *into = into.saturating_add(n);
+}
+
 fn add_tally(into: &mut Tally, t: &Tally) {
-    into.visitors += t.visitors;
-    into.count += t.count;
+    add(&mut into.visitors, t.visitors);
+    add(&mut into.count, t.count);
     into.amount += t.amount;
 }
 
@@ -361,7 +433,9 @@ fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
         day.tally(dim::PAGES, &e.path).count += 1;
         return;
     }
-    let value = numeric_prop(e, "value").or_else(|| numeric_prop(e, "tokens"));
+    let value = numeric_prop(e, "value")
+        .or_else(|| numeric_prop(e, "tokens"))
+        .and_then(summable);
     let tally = day.tally(dim::EVENTS, &e.name);
     tally.count += 1;
     tally.amount += value.unwrap_or(0.0);
@@ -374,10 +448,11 @@ fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
         revenue.amount += value;
     }
     if e.name == "web_vital" {
-        if let (Some(metric), Some(v)) = (text_prop(e, "metric"), numeric_prop(e, "value")) {
-            let bucket = vital_bucket(&metric, v);
+        let metric = text_prop(e, "metric").and_then(|m| VITALS.iter().find(|v| **v == m));
+        if let (Some(metric), Some(v)) = (metric, numeric_prop(e, "value")) {
+            let bucket = vital_bucket(metric, v);
             *day.vitals
-                .entry(metric)
+                .entry((*metric).to_owned())
                 .or_default()
                 .entry(bucket)
                 .or_default() += 1;

@@ -1,7 +1,9 @@
 //! Stage: de-duplicate. Input: a queue batch's events and what storage already holds of them (event
-//! ids, and conversions' `(site, name, order_id)`). Output: the events to store and count, each
-//! once: a resent or redelivered event is dropped, and so is a second report of one order.
-//! Storage remembers both for the raw events' retention (at least 48 hours). Must not: do I/O.
+//! ids, and conversions' `(site, name, order_id, visitor)`). Output: the events to store and count,
+//! each once: a resent or redelivered event is dropped, and so is a second report of one order by
+//! the same visitor. An order id counts per visitor, so a stranger who guesses it cannot make the
+//! real buyer's conversion a duplicate. Storage remembers both for the raw events' retention and at
+//! least 48 hours after they were received, whatever their own timestamps. Must not: do I/O.
 
 use std::collections::BTreeSet;
 
@@ -9,8 +11,8 @@ use super::Event;
 
 /// An event's identity in storage.
 pub type EventKey = (String, String);
-/// A conversion's order identity in storage.
-pub type OrderKey = (String, String, String);
+/// A conversion's order identity in storage: (site, name, order id, visitor key).
+pub type OrderKey = (String, String, String, String);
 
 /// The storage key of an event.
 pub fn event_key(e: &Event) -> EventKey {
@@ -20,7 +22,12 @@ pub fn event_key(e: &Event) -> EventKey {
 /// The order key of a conversion that carries an order id.
 pub fn order_key(e: &Event) -> Option<OrderKey> {
     let order = e.order_id.as_ref()?;
-    Some((e.site_id.clone(), e.name.clone(), order.clone()))
+    Some((
+        e.site_id.clone(),
+        e.name.clone(),
+        order.clone(),
+        e.visitor_key.clone(),
+    ))
 }
 
 /// The events that are new: not stored, not an order already counted, and each only once in the
@@ -70,11 +77,30 @@ mod tests {
             ev("b", "s", 3, "pageview", "/"),
         ];
         let stored = BTreeSet::from([("s".to_owned(), "b".to_owned())]);
-        let orders = BTreeSet::from([("s".to_owned(), "purchase".to_owned(), "o-2".to_owned())]);
+        let orders = BTreeSet::from([(
+            "s".to_owned(),
+            "purchase".to_owned(),
+            "o-2".to_owned(),
+            "v".to_owned(),
+        )]);
         let ids: Vec<String> = fresh(batch, &stored, &orders)
             .into_iter()
             .map(|e| e.event_id)
             .collect();
         assert_eq!(ids, ["a", "p1"]);
+    }
+
+    #[test]
+    fn a_strangers_guess_of_an_order_id_does_not_pre_empt_the_buyer() {
+        let mut stranger = ev("x", "s9", 0, "purchase", "/t");
+        stranger.visitor_key = "stranger".into();
+        stranger.order_id = Some("o-7".into());
+        let mut buyer = ev("b", "s1", 1, "purchase", "/t");
+        buyer.order_id = Some("o-7".into());
+        let stored_order = order_key(&stranger).into_iter().collect();
+        let kept = fresh(vec![buyer.clone()], &BTreeSet::new(), &stored_order);
+        assert_eq!(kept, [buyer.clone()], "stored by a stranger first");
+        let both = fresh(vec![stranger, buyer], &BTreeSet::new(), &BTreeSet::new());
+        assert_eq!(both.len(), 2, "in one batch");
     }
 }

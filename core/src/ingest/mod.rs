@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod aggregate;
 pub mod anonymise;
+pub mod consume;
 pub mod dedupe;
 pub mod enrich;
 pub mod gate;
@@ -25,6 +26,9 @@ pub use gate::{GateError, Site};
 pub use queue::Queued;
 
 use crate::wire::{validate_event, DropReason, PropValue, RawBeacon, PAGEVIEW};
+
+/// An event's custom properties, by key.
+pub type Props = BTreeMap<String, PropValue>;
 
 /// What the edge knows about one request, read once by the worker and passed in.
 #[derive(Debug, Clone)]
@@ -67,8 +71,10 @@ pub struct Event {
     pub visitor_key: String,
     /// Keyed, salted hash identifying the visit.
     pub session_key: String,
-    /// Custom properties as a JSON object, PII removed.
-    pub props_json: String,
+    /// Custom properties, PII removed (typed: read by the stages without parsing, serialised
+    /// once, into the queue message and into D1).
+    #[serde(default)]
+    pub props: Props,
     /// A conversion's `order_id` prop: one order counts once, however many events report it.
     #[serde(default)]
     pub order_id: Option<String>,
@@ -178,7 +184,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         };
         queued.events.push(queue::Item {
             lost,
-            props: props_json(&valid.props),
+            props: kept_props(valid.props),
             id: valid.id,
             ts: valid.ts,
             name: valid.name,
@@ -208,15 +214,12 @@ fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
     })
 }
 
-/// Serialises props to a JSON object, leaving out string values that hold PII; `None` when none is
-/// left. Written straight out from a map of references (no `serde_json::Value` tree between).
-fn props_json(props: &[(String, PropValue)]) -> Option<String> {
-    let kept: BTreeMap<&str, &PropValue> = props
-        .iter()
+/// The props to store: string values that hold PII are left out.
+fn kept_props(props: Vec<(String, PropValue)>) -> Props {
+    props
+        .into_iter()
         .filter(|(_, value)| !matches!(value, PropValue::Str(s) if crate::scrub::contains_pii(s)))
-        .map(|(key, value)| (key.as_str(), value))
-        .collect();
-    (!kept.is_empty()).then(|| serde_json::to_string(&kept).expect("props always serialise"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -273,7 +276,10 @@ mod tests {
         );
         assert_eq!(pv.enrichment.utm_source.as_deref(), Some("nl"));
         assert_eq!(pv.enrichment.country.as_deref(), Some("DE"));
-        assert_eq!(events[1].props_json, r#"{"n":2.0}"#);
+        assert_eq!(
+            events[1].props,
+            Props::from([("n".into(), PropValue::Num(2.0))])
+        );
         assert_eq!(pv.session_key, events[1].session_key);
         assert_eq!((pv.site_id.as_str(), pv.received_at), ("demo", NOW));
         assert_eq!(

@@ -5,16 +5,22 @@
 //! browser, OS, device), and mostly a few pages: a message says each of those once ([`Queued`], v2)
 //! and the consumer expands it into [`Event`] rows. Writing them once per event made the message
 //! ~27 KB for 50 events and its serialisation a quarter of the collector's CPU per beacon.
+//! Props travel as a JSON object inside the message (v3; v2 wrote them as a string, escaped twice:
+//! a body of backslashes grew fourfold), and a message longer than Queues' limit is split by
+//! events into parts that fit ([`Queued::encode_parts`]).
 //! Must not: hold anything an [`Event`] may not hold (no IP, no user agent).
 
 use serde::{Deserialize, Serialize};
 
 use super::enrich::{self, Enrichment};
-use super::Event;
+use super::{Event, Props};
 
-/// Version of [`Queued`]. A consumer also reads version 1 (a plain list of [`Event`]s), so
-/// messages enqueued before an upgrade are stored, not dead-lettered.
-pub const QUEUE_VERSION: u32 = 2;
+/// Version of [`Queued`]. A consumer also reads version 2 (props as a JSON string), so messages
+/// enqueued before an upgrade are stored, not dead-lettered.
+pub const QUEUE_VERSION: u32 = 3;
+
+/// Queues' limit on one message (128 KB), less room for the platform's own envelope.
+pub const MAX_MESSAGE_BYTES: usize = 120 * 1024;
 
 /// One queue message: the events of one beacon.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,9 +65,13 @@ pub struct Item {
     pub name: String,
     /// Index of its page in [`Queued::pages`].
     pub page: usize,
-    /// Custom properties as a JSON object, PII removed; absent when empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub props: Option<String>,
+    /// Custom properties, PII removed; absent when empty. (Version 2 wrote a JSON string.)
+    #[serde(
+        default,
+        skip_serializing_if = "Props::is_empty",
+        deserialize_with = "props_of_any_version"
+    )]
+    pub props: Props,
     /// A conversion's `order_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
@@ -74,12 +84,33 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// The version 1 message: every field written out per event.
-#[derive(Deserialize)]
-struct Legacy {
-    v: u32,
-    events: Vec<Event>,
+/// Props as version 3 writes them (an object) or version 2 did (the object's JSON text).
+fn props_of_any_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Props, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum AnyProps {
+        Object(Props),
+        Text(String),
+    }
+    match AnyProps::deserialize(d)? {
+        AnyProps::Object(props) => Ok(props),
+        AnyProps::Text(text) => serde_json::from_str(&text).map_err(serde::de::Error::custom),
+    }
 }
+
+/// The delay before a failed message is tried again, in whole seconds: about as long as the
+/// message has already waited (so delays double from try to try), with equal jitter (between half
+/// and all of it, `jitter` in `[0, 1)`), at least 1 s and at most `max_s`. Derived from the
+/// message's age rather than a try count, which the platform does not hand the worker.
+pub fn retry_delay_s(age_ms: i64, max_s: u32, jitter: f64) -> u32 {
+    let age_s = (age_ms.max(0) / 1000).clamp(1, i64::from(max_s.max(1))) as f64;
+    let delay = age_s / 2.0 + jitter.clamp(0.0, 1.0) * age_s / 2.0;
+    (delay.round() as u32).clamp(1, max_s.max(1))
+}
+
+/// Why a beacon's events cannot be enqueued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLarge;
 
 impl Queued {
     /// The number of events in the message.
@@ -97,18 +128,57 @@ impl Queued {
         serde_json::to_string(self).expect("a queue message always serialises")
     }
 
-    /// Reads a message of version 2 or 1 into the rows to store; `None` for anything else (and for
-    /// a v2 message whose event points at a page it does not have).
-    pub fn decode(text: &str) -> Option<Vec<Event>> {
-        if let Ok(queued) = serde_json::from_str::<Queued>(text) {
-            return (queued.v == QUEUE_VERSION)
-                .then(|| queued.into_events())
-                .flatten();
+    /// The message's text in parts of at most `max` bytes each: the whole message when it fits,
+    /// else its events halved (each part with only the pages its events use) until every part
+    /// fits. `Err` when one event alone cannot fit, so nothing is enqueued.
+    pub fn encode_parts(&self, max: usize) -> Result<Vec<String>, TooLarge> {
+        let text = self.encode();
+        if text.len() <= max {
+            return Ok(vec![text]);
         }
-        serde_json::from_str::<Legacy>(text)
-            .ok()
-            .filter(|legacy| legacy.v == 1)
-            .map(|legacy| legacy.events)
+        if self.events.len() < 2 {
+            return Err(TooLarge);
+        }
+        let (first, second) = self.events.split_at(self.events.len() / 2);
+        let mut parts = self.with_events(first).encode_parts(max)?;
+        parts.extend(self.with_events(second).encode_parts(max)?);
+        Ok(parts)
+    }
+
+    /// This message with only `events`, and only the pages they use (re-indexed).
+    fn with_events(&self, events: &[Item]) -> Queued {
+        let mut used: Vec<usize> = events.iter().map(|e| e.page).collect();
+        used.sort_unstable();
+        used.dedup();
+        Queued {
+            v: self.v,
+            site: self.site.clone(),
+            received_at: self.received_at,
+            visitor_key: self.visitor_key.clone(),
+            session_key: self.session_key.clone(),
+            sender: self.sender.clone(),
+            pages: used
+                .iter()
+                .filter_map(|&p| self.pages.get(p).cloned())
+                .collect(),
+            events: events
+                .iter()
+                .map(|e| Item {
+                    // Every page index is in `used`: the search always finds it.
+                    page: used.binary_search(&e.page).unwrap_or(usize::MAX),
+                    ..e.clone()
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads a message of version 3 or 2 into the rows to store; `None` for anything else (and for
+    /// a message whose event points at a page it does not have).
+    pub fn decode(text: &str) -> Option<Vec<Event>> {
+        let queued = serde_json::from_str::<Queued>(text).ok()?;
+        (queued.v == QUEUE_VERSION || queued.v == 2)
+            .then(|| queued.into_events())
+            .flatten()
     }
 
     /// The rows to store, each with every field written out.
@@ -138,7 +208,7 @@ impl Queued {
                     enrichment: enrich::merge(page.tags.clone(), sender.clone()),
                     visitor_key: visitor_key.clone(),
                     session_key: session_key.clone(),
-                    props_json: item.props.unwrap_or_else(|| "{}".to_owned()),
+                    props: item.props,
                     order_id: item.order_id,
                     lost: item.lost,
                 })
@@ -176,7 +246,7 @@ mod tests {
                 ts: 5,
                 name: "purchase".into(),
                 page: 0,
-                props: Some(r#"{"value":3.0}"#.into()),
+                props: Props::from([("value".into(), crate::wire::PropValue::Num(3.0))]),
                 order_id: Some("o-1".into()),
                 lost: 4,
             }],
@@ -184,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn a_message_expands_into_full_rows_and_v1_still_reads() {
+    fn a_message_expands_into_full_rows_and_v2_still_reads() {
         let events = Queued::decode(&message().encode()).unwrap();
         assert_eq!(events.len(), 1);
         let e = &events[0];
@@ -198,8 +268,83 @@ mod tests {
         assert_eq!(e.enrichment.browser.as_deref(), Some("Firefox"));
         assert_eq!(e.order_id.as_deref(), Some("o-1"));
         assert_eq!(e.lost, 4);
-        let v1 = serde_json::json!({"v": 1, "events": events}).to_string();
-        assert_eq!(Queued::decode(&v1).unwrap(), events);
+        let v2 = message()
+            .encode()
+            .replace(r#""v":3"#, r#""v":2"#)
+            .replace(r#""props":{"value":3.0}"#, r#""props":"{\"value\":3.0}""#);
+        assert!(
+            v2.contains(r#""v":2"#) && v2.contains(r#"\"value\""#),
+            "{v2}"
+        );
+        assert_eq!(Queued::decode(&v2).unwrap(), events);
+    }
+
+    #[test]
+    fn props_are_escaped_once_and_long_messages_split_into_parts_that_fit() {
+        // 60 KB of backslashes in one prop: the message holds each once, escaped once.
+        let mut big = message();
+        big.events[0].props = Props::from([(
+            "note".into(),
+            crate::wire::PropValue::Str("\\".repeat(15_000)),
+        )]);
+        let text = big.encode();
+        assert!(text.len() < 61_000, "{}", text.len());
+        // 40 such events (two pages) make a message over the limit: parts, each fitting, same rows.
+        let mut many = message();
+        many.pages.push(Page {
+            host: "shop.example".into(),
+            path: "/two".into(),
+            tags: Enrichment::default(),
+        });
+        many.events = (0..40)
+            .map(|i| Item {
+                id: format!("e{i}"),
+                page: i % 2,
+                props: Props::from([(
+                    "note".into(),
+                    crate::wire::PropValue::Str("x".repeat(8_000)),
+                )]),
+                ..message().events[0].clone()
+            })
+            .collect();
+        let parts = many.encode_parts(MAX_MESSAGE_BYTES).unwrap();
+        assert!(parts.len() >= 3, "{}", parts.len());
+        assert!(parts.iter().all(|p| p.len() <= MAX_MESSAGE_BYTES));
+        let rows: Vec<Event> = parts
+            .iter()
+            .flat_map(|p| Queued::decode(p).unwrap())
+            .collect();
+        assert_eq!(rows, many.clone().into_events().unwrap());
+        assert_eq!(
+            many.encode_parts(1_000),
+            Err(TooLarge),
+            "one event alone is too big"
+        );
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_a_cap() {
+        // Tries at the ages each delay leads to: the delays about double.
+        let mut age = 0;
+        let mut delays = vec![];
+        for _ in 0..12 {
+            let d = retry_delay_s(age, 300, 0.99);
+            delays.push(d);
+            age += i64::from(d) * 1000;
+        }
+        assert_eq!(&delays[..6], [1, 1, 2, 4, 8, 16]);
+        assert!(
+            delays[11] >= 290 && delays.iter().all(|&d| d <= 300),
+            "capped: {delays:?}"
+        );
+        let total: u32 = delays[..10].iter().sum();
+        assert!(total > 480, "ten tries span over eight minutes: {total} s");
+        assert_eq!(
+            retry_delay_s(60_000, 300, 0.0),
+            30,
+            "half of the age, at least"
+        );
+        assert_eq!(retry_delay_s(-5, 0, 0.5), 1);
     }
 
     #[test]
@@ -208,7 +353,7 @@ mod tests {
         dangling.events[0].page = 1;
         assert_eq!(Queued::decode(&dangling.encode()), None);
         let mut future = message();
-        future.v = 3;
+        future.v = 4;
         assert_eq!(Queued::decode(&future.encode()), None);
         assert_eq!(Queued::decode(r#"{"v":2,"events":[]}"#), None);
         assert_eq!(Queued::decode("not json"), None);

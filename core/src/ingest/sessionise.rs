@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::Event;
-use crate::wire::PAGEVIEW;
+use crate::wire::{PropValue, PAGEVIEW};
 
 /// Idle time that ends a visit.
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
@@ -153,11 +153,16 @@ impl Visit {
         for name in &other.names {
             remember(&mut self.names, name);
         }
-        self.currencies.extend(other.currencies);
+        for currency in &other.currencies {
+            remember(&mut self.currencies, currency);
+        }
     }
 }
 
+/// Remembers a value (as a day's dimension keeps it: cut to its length cap), up to
+/// [`MAX_REMEMBERED`] of them: a visit's stored state stays bounded however long it runs.
 fn remember(set: &mut BTreeSet<String>, value: &str) {
+    let value = super::aggregate::capped(value);
     if set.len() < MAX_REMEMBERED || set.contains(value) {
         set.insert(value.to_owned());
     }
@@ -178,16 +183,20 @@ fn arrival(event: &Event) -> Arrival {
     }
 }
 
-/// A numeric prop of an event, from its stored props JSON.
+/// A numeric prop of an event.
 pub fn numeric_prop(event: &Event, key: &str) -> Option<f64> {
-    let props: serde_json::Value = serde_json::from_str(&event.props_json).ok()?;
-    props.get(key)?.as_f64().filter(|v| v.is_finite())
+    match event.props.get(key)? {
+        PropValue::Num(n) => Some(*n).filter(|v| v.is_finite()),
+        _ => None,
+    }
 }
 
-/// A string prop of an event, from its stored props JSON.
-pub fn text_prop(event: &Event, key: &str) -> Option<String> {
-    let props: serde_json::Value = serde_json::from_str(&event.props_json).ok()?;
-    props.get(key)?.as_str().map(str::to_owned)
+/// A string prop of an event.
+pub fn text_prop<'a>(event: &'a Event, key: &str) -> Option<&'a str> {
+    match event.props.get(key)? {
+        PropValue::Str(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// The upper-case currency of a conversion with a numeric `value`, if it is one.
@@ -195,7 +204,7 @@ pub fn conversion_currency(event: &Event) -> Option<String> {
     if !CONVERSIONS.contains(&event.name.as_str()) {
         return None;
     }
-    numeric_prop(event, "value")?;
+    numeric_prop(event, "value").and_then(super::aggregate::summable)?;
     text_prop(event, "currency")
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()))
@@ -340,7 +349,7 @@ pub(crate) mod tests {
             },
             visitor_key: "v".into(),
             session_key: session.into(),
-            props_json: "{}".into(),
+            props: Default::default(),
             order_id: None,
             lost: 0,
         }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use sightline_core::faults::Faults;
-use sightline_core::ingest::{self, anonymise, gate, Context, GateError};
+use sightline_core::ingest::{self, anonymise, gate, queue, Context, GateError};
 use sightline_core::token;
 use sightline_core::wire::{parse_beacon, MAX_CLIENT_AGE_MS, MAX_IMPORT_AGE_MS};
 use worker::{Env, Request, Response};
@@ -61,7 +61,15 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         .map(|(reason, n)| (reason.code(), *n))
         .collect();
     if accepted > 0 {
-        env.queue("EVENTS")?.send(outcome.queued.encode()).await?;
+        // Each part fits a queue message; a beacon that cannot be cut to fit enqueues nothing.
+        let parts = outcome
+            .queued
+            .encode_parts(queue::MAX_MESSAGE_BYTES)
+            .map_err(|_| AppError::BodyTooLarge(queue::MAX_MESSAGE_BYTES))?;
+        let events = env.queue("EVENTS")?;
+        for part in parts {
+            events.send(part).await?;
+        }
     }
     Ok(edge::json(
         202,

@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod assets;
 pub mod collect;
+pub mod dead_letters;
 pub mod housekeeping;
 pub mod stats;

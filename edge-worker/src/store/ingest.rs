@@ -2,27 +2,33 @@
 //! visitors' visits, the sites' time zones, the touched rollup days), and one transaction that
 //! writes the batch's events, visits and rollups, guarded so that a concurrent consumer's write in
 //! between makes it fail (and the consumer read again) instead of counting twice.
-//! Every list travels as one JSON parameter read with `json_each`. Must not: decide anything.
+//! Lists travel as JSON parameters read with `json_each`, split so that none passes
+//! [`PARAM_BYTES`]; a rollup day is bound on its own (no second escaping of its JSON). Unreadable
+//! stored rows that core set aside are moved to `set_aside` in the same transaction.
+//! Must not: decide anything (core's `consume` stage does), or parse stored state.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
-use sightline_core::ingest::aggregate::{Day, Rolled};
-use sightline_core::ingest::dedupe::{EventKey, OrderKey};
-use sightline_core::ingest::sessionise::{Sessions, StoredVisit, Visit, VisitKey};
+use sightline_core::ingest::consume::{json_arrays, DayKey, Known, Stored, Write};
+use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
 use sightline_core::zone::Zone;
 
 use super::{number, text, Store};
 use crate::error::AppError;
 
+/// Most bytes one bound list carries: D1 takes at most 2 MB per value, and its local form passes
+/// each parameter through JSON once more.
+const PARAM_BYTES: usize = 900_000;
+
 const KNOWN_EVENTS_SQL: &str = "SELECT e.site_id AS site_id, e.event_id AS event_id \
      FROM json_each(?1) j JOIN events e \
      ON e.site_id = j.value ->> '$[0]' AND e.event_id = j.value ->> '$[1]'";
 const KNOWN_ORDERS_SQL: &str = "SELECT e.site_id AS site_id, e.name AS name, \
-     e.order_id AS order_id FROM json_each(?1) j JOIN events e \
+     e.order_id AS order_id, e.visitor_key AS visitor_key FROM json_each(?1) j JOIN events e \
      ON e.site_id = j.value ->> '$[0]' AND e.name = j.value ->> '$[1]' \
-     AND e.order_id = j.value ->> '$[2]'";
+     AND e.order_id = j.value ->> '$[2]' AND e.visitor_key = j.value ->> '$[3]'";
 const VISITS_SQL: &str = "SELECT s.site_id AS site_id, s.visitor_key AS visitor_key, \
      s.session_key AS session_key, s.visit_no AS visit_no, s.version AS version, s.state AS state \
      FROM json_each(?1) j JOIN sessions s \
@@ -89,7 +95,8 @@ impl serde::Serialize for EventColumns<'_> {
         }
         row.serialize_element(&e.visitor_key)?;
         row.serialize_element(&e.session_key)?;
-        row.serialize_element(&e.props_json)?;
+        // The props object itself: `e ->> 16` reads it as its JSON text (serialised once).
+        row.serialize_element(&e.props)?;
         for tag in [
             &t.source,
             &t.channel,
@@ -114,23 +121,11 @@ const VISITS_UPSERT_SQL: &str = "INSERT INTO sessions (site_id, visitor_key, ses
      ON CONFLICT (site_id, visitor_key, session_key, visit_no) DO UPDATE SET \
        version = excluded.version, started_at = excluded.started_at, last_at = excluded.last_at, \
        state = excluded.state";
-const DAYS_UPSERT_SQL: &str = "INSERT INTO rollups (site_id, day, version, data) \
-     SELECT d ->> '$[0]', d ->> '$[1]', d ->> '$[2]', d ->> '$[3]' \
-     FROM (SELECT value AS d FROM json_each(?1)) WHERE true \
+const DAY_UPSERT_SQL: &str = "INSERT INTO rollups (site_id, day, version, data) \
+     VALUES (?1, ?2, ?3, ?4) \
      ON CONFLICT (site_id, day) DO UPDATE SET version = excluded.version, data = excluded.data";
-
-/// What storage already holds of a batch.
-#[derive(Debug, Default)]
-pub struct Known {
-    /// Stored event ids.
-    pub events: BTreeSet<EventKey>,
-    /// Stored conversion orders.
-    pub orders: BTreeSet<OrderKey>,
-    /// Every stored visit of the batch's visitors.
-    pub visits: Vec<StoredVisit>,
-    /// Time zones of the batch's sites.
-    pub zones: BTreeMap<String, Zone>,
-}
+const SET_ASIDE_SQL: &str = "INSERT INTO set_aside (kind, site_id, key, data, reason, at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 #[derive(Deserialize)]
 struct EventRow {
@@ -143,6 +138,7 @@ struct OrderRow {
     site_id: String,
     name: String,
     order_id: String,
+    visitor_key: String,
 }
 
 #[derive(Deserialize)]
@@ -169,7 +165,7 @@ struct DayRow {
     data: String,
 }
 
-/// A list bound as one JSON parameter, written straight from tuples (each an array).
+/// A (small) list bound as one JSON parameter, written straight from tuples (each an array).
 fn json_param(value: &impl serde::Serialize) -> Result<wasm_bindgen::JsValue, AppError> {
     serde_json::to_string(value)
         .map(|json| text(&json))
@@ -186,7 +182,11 @@ impl Store {
         let ids: Vec<_> = events.iter().map(|e| (&e.site_id, &e.event_id)).collect();
         let orders: Vec<_> = events
             .iter()
-            .filter_map(|e| e.order_id.as_ref().map(|o| (&e.site_id, &e.name, o)))
+            .filter_map(|e| {
+                e.order_id
+                    .as_ref()
+                    .map(|o| (&e.site_id, &e.name, o, &e.visitor_key))
+            })
             .collect();
         let visitors: BTreeSet<(&str, &str)> = events
             .iter()
@@ -209,11 +209,12 @@ impl Store {
             known.events.insert((r.site_id, r.event_id));
         }
         for r in orders.results::<OrderRow>()? {
-            known.orders.insert((r.site_id, r.name, r.order_id));
+            known
+                .orders
+                .insert((r.site_id, r.name, r.order_id, r.visitor_key));
         }
         for r in visits.results::<VisitRow>()? {
-            let visit: Visit = serde_json::from_str(&r.state).map_err(|e| internal("visit", e))?;
-            known.visits.push(StoredVisit {
+            known.visits.push(Stored {
                 key: VisitKey {
                     site_id: r.site_id,
                     visitor_key: r.visitor_key,
@@ -221,7 +222,7 @@ impl Store {
                     visit_no: r.visit_no as u32,
                 },
                 version: r.version as u32,
-                visit,
+                text: r.state,
             });
         }
         for r in zones.results::<ZoneRow>()? {
@@ -230,91 +231,69 @@ impl Store {
         Ok(known)
     }
 
-    /// The stored rollups of these (site, day)s, with their versions.
+    /// The stored rollups of these (site, day)s, with their versions, as text (core reads them).
     pub async fn rollup_days(
         &self,
-        keys: impl Iterator<Item = &(String, i64)>,
-    ) -> Result<BTreeMap<(String, i64), (u32, Day)>, AppError> {
+        keys: impl Iterator<Item = &DayKey>,
+    ) -> Result<Vec<Stored<DayKey>>, AppError> {
         let keys: Vec<_> = keys.collect();
         let rows = self
             .statement(DAYS_SQL, &[json_param(&keys)?])?
             .all()
             .await?
             .results::<DayRow>()?;
-        rows.into_iter()
-            .map(|r| {
-                let day: Day = serde_json::from_str(&r.data).map_err(|e| internal("day", e))?;
-                Ok(((r.site_id, r.day as i64), (r.version as u32, day)))
+        Ok(rows
+            .into_iter()
+            .map(|r| Stored {
+                key: (r.site_id, r.day as i64),
+                version: r.version as u32,
+                text: r.data,
             })
-            .collect()
+            .collect())
     }
 
-    /// Writes a batch in one transaction: the guard, the events, the visits, the rollups. Returns
-    /// the rows D1 reports written (its billing unit; index entries included).
-    pub async fn commit(
-        &self,
-        events: &[Event],
-        sessions: &Sessions,
-        days: &[Rolled],
-    ) -> Result<usize, AppError> {
+    /// Writes a batch in one transaction: the guard, the set-aside rows, the visits, the rollups,
+    /// the events. Returns the rows D1 reports written (its billing unit; index entries included).
+    pub async fn commit(&self, write: &Write, now: i64) -> Result<usize, AppError> {
         // Every visitor whose visits were read (the guard counts their rows) or are written.
-        let visitors: BTreeSet<(&str, &str)> = events
+        let visitors: BTreeSet<(&str, &str)> = write
+            .events
             .iter()
             .map(|e| (e.site_id.as_str(), e.visitor_key.as_str()))
             .chain(
-                sessions
-                    .before
-                    .keys()
-                    .map(|k| (k.site_id.as_str(), k.visitor_key.as_str())),
+                write
+                    .read_visits
+                    .iter()
+                    .map(|(k, _)| (k.site_id.as_str(), k.visitor_key.as_str())),
             )
             .collect();
-        let read: Vec<_> = sessions
-            .before
-            .values()
-            .map(|s| {
-                let k = &s.key;
+        let read: Vec<_> = write
+            .read_visits
+            .iter()
+            .map(|(k, version)| {
                 (
                     &k.site_id,
                     &k.visitor_key,
                     &k.session_key,
                     k.visit_no,
-                    s.version,
+                    version,
                 )
             })
             .collect();
-        let read_days: Vec<_> = days
+        let read_days: Vec<_> = write
+            .days
             .iter()
             .map(|((site, day), version, _)| (site, day, version))
             .collect();
-        let deletes: Vec<_> = sessions
-            .deletes()
-            .into_iter()
-            .map(|(k, _)| (k.site_id, k.visitor_key, k.session_key, k.visit_no))
-            .collect();
-        let upserts = sessions
-            .upserts()
-            .into_iter()
-            .map(|(k, version, visit)| {
-                let state = serde_json::to_string(visit).map_err(|e| internal("visit", e))?;
-                Ok((
-                    k.site_id,
-                    k.visitor_key,
-                    k.session_key,
-                    k.visit_no,
-                    version + 1,
-                    visit.started_at,
-                    visit.last_at,
-                    state,
-                ))
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        let day_rows = days
-            .iter()
-            .map(|((site, day), version, data)| {
-                let data = serde_json::to_string(data).map_err(|e| internal("day", e))?;
-                Ok((site, day, version + 1, data))
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
+        let key_of = |k: &VisitKey| {
+            (
+                k.site_id.clone(),
+                k.visitor_key.clone(),
+                k.session_key.clone(),
+                k.visit_no,
+            )
+        };
+        let deletes: Vec<_> = write.delete_visits.iter().map(key_of).collect();
         let mut statements = vec![
             self.statement(
                 GUARD_SQL,
@@ -326,13 +305,64 @@ impl Store {
                 ],
             )?,
             self.statement(VISITS_DELETE_SQL, &[json_param(&deletes)?])?,
-            self.statement(VISITS_UPSERT_SQL, &[json_param(&upserts)?])?,
-            self.statement(DAYS_UPSERT_SQL, &[json_param(&day_rows)?])?,
         ];
-        for chunk in events.chunks(super::EVENTS_PER_STATEMENT) {
-            let rows: Vec<EventColumns> = chunk.iter().map(EventColumns).collect();
-            let json = serde_json::to_string(&rows).map_err(|e| internal("events", e))?;
-            statements.push(self.statement(EVENTS_SQL, &[text(&json)])?);
+        for aside in &write.set_aside {
+            worker::console_error!(
+                "consumer: an unreadable stored {} of site {} set aside: {}",
+                aside.kind,
+                aside.site_id,
+                aside.reason
+            );
+            statements.push(self.statement(
+                SET_ASIDE_SQL,
+                &[
+                    text(aside.kind),
+                    text(&aside.site_id),
+                    text(&aside.key),
+                    text(&aside.text),
+                    text(&aside.reason),
+                    number(now),
+                ],
+            )?);
+        }
+        let visits = write
+            .visits
+            .iter()
+            .map(|(k, version, started, last, state)| {
+                serde_json::to_string(&(
+                    &k.site_id,
+                    &k.visitor_key,
+                    &k.session_key,
+                    k.visit_no,
+                    version,
+                    started,
+                    last,
+                    state,
+                ))
+                .map_err(|e| internal("visit", e))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        for list in json_arrays(visits, PARAM_BYTES) {
+            statements.push(self.statement(VISITS_UPSERT_SQL, &[text(&list)])?);
+        }
+        for ((site, day), version, data) in &write.days {
+            statements.push(self.statement(
+                DAY_UPSERT_SQL,
+                &[
+                    text(site),
+                    number(*day),
+                    number(i64::from(*version) + 1),
+                    text(data),
+                ],
+            )?);
+        }
+        let events = write
+            .events
+            .iter()
+            .map(|e| serde_json::to_string(&EventColumns(e)).map_err(|e| internal("events", e)))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        for list in json_arrays(events, PARAM_BYTES) {
+            statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
         }
         let mut written = 0;
         for result in self.db.batch(statements).await? {

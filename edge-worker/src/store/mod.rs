@@ -19,9 +19,10 @@ use worker::{D1Database, D1PreparedStatement, Env};
 use crate::error::AppError;
 
 pub mod admin;
+pub mod dead_letters;
 pub mod ingest;
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
+pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// The D1 database behind the `DB` binding.
 pub struct Store {
@@ -71,16 +72,14 @@ const SALT_INSERT_SQL: &str = "INSERT OR IGNORE INTO salts (day, salt) VALUES (?
 const SALT_PURGE_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 const SALT_SELECT_SQL: &str = "SELECT salt FROM salts WHERE day = ?1";
 
-/// Events per insert statement: keeps one bound JSON parameter well under D1's 1 MB statement size.
-pub(crate) const EVENTS_PER_STATEMENT: usize = 200;
-
-const DEAD_LETTER_SQL: &str =
-    "INSERT INTO dead_letters (day, messages, events) VALUES (?1, ?2, ?3) \
-     ON CONFLICT (day) DO UPDATE SET messages = messages + excluded.messages, \
-       events = events + excluded.events";
-
-const PURGE_EVENTS_SQL: &str = "DELETE FROM events WHERE ts < ?1 - 86400000 * \
-     COALESCE((SELECT retention_days FROM sites WHERE sites.id = events.site_id), 0)";
+/// A raw event goes once it is past its site's retention by its own time AND was received over
+/// 48 hours ago: its id (the de-duplication key) is remembered that long whatever its timestamp
+/// (a week-old offline replay on a two-day site, an import). An erased site's go at once.
+const PURGE_EVENTS_SQL: &str = "DELETE FROM events WHERE \
+     (ts < ?1 - 86400000 * \
+        COALESCE((SELECT retention_days FROM sites WHERE sites.id = events.site_id), 0) \
+      AND received_at < ?1 - 172800000) \
+     OR site_id NOT IN (SELECT id FROM sites)";
 const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < ?1 - 86400000 * \
      COALESCE((SELECT retention_days FROM sites WHERE sites.id = sessions.site_id), 0)";
 /// Rollups are kept for as long as their site exists (events queued when a site was erased may
@@ -201,23 +200,6 @@ impl Store {
         Ok(salt)
     }
 
-    /// Counts queue messages (and the events in them) that were given up on.
-    pub async fn count_dead_letters(
-        &self,
-        now: i64,
-        messages: usize,
-        events: usize,
-    ) -> Result<(), AppError> {
-        let day = now.div_euclid(DAY_MS);
-        self.statement(
-            DEAD_LETTER_SQL,
-            &[number(day), number(messages as i64), number(events as i64)],
-        )?
-        .run()
-        .await?;
-        Ok(())
-    }
-
     /// Housekeeping: raw events and visits past their site's retention (and of erased sites, with
     /// their rollups), salts older than two days. Returns the number of events deleted.
     pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
@@ -256,13 +238,18 @@ impl Store {
             .all()
             .await?
             .results()?;
-        rows.into_iter()
-            .map(|r| {
-                let day: Day = serde_json::from_str(&r.data)
-                    .map_err(|e| AppError::Internal(format!("rollup: {e}")))?;
-                Ok((r.day as i64, day))
+        // A row that cannot be read is left out of reports (the consumer sets it aside on its next
+        // write to that day): one damaged day never makes a report fail.
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match serde_json::from_str::<Day>(&r.data) {
+                Ok(day) => Some((r.day as i64, day)),
+                Err(e) => {
+                    worker::console_error!("an unreadable rollup of site {site} left out: {e}");
+                    None
+                }
             })
-            .collect()
+            .collect())
     }
 
     /// Visitors, visits and their pageviews active since `since` (ms).

@@ -1,0 +1,473 @@
+//! Stage: consume — the queue consumer's whole computation, as one pure step between its two reads
+//! and its write. Input: a batch's events, what storage holds of them ([`Known`]: event and order
+//! ids, the visitors' stored visits as text, the sites' time zones) and then the touched rollup days
+//! as text. Output: a [`Write`]: the new events, the visits and days to write (already serialised,
+//! each with the version its guard expects), and the stored rows that could not be read, set aside.
+//! Stages, in order: read back (stored text → visits and days; what cannot be read is set aside, so
+//! it never blocks a site) → de-duplicate → sessionise → aggregate → roll → serialise.
+//! Must not: do I/O; write a figure that does not read back (every amount is finite).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::aggregate::{self, Day, Deltas};
+use super::dedupe::{self, EventKey, OrderKey};
+use super::sessionise::{self, Sessions, StoredVisit, Visit, VisitKey};
+use super::Event;
+use crate::zone::Zone;
+
+/// A stored row as storage read it: its key, its version, its JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored<K> {
+    /// The row's key.
+    pub key: K,
+    /// Its version (the guard's).
+    pub version: u32,
+    /// Its JSON text.
+    pub text: String,
+}
+
+/// A rollup day's key: (site, local day number).
+pub type DayKey = (String, i64);
+
+/// What storage holds of a batch (first read).
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Stored event ids.
+    pub events: BTreeSet<EventKey>,
+    /// Stored conversion orders.
+    pub orders: BTreeSet<OrderKey>,
+    /// Every stored visit of the batch's visitors.
+    pub visits: Vec<Stored<VisitKey>>,
+    /// Time zones of the batch's sites.
+    pub zones: BTreeMap<String, Zone>,
+}
+
+/// A stored row that could not be read: moved out of the way (kept, counted), never retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetAside {
+    /// `visit` or `day`.
+    pub kind: &'static str,
+    /// Its site.
+    pub site_id: String,
+    /// Its key within the site, as text.
+    pub key: String,
+    /// The stored text, as it was.
+    pub text: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+/// The batch after the first read: what is new, its visits, and the rollup deltas.
+#[derive(Debug)]
+pub struct Plan {
+    /// New events, each once.
+    pub fresh: Vec<Event>,
+    /// The touched visitors' visits before and after.
+    pub sessions: Sessions,
+    /// Per (site, day) deltas; their keys are the days to read next.
+    pub deltas: Deltas,
+    /// Stored visits that could not be read, with the version they were read at.
+    pub unreadable_visits: Vec<(VisitKey, u32, SetAside)>,
+}
+
+/// Reads back the stored visits, then de-duplicates, sessionises and aggregates the batch.
+pub fn plan(batch: Vec<Event>, known: Known) -> Plan {
+    let mut visits = Vec::new();
+    let mut unreadable_visits = Vec::new();
+    for row in known.visits {
+        match serde_json::from_str::<Visit>(&row.text) {
+            Ok(visit) => visits.push(StoredVisit {
+                key: row.key,
+                version: row.version,
+                visit,
+            }),
+            Err(e) => {
+                let aside = SetAside {
+                    kind: "visit",
+                    site_id: row.key.site_id.clone(),
+                    key: format!(
+                        "{}/{}/{}",
+                        row.key.visitor_key, row.key.session_key, row.key.visit_no
+                    ),
+                    text: row.text,
+                    reason: e.to_string(),
+                };
+                unreadable_visits.push((row.key, row.version, aside));
+            }
+        }
+    }
+    let fresh = dedupe::fresh(batch, &known.events, &known.orders);
+    let sessions = sessionise::sessionise(visits, &fresh);
+    let zones = known.zones;
+    let zone_of = |site: &str| zones.get(site).copied().unwrap_or(Zone::named("UTC"));
+    let deltas = aggregate::deltas(&sessions, &fresh, &zone_of);
+    Plan {
+        fresh,
+        sessions,
+        deltas,
+        unreadable_visits,
+    }
+}
+
+/// A visit to write: its key, the version it will have, its times, its state as JSON.
+pub type VisitRow = (VisitKey, u32, i64, i64, String);
+/// A day to write: its key, the version it was read at (0: new; the guard's), its new JSON.
+pub type DayRow = (DayKey, u32, String);
+
+/// Everything one guarded transaction writes.
+#[derive(Debug, Default)]
+pub struct Write {
+    /// New events.
+    pub events: Vec<Event>,
+    /// Visits read, with their versions (the guard expects them unchanged; unreadable ones too).
+    pub read_visits: Vec<(VisitKey, u32)>,
+    /// Visits merged away or set aside: to delete.
+    pub delete_visits: Vec<VisitKey>,
+    /// New and changed visits.
+    pub visits: Vec<VisitRow>,
+    /// New and changed rollup days.
+    pub days: Vec<DayRow>,
+    /// Stored rows that could not be read, to keep apart.
+    pub set_aside: Vec<SetAside>,
+}
+
+impl Write {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.set_aside.is_empty()
+    }
+}
+
+/// Reads back the touched days (what cannot be read starts empty and is set aside), adds the
+/// deltas and serialises what is to be written.
+pub fn write(plan: Plan, days: Vec<Stored<DayKey>>) -> Write {
+    let mut set_aside: Vec<SetAside> = Vec::new();
+    let mut stored: BTreeMap<DayKey, (u32, Day)> = BTreeMap::new();
+    for row in days {
+        let day = serde_json::from_str::<Day>(&row.text).unwrap_or_else(|e| {
+            set_aside.push(SetAside {
+                kind: "day",
+                site_id: row.key.0.clone(),
+                key: row.key.1.to_string(),
+                text: row.text,
+                reason: e.to_string(),
+            });
+            Day::default()
+        });
+        stored.insert(row.key, (row.version, day));
+    }
+    let Plan {
+        fresh,
+        sessions,
+        deltas,
+        unreadable_visits,
+    } = plan;
+    let days = aggregate::roll(stored, deltas)
+        .into_iter()
+        .map(|(key, version, day)| (key, version, to_json(&day)))
+        .collect();
+    let mut read_visits: Vec<(VisitKey, u32)> = sessions
+        .before
+        .values()
+        .map(|s| (s.key.clone(), s.version))
+        .collect();
+    let mut delete_visits: Vec<VisitKey> = sessions.deletes().into_iter().map(|(k, _)| k).collect();
+    for (key, version, aside) in unreadable_visits {
+        read_visits.push((key.clone(), version));
+        delete_visits.push(key);
+        set_aside.push(aside);
+    }
+    let visits = sessions
+        .upserts()
+        .into_iter()
+        .map(|(key, version, visit)| {
+            (
+                key,
+                version + 1,
+                visit.started_at,
+                visit.last_at,
+                to_json(visit),
+            )
+        })
+        .collect();
+    Write {
+        events: fresh,
+        read_visits,
+        delete_visits,
+        visits,
+        days,
+        set_aside,
+    }
+}
+
+/// A visit or day as JSON: these types hold only strings, integers and finite amounts, so this
+/// cannot fail.
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Joins JSON values into JSON arrays of at most `max_bytes` each (one value larger than that is
+/// an array of its own): a list bound as one D1 parameter stays under D1's size limit.
+pub fn json_arrays(values: impl IntoIterator<Item = String>, max_bytes: usize) -> Vec<String> {
+    let mut arrays: Vec<String> = Vec::new();
+    let mut current = String::from("[");
+    for value in values {
+        if current.len() > 1 && current.len() + value.len() + 2 > max_bytes {
+            current.push(']');
+            arrays.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&value);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        arrays.push(current);
+    }
+    arrays
+}
+
+/// Storage as a model in memory: applies each [`Write`] as the worker's store does (events, orders,
+/// visits, days, set-aside rows). For tests, the fuzzer and native benchmarks of the whole consumer
+/// path; the worker uses D1.
+#[derive(Debug, Default, Clone)]
+pub struct InMemory {
+    /// Stored event ids.
+    pub events: BTreeSet<EventKey>,
+    /// Stored orders.
+    pub orders: BTreeSet<OrderKey>,
+    /// Stored visits: key → (version, JSON).
+    pub visits: BTreeMap<VisitKey, (u32, String)>,
+    /// Stored rollup days: key → (version, JSON).
+    pub days: BTreeMap<DayKey, (u32, String)>,
+    /// Rows set aside.
+    pub set_aside: Vec<SetAside>,
+}
+
+impl InMemory {
+    /// Runs one batch through [`plan`] and [`write`] against this storage and applies the write.
+    pub fn consume(&mut self, batch: Vec<Event>) -> Write {
+        let visitors: BTreeSet<(&str, &str)> = batch
+            .iter()
+            .map(|e| (e.site_id.as_str(), e.visitor_key.as_str()))
+            .collect();
+        let known = Known {
+            events: self.events.clone(),
+            orders: self.orders.clone(),
+            visits: self
+                .visits
+                .iter()
+                .filter(|(k, _)| visitors.contains(&(k.site_id.as_str(), k.visitor_key.as_str())))
+                .map(|(k, (version, text))| Stored {
+                    key: k.clone(),
+                    version: *version,
+                    text: text.clone(),
+                })
+                .collect(),
+            zones: BTreeMap::new(),
+        };
+        let plan = plan(batch, known);
+        let days = plan
+            .deltas
+            .0
+            .keys()
+            .filter_map(|k| {
+                self.days.get(k).map(|(version, text)| Stored {
+                    key: k.clone(),
+                    version: *version,
+                    text: text.clone(),
+                })
+            })
+            .collect();
+        let w = write(plan, days);
+        for k in &w.delete_visits {
+            self.visits.remove(k);
+        }
+        for (k, version, _, _, text) in &w.visits {
+            self.visits.insert(k.clone(), (*version, text.clone()));
+        }
+        for (k, version, text) in &w.days {
+            self.days.insert(k.clone(), (version + 1, text.clone()));
+        }
+        for e in &w.events {
+            self.events.insert(dedupe::event_key(e));
+            self.orders.extend(dedupe::order_key(e));
+        }
+        self.set_aside.extend(w.set_aside.iter().cloned());
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::aggregate::{dim, MAX_DAY_BYTES, MAX_DIM_BYTES, MAX_VALUES, OTHER};
+    use crate::ingest::sessionise::tests::ev;
+    use crate::wire::PropValue;
+
+    fn purchase(id: &str, value: f64) -> Event {
+        let mut e = ev(id, "s1", 1, "purchase", "/t");
+        e.props = [
+            ("value".to_owned(), PropValue::Num(value)),
+            ("currency".to_owned(), PropValue::Str("eur".into())),
+        ]
+        .into();
+        e
+    }
+
+    /// Runs batches through plan → write as the consumer does, keeping what it writes.
+    fn consume(batches: Vec<Vec<Event>>, days: &mut BTreeMap<DayKey, (u32, String)>) -> Vec<Write> {
+        let mut store = InMemory {
+            days: std::mem::take(days),
+            ..InMemory::default()
+        };
+        let writes = batches.into_iter().map(|b| store.consume(b)).collect();
+        *days = store.days;
+        writes
+    }
+
+    #[test]
+    fn huge_amounts_cannot_poison_a_day() {
+        let mut days = BTreeMap::new();
+        consume(
+            vec![
+                vec![purchase("a", 1.7e308), purchase("b", 1.7e308)],
+                vec![purchase("c", 12.5)],
+            ],
+            &mut days,
+        );
+        let (_, text) = &days[&("s".to_owned(), 0)];
+        let day: Day = serde_json::from_str(text).expect("what was written reads back");
+        let revenue = &day.dims[dim::REVENUE]["EUR"];
+        assert_eq!((revenue.count, revenue.amount), (1, 12.5));
+        assert_eq!(day.dims[dim::GOALS]["purchase"].count, 3, "all three count");
+    }
+
+    #[test]
+    fn an_unreadable_day_or_visit_is_set_aside_and_the_batch_still_counts() {
+        // What an earlier build wrote for an overflowing sum: `null` reads as 0, the rest is kept.
+        let mut days = BTreeMap::from([(
+            ("s".to_owned(), 0),
+            (
+                3,
+                r#"{"pageviews":4,"dims":{"revenue":{"EUR":{"n":2,"a":null}}}}"#.to_owned(),
+            ),
+        )]);
+        let w = consume(vec![vec![ev("a", "s1", 1, "pageview", "/")]], &mut days);
+        assert!(w[0].set_aside.is_empty());
+        let day: Day = serde_json::from_str(&days[&("s".to_owned(), 0)].1).unwrap();
+        assert_eq!(day.pageviews, 5);
+        // A row that cannot be read at all is set aside; the day starts again from this batch.
+        days.insert(("s".to_owned(), 0), (5, "{\"pageviews\":\"x\"".to_owned()));
+        let w = consume(vec![vec![ev("b", "s2", 1, "pageview", "/")]], &mut days);
+        assert_eq!(w[0].set_aside.len(), 1);
+        assert_eq!(w[0].set_aside[0].kind, "day");
+        assert_eq!(w[0].days[0].1, 5, "the guard expects the version read");
+        let visit = Stored {
+            key: VisitKey {
+                site_id: "s".into(),
+                visitor_key: "v".into(),
+                session_key: "s3".into(),
+                visit_no: 0,
+            },
+            version: 2,
+            text: "not json".into(),
+        };
+        let p = plan(
+            vec![ev("c", "s3", 1, "pageview", "/")],
+            Known {
+                visits: vec![visit.clone()],
+                ..Known::default()
+            },
+        );
+        let w = write(p, vec![]);
+        assert_eq!(w.set_aside[0].kind, "visit");
+        assert!(w.read_visits.contains(&(visit.key.clone(), 2)));
+        assert!(w.delete_visits.contains(&visit.key));
+        assert_eq!(w.visits.len(), 1, "the new event makes a visit of its own");
+    }
+
+    #[test]
+    fn a_day_filled_to_every_cap_stays_under_d1s_limit() {
+        // Values of the longest kept length, of characters escaped six-fold, in every dimension.
+        let long = "\u{1}".repeat(2000);
+        let mut day = Day::default();
+        for d in [
+            dim::PAGES,
+            dim::ENTRY,
+            dim::EXIT,
+            dim::SOURCES,
+            dim::CHANNELS,
+            dim::REFERRERS,
+            dim::UTM,
+            dim::COUNTRIES,
+            dim::DEVICES,
+            dim::BROWSERS,
+            dim::OS,
+            dim::EVENTS,
+            dim::GOALS,
+            dim::REVENUE,
+        ] {
+            let mut delta = Day::default();
+            let values = delta.dims.entry(d.to_owned()).or_default();
+            for i in 0..MAX_VALUES * 2 {
+                values.insert(
+                    format!("{i}{long}"),
+                    aggregate::Tally {
+                        visitors: i64::MAX / 4,
+                        count: i64::MAX / 4,
+                        amount: -1e12 * 1e6,
+                    },
+                );
+            }
+            day.apply(&delta);
+            let kept = &day.dims[d];
+            assert!(kept.contains_key(OTHER) && kept.len() <= MAX_VALUES + 1);
+            let key_bytes: usize = kept
+                .keys()
+                .map(|k| serde_json::to_string(k).unwrap().len())
+                .sum();
+            assert!(key_bytes <= MAX_DIM_BYTES, "{d}: {key_bytes}");
+        }
+        for metric in aggregate::VITALS {
+            let buckets = day.vitals.entry((*metric).to_owned()).or_default();
+            for b in 0..=240 {
+                buckets.insert(b, i64::MAX / 4);
+            }
+        }
+        for h in 0..24 {
+            day.hours.insert(
+                h,
+                aggregate::Hour {
+                    pageviews: i64::MAX / 4,
+                    visits: i64::MAX / 4,
+                    visitors: i64::MAX / 4,
+                },
+            );
+        }
+        let text = to_json(&day);
+        assert!(text.len() <= MAX_DAY_BYTES, "{}", text.len());
+        assert_eq!(serde_json::from_str::<Day>(&text).unwrap(), day);
+    }
+
+    #[test]
+    fn json_arrays_split_by_bytes() {
+        let values: Vec<String> = (0..10)
+            .map(|i| format!("\"{}\"", "x".repeat(i * 10)))
+            .collect();
+        let arrays = json_arrays(values.clone(), 120);
+        assert!(arrays.len() > 1);
+        assert!(arrays.iter().all(|a| a.len() <= 120 || !a.contains(',')));
+        let back: Vec<String> = arrays
+            .iter()
+            .flat_map(|a| serde_json::from_str::<Vec<String>>(a).unwrap())
+            .collect();
+        let expected: Vec<String> = values
+            .iter()
+            .map(|v| serde_json::from_str(v).unwrap())
+            .collect();
+        assert_eq!(back, expected);
+        assert!(json_arrays(Vec::<String>::new(), 10).is_empty());
+    }
+}

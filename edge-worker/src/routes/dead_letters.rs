@@ -1,0 +1,43 @@
+//! `/api/admin/dead-letters`: what the dead-letter queue kept (`GET`), and its re-ingestion
+//! (`POST …/replay`): the oldest kept messages go back to the events queue, whose consumer stores
+//! each event exactly once (an event or order stored before is a duplicate there), and are then
+//! forgotten. Admin token only (the router checks it). Must not: decide anything about events.
+
+use serde_json::json;
+use worker::{Env, Response};
+
+use crate::edge;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// Most messages one replay call sends back.
+const REPLAY_BATCH: usize = 100;
+
+/// `GET /api/admin/dead-letters`.
+pub async fn summary(env: &Env) -> Result<Response, AppError> {
+    let summary = Store::new(env)?.dead_letter_summary().await?;
+    Ok(edge::json(200, &summary))
+}
+
+/// `POST /api/admin/dead-letters/replay`: up to [`REPLAY_BATCH`] of the oldest kept messages.
+pub async fn replay(env: &Env) -> Result<Response, AppError> {
+    let store = Store::new(env)?;
+    let kept = store.oldest_dead_letters(REPLAY_BATCH).await?;
+    let queue = env.queue("EVENTS")?;
+    let mut ids = Vec::with_capacity(kept.len());
+    for message in &kept {
+        queue.send(message.body.as_str()).await?;
+        ids.push(message.id);
+    }
+    // Sent before forgotten: a failure in between sends a message twice, which counts once.
+    store.forget_dead_letters(&ids).await?;
+    let left = store.dead_letter_summary().await?;
+    Ok(edge::json(
+        200,
+        &json!({
+            "replayed_messages": ids.len(),
+            "kept_messages": left.kept_messages,
+            "kept_events": left.kept_events,
+        }),
+    ))
+}

@@ -1,0 +1,108 @@
+//! Fuzz target `consume`: arbitrary bytes as a beacon body (after one control byte), through the
+//! whole consumer path — ingest → queue message (its text) → de-duplicate → sessionise → aggregate
+//! → serialise → read back → merge — against storage modelled in memory
+//! (`consume::InMemory`). Checks: nothing panics; every visit and day written reads back, every
+//! figure in it is finite and no day passes `MAX_DAY_BYTES`; every stored pageview is counted once;
+//! a redelivery of the same events changes nothing; and, unless a dimension overflowed into
+//! `(other)` (which depends on arrival order), the days are the same however the events were
+//! batched. Must not: read the clock, the network or files.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sightline_core::ingest::aggregate::{Day, MAX_DAY_BYTES, OTHER};
+use sightline_core::ingest::consume::InMemory;
+use sightline_core::ingest::sessionise::Visit;
+use sightline_core::ingest::{self, Context, Event, Site};
+use sightline_core::wire::{self, MAX_CLIENT_AGE_MS};
+
+const NOW: i64 = 1_764_000_000_000;
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&control, body)) = input.split_first() else {
+        return;
+    };
+    let Ok(beacon) = wire::parse_beacon(body) else {
+        return;
+    };
+    let site = Site {
+        id: beacon.site.clone(),
+        domains: vec!["localhost".into()],
+        active: true,
+        write_token_hash: None,
+    };
+    let ctx = Context {
+        received_at: NOW,
+        client_ip: Some("203.0.113.77"),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36",
+        country: Some("DE"),
+        salt: b"salt-of-the-day",
+        max_client_age_ms: MAX_CLIENT_AGE_MS,
+    };
+    let outcome = ingest::run(&beacon, &site, &ctx);
+    let Some(events) = ingest::Queued::decode(&outcome.queued.encode()) else {
+        panic!("the consumer cannot read the collector's message");
+    };
+    // Whole, then in batches of `control % 7 + 1` events, newest first.
+    let whole = store(vec![events.clone()]);
+    let size = usize::from(control % 7) + 1;
+    let mut reversed = events.clone();
+    reversed.reverse();
+    let batches: Vec<Vec<Event>> = reversed.chunks(size).map(<[Event]>::to_vec).collect();
+    let mut split = store(batches);
+    let stored_pageviews = events.iter().filter(|e| e.is_pageview()).count() as i64;
+    let counted: i64 = days(&whole).iter().map(|d| d.pageviews).sum();
+    assert_eq!(counted, stored_pageviews, "every pageview counted once");
+    let before = split.days.clone();
+    let again = split.consume(events);
+    assert!(again.events.is_empty(), "a redelivery is all duplicates");
+    assert_eq!(split.days, before, "a redelivery changes nothing");
+    let overflowed = |m: &InMemory| {
+        days(m)
+            .iter()
+            .any(|d| d.dims.values().any(|v| v.contains_key(OTHER)))
+    };
+    if !overflowed(&whole) && !overflowed(&split) {
+        let clean = |m: &InMemory| -> Vec<Day> {
+            days(m).into_iter().map(Day::without_zeros).collect()
+        };
+        assert_eq!(clean(&whole), clean(&split), "same however batched");
+    }
+});
+
+/// Stores the batches in a fresh model of storage, checking every write.
+fn store(batches: Vec<Vec<Event>>) -> InMemory {
+    let mut memory = InMemory::default();
+    for batch in batches {
+        let write = memory.consume(batch);
+        for (_, _, _, _, text) in &write.visits {
+            let visit: Visit = serde_json::from_str(text).expect("a written visit reads back");
+            assert!(visit.last_at >= visit.started_at);
+        }
+        for (_, _, text) in &write.days {
+            assert!(text.len() <= MAX_DAY_BYTES, "a day of {} bytes", text.len());
+            let day: Day = serde_json::from_str(text).expect("a written day reads back");
+            check_finite(&day);
+        }
+        assert!(write.set_aside.is_empty(), "this code's rows always read back");
+    }
+    memory
+}
+
+fn days(memory: &InMemory) -> Vec<Day> {
+    memory
+        .days
+        .values()
+        .map(|(_, text)| serde_json::from_str(text).expect("a stored day reads back"))
+        .collect()
+}
+
+/// Every amount is finite, and no count a batch adds is negative once applied.
+fn check_finite(day: &Day) {
+    assert!(day.pageviews >= 0 && day.visits >= 0 && day.visitors >= 0 && day.duration_ms >= 0);
+    for values in day.dims.values() {
+        for tally in values.values() {
+            assert!(tally.amount.is_finite(), "{tally:?}");
+            assert!(tally.count >= 0, "{tally:?}");
+        }
+    }
+}
