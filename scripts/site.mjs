@@ -8,6 +8,8 @@
 //   update <id> [--domain …] [--timezone …] [--retention …] [--active true|false]
 //   rotate <id>                                new read and write tokens
 //   delete <id>                                erase the site and all its data
+//   dead-letters                               what the dead-letter queue kept (`npm run dead-letters`)
+//   dead-letters replay                        send the oldest 100 kept back to be stored (exactly once)
 // The worker is SIGHTLINE_URL (default http://127.0.0.1:8787); the token is ADMIN_TOKEN, or the one in
 // .dev.vars that `npm start` wrote.
 import { existsSync, readFileSync } from "node:fs";
@@ -54,8 +56,9 @@ const calls = {
   update: () => ["PATCH", `sites/${id}`, settings()],
   rotate: () => ["POST", `sites/${id}/tokens`],
   delete: () => ["DELETE", `sites/${id}`],
+  "dead-letters": () => (id === "replay" ? ["POST", "dead-letters/replay"] : ["GET", "dead-letters"]),
 };
-if (!calls[command] || (command !== "tenants" && !id)) {
+if (!calls[command] || (!["tenants", "dead-letters"].includes(command) && !id)) {
   console.error(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n"));
   process.exit(2);
 }
