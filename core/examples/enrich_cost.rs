@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sightline_core::ingest::{agent, source};
+use sightline_core::ingest::{agent, bots, source};
 
 const UAS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
@@ -45,7 +45,7 @@ fn main() {
     report(
         "is_bot",
         time(n, |i| {
-            black_box(agent::is_bot(black_box(pick(i))));
+            black_box(bots::is_bot(black_box(pick(i))));
         }),
     );
     report(

@@ -1,5 +1,5 @@
 //! The collector's ingest pipeline, one module per stage, in the order [`run`] states once:
-//! drop bots ([`agent::is_bot`]) → validate (per event, [`crate::wire`]) → de-duplicate within the
+//! drop bots ([`bots::is_bot`]) → validate (per event, [`crate::wire`]) → de-duplicate within the
 //! beacon → anonymise → enrich ([`agent`], [`source`]) → identify → one [`Queued`] message
 //! (the worker enqueues it; the consumer expands it into [`Event`] rows).
 //!
@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod aggregate;
 pub mod anonymise;
+pub mod bots;
 pub mod consume;
 pub mod dedupe;
 pub mod enrich;
@@ -123,7 +124,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         session: beacon.session_id.as_deref(),
     };
     let mut outcome = Outcome::default();
-    if agent::is_bot(ctx.user_agent) {
+    if bots::is_bot(ctx.user_agent) {
         outcome.drop_events(DropReason::Bot, beacon.events.len() as u32);
         return outcome;
     }
