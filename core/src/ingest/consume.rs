@@ -131,13 +131,6 @@ pub struct Write {
     pub set_aside: Vec<SetAside>,
 }
 
-impl Write {
-    /// True when there is nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.set_aside.is_empty()
-    }
-}
-
 /// Reads back the touched days (what cannot be read starts empty and is set aside), adds the
 /// deltas and serialises what is to be written.
 pub fn write(plan: Plan, days: Vec<Stored<DayKey>>) -> Write {
