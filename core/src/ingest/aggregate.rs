@@ -221,13 +221,18 @@ impl Day {
         }
     }
 
-    /// The same day without values whose counts all came back to zero. (A stored day keeps them:
+    /// The same day without values (and hours, vitals buckets) whose counts all came back to zero. (A stored day keeps them:
     /// a value keeps its place under the cap, so a later change to it lands where it landed before.)
     pub fn without_zeros(mut self) -> Day {
         for values in self.dims.values_mut() {
             values.retain(|_, t| t.count != 0 || t.visitors != 0 || t.amount != 0.0);
         }
         self.dims.retain(|_, values| !values.is_empty());
+        self.hours.retain(|_, h| *h != Hour::default());
+        for buckets in self.vitals.values_mut() {
+            buckets.retain(|_, n| *n != 0);
+        }
+        self.vitals.retain(|_, buckets| !buckets.is_empty());
         self
     }
 
