@@ -190,17 +190,15 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     outcome
 }
 
-/// The `order_id` of a conversion event, when it has one.
+/// The `order_id` of a conversion event, when it has one. Its props passed the privacy policy
+/// (`wire::validate_event`), so an order id shaped like an email, card or phone number is not
+/// among them (the order then counts by its event id only).
 fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
-    if !sessionise::CONVERSIONS.contains(&name) {
+    if !crate::commerce::CONVERSIONS.contains(&name) {
         return None;
     }
     props.iter().find_map(|(key, value)| match value {
-        // An order id shaped like an email or card number is not kept (the order then counts
-        // by its event id only).
-        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => {
-            Some(s.trim().to_owned()).filter(|s| !crate::scrub::contains_pii(s))
-        }
+        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => Some(s.trim().to_owned()),
         PropValue::Num(n) if key == "order_id" && n.fract() == 0.0 && *n >= 0.0 => {
             Some(crate::encode::decimal(*n as u64))
         }
@@ -208,12 +206,11 @@ fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
     })
 }
 
-/// Serialises props to a JSON object, leaving out string values that hold PII; `None` when none is
-/// left. Written straight out from a map of references (no `serde_json::Value` tree between).
+/// Serialises props (already through the privacy policy) to a JSON object; `None` when there are
+/// none. Written straight out from a map of references (no `serde_json::Value` tree between).
 fn props_json(props: &[(String, PropValue)]) -> Option<String> {
     let kept: BTreeMap<&str, &PropValue> = props
         .iter()
-        .filter(|(_, value)| !matches!(value, PropValue::Str(s) if crate::scrub::contains_pii(s)))
         .map(|(key, value)| (key.as_str(), value))
         .collect();
     (!kept.is_empty()).then(|| serde_json::to_string(&kept).expect("props always serialise"))
