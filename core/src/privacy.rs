@@ -6,9 +6,12 @@
 //! Input: text or a number as a page or a sender gave it. Output: whether it holds PII, and for a
 //! prop, a [`Verdict`]. The SDK calls it to drop a prop with a console warning; the collector calls
 //! the same functions for every sender (browser or write token), so a beacon posted straight to
-//! `/api/collect` meets the same rules. Must not: allocate a parser crate or use `core::fmt`,
-//! Unicode tables, `char` patterns or panicking slices (all of it runs in the SDK's wasm: every rule
-//! here is written on bytes).
+//! `/api/collect` meets the same rules. The SDK's build (without `server`) calls only the parts its
+//! byte budget allows — sensitive keys, the email shape (`@` or `%40`) and the card shape on
+//! strings; the collector's build also undoes every encoding first, and checks phone numbers, card
+//! numbers sent as numbers and keys holding PII ([`SERVER`]). Must not: allocate a parser crate or
+//! use `core::fmt`, Unicode tables, `char` patterns or panicking slices (it runs in the SDK's wasm:
+//! every rule here is written on bytes).
 
 use alloc::vec::Vec;
 
@@ -95,9 +98,9 @@ pub fn char_count(s: &str) -> usize {
     s.bytes().filter(|b| (b & 0xC0) != 0x80).count()
 }
 
-/// True when `text` holds an email address, a payment card number or an international phone
-/// number, also when percent-encoded (any number of times: `%40`, `%2540`, …) or written with
-/// full-width or ideographic `＠` and `．`.
+/// True when `text` holds an email address, a payment card number or (collector) an international
+/// phone number; the collector reads it through every layer of percent-encoding (`%40`, `%2540`,
+/// `%2E`, …) and full-width or ideographic `＠` and `．`.
 pub fn contains_pii(text: &str) -> bool {
     match unescaped(text) {
         Some(text) => has_pii(&text),
@@ -111,7 +114,7 @@ fn has_pii(text: &[u8]) -> bool {
 
 /// True in the collector's build. The SDK's wasm leaves out what only the collector can afford
 /// (see the module's list): every shape is defined once, here, and the collector applies all.
-const SERVER: bool = cfg!(feature = "server");
+pub const SERVER: bool = cfg!(feature = "server");
 
 /// True when `text` holds `local@domain.tld`, in any of the encodings [`contains_pii`] reads.
 pub fn looks_like_email(text: &str) -> bool {
