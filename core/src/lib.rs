@@ -6,7 +6,10 @@
 //!
 //! - [`wire`]: the one versioned wire format, its limits and error codes (used by the SDK and the worker).
 //! - [`encode`]: hex and decimal text without `core::fmt` (used by the SDK and the worker).
-//! - [`scrub`]: URL splitting, query allowlists and PII removal (used by the SDK and the worker).
+//! - [`scrub`]: URL splitting, query allowlists and path scrubbing (used by the SDK and the worker).
+//! - [`privacy`]: the one privacy policy — sensitive prop keys, emails, card and phone numbers in
+//!   any encoding, and each prop's verdict (the SDK applies it, the collector enforces it).
+//! - [`commerce`]: conversion and order event names, currency codes (used by the SDK and the worker).
 //! - `admin` (feature `server`): tenant and site settings as the admin API takes them, validated.
 //! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
@@ -28,7 +31,9 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+pub mod commerce;
 pub mod encode;
+pub mod privacy;
 pub mod scrub;
 pub mod wire;
 

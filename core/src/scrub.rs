@@ -1,11 +1,14 @@
 //! Scrubbing: URL splitting, query allowlists and PII removal, shared by the SDK and the collector.
 //!
 //! Input: URLs and free text as sent by a page. Output: the same with only what may be stored: a host,
-//! a path without emails or card-like digit runs, and the allowlisted query parameters.
+//! a path without PII (as [`crate::privacy`] defines it), the allowlisted query parameters, and a
+//! `#/route` without PII.
 //! Must not: allocate a URL parser crate (the `url` crate costs ~74 KB of wasm in the SDK; the split
 //! we need — scheme, host, path, query — is small, so it is written here, see [`split_url`]).
 
 use alloc::string::String;
+
+use crate::privacy::contains_pii;
 
 /// Query parameters kept by default: campaign tags, referral markers and ad click ids.
 pub const DEFAULT_QUERY_ALLOWLIST: &[&str] = &[
@@ -133,12 +136,13 @@ pub fn clean_url(url: &str, allowlist: &[&str], hash_routes: bool) -> Option<Str
     Some(out)
 }
 
-/// The scrubbed `#/route` of a hash-routed page (without the `#`), if the fragment is one.
+/// The `#/route` of a hash-routed page (without the `#` and any `?query` of its own), if the
+/// fragment is one: a fragment says the page routes by hash by starting with `/` (what the SDK
+/// sends with `hashRouting`, and nothing else). Any other fragment, and a route holding PII
+/// anywhere (its query too), is `None`: dropped whole.
 pub fn hash_route(parts: &UrlParts<'_>) -> Option<String> {
-    parts
-        .fragment
-        .starts_with("/")
-        .then(|| clean_path(before_byte(parts.fragment, b'?')))
+    let route = before_byte(parts.fragment, b'?');
+    (route.starts_with("/") && !contains_pii(parts.fragment)).then(|| clean_path(route))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -233,97 +237,6 @@ pub fn clean_path(path: &str) -> String {
     join(segments, "/")
 }
 
-/// True when `text` holds something shaped like an email address or a payment card number.
-pub fn contains_pii(text: &str) -> bool {
-    looks_like_email(text) || has_card_like_digits(text)
-}
-
-/// True when `text` holds `local@domain.tld` (also percent-encoded `%40`).
-pub fn looks_like_email(text: &str) -> bool {
-    // Most text has neither `@` nor `%`: no address can hide in it, and no copy is made.
-    if !text.bytes().any(|b| b == b'@' || b == b'%') {
-        return false;
-    }
-    // Bytes, not chars: every byte of a non-ASCII character is >= 0x80, a word byte (see
-    // `is_word`), so byte runs and lengths are what char runs would give.
-    let decoded = decode_at_signs(text);
-    let bytes = decoded.as_bytes();
-    bytes.iter().enumerate().any(|(at, &b)| {
-        if b != b'@' {
-            return false;
-        }
-        let local = at > 0
-            && bytes
-                .get(at - 1)
-                .is_some_and(|&c| is_word(c) || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'));
-        let after = bytes.get(at + 1..).unwrap_or_default();
-        let domain_len = after
-            .iter()
-            .position(|&c| !(is_word(c) || matches!(c, b'.' | b'-')))
-            .unwrap_or(after.len());
-        let domain = after.get(..domain_len).unwrap_or_default();
-        let tld_ok = domain
-            .iter()
-            .rposition(|&c| c == b'.')
-            .is_some_and(|dot| dot > 0 && domain.len() - dot > 2);
-        local && tld_ok
-    })
-}
-
-/// `text` with `%40` and `%2540` (percent-encoded `@`, once or twice) turned into `@`.
-fn decode_at_signs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        let skip = if rest.starts_with("%40") {
-            3
-        } else if rest.starts_with("%2540") {
-            5
-        } else {
-            0
-        };
-        let (piece, next) = if skip > 0 {
-            ("@", rest.get(skip..))
-        } else {
-            // Up to the next `%` (at least one character): both cuts fall on ASCII bytes.
-            let end = rest
-                .bytes()
-                .skip(1)
-                .position(|b| b == b'%')
-                .map_or(rest.len(), |i| i + 1);
-            (rest.get(..end).unwrap_or_default(), rest.get(end..))
-        };
-        out.push_str(piece);
-        rest = next.unwrap_or_default();
-    }
-    out
-}
-
-/// ASCII letters and digits, and any byte of a non-ASCII character (so international addresses
-/// count too, without Unicode tables in the SDK's wasm).
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || !b.is_ascii()
-}
-
-/// True when `text` holds a run of 13–19 digits (spaces and dashes allowed between), like a card number.
-pub fn has_card_like_digits(text: &str) -> bool {
-    let mut digits = 0;
-    // Bytes: a non-ASCII character ends a run, as each of its bytes does.
-    for b in text.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits >= 13 {
-                    return true;
-                }
-            }
-            b' ' | b'-' if digits > 0 => {}
-            _ => digits = 0,
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,16 +282,49 @@ mod tests {
             Some("https://shop.example/")
         );
         assert_eq!(clean("about:blank"), None);
-        let routed = |u| clean_url(u, DEFAULT_QUERY_ALLOWLIST, true);
+        let routed = |u: &str| clean_url(u, DEFAULT_QUERY_ALLOWLIST, true);
         assert_eq!(
-            routed("https://x.example/app?ref=a#/orders/jane@x.org?tab=2").as_deref(),
-            Some("https://x.example/app?ref=a#/orders/_")
+            routed("https://x.example/app?ref=a#/orders/17?tab=2").as_deref(),
+            Some("https://x.example/app?ref=a#/orders/17")
         );
+        for pii in [
+            "#/orders/jane@x.org",
+            "#/orders?tab=jane%40x.org",
+            "#/pay/4111 1111 1111 1111",
+        ] {
+            assert_eq!(
+                routed(&format!("https://x.example/app{pii}")).as_deref(),
+                Some("https://x.example/app"),
+                "a route with PII is dropped whole: {pii}"
+            );
+        }
         assert_eq!(
             routed("https://x.example/login#access_token=s3cret").as_deref(),
             Some("https://x.example/login"),
             "only #/routes are kept"
         );
+    }
+
+    #[test]
+    #[cfg(feature = "server")]
+    fn the_collector_reads_paths_and_routes_through_every_encoding() {
+        assert_eq!(
+            clean_path("/u/jane%2540example.com/jane＠example.com/+44-20-7946-0958/p-17"),
+            "/u/_/_/_/p-17"
+        );
+        for pii in [
+            "#/orders?tab=jane%2540x.org",
+            "#/u/jane＠x.org",
+            "#/u/jane@example%2Ecom",
+            "#/call/+44%2020%207946%200958",
+        ] {
+            let url = format!("https://x.example/app{pii}");
+            assert_eq!(
+                clean_url(&url, DEFAULT_QUERY_ALLOWLIST, true).as_deref(),
+                Some("https://x.example/app"),
+                "{pii}"
+            );
+        }
     }
 
     #[test]
@@ -402,21 +348,12 @@ mod tests {
     }
 
     #[test]
-    fn finds_pii() {
-        assert!(looks_like_email("contact jane.doe+x@mail.example.com now"));
-        assert!(looks_like_email("jane%40example.org"));
-        assert!(looks_like_email("jane%2540example.org"));
-        assert_eq!(decode_at_signs("a%40b%2540c%25%4040%2"), "a@b@c%25@40%2");
-        assert_eq!(decode_at_signs("%%40zoë%2540"), "%@zoë@");
-        assert!(!looks_like_email("jane@localhost"));
-        assert!(!looks_like_email("jane@.org"));
-        assert!(looks_like_email("ä@b.cd"));
-        assert!(!looks_like_email("@handle and a@b"));
-        assert!(looks_like_email("zoë@exämple.de"));
-        assert!(has_card_like_digits("4111 1111 1111 1111"));
-        assert!(has_card_like_digits("order-4111-1111-1111-1111"));
-        assert!(!has_card_like_digits("order 12345 on 2026-11-24"));
+    fn paths_lose_segments_with_pii() {
         assert_eq!(clean_path("/u/jane@example.com/orders"), "/u/_/orders");
+        assert_eq!(
+            clean_path("/u/jane%40example.com/4111-1111-1111-1111/p-17"),
+            "/u/_/_/p-17"
+        );
         assert_eq!(clean_path("/"), "/");
         assert_eq!(clean_path("//a/"), "//a/");
         assert_eq!(pieces("", b'/').collect::<Vec<_>>(), [""]);

@@ -82,14 +82,16 @@ pub fn is_valid_id(id: &str) -> bool {
 }
 
 /// True for user ids `identify()` accepts: a wire id that is not shaped like a phone number (7–15
-/// digits); emails never are wire ids (`@` is not allowed).
+/// digits) or a card number; emails never are wire ids (`@` is not allowed). The SDK and the
+/// collector must agree exactly (a refused `user_id` refuses the whole body), so only rules that
+/// the SDK's build applies too are used here.
 pub fn is_valid_user_id(id: &str) -> bool {
     let phone_like = (7..=15).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
-    is_valid_id(id) && !phone_like
+    is_valid_id(id) && !phone_like && !crate::privacy::has_card_number(id.as_bytes())
 }
 
 /// True for event names the wire accepts: 1..=120 printable characters, no control characters,
-/// nothing shaped like an email or card number (a name is stored as it is).
+/// no PII ([`crate::privacy::contains_pii`]: a name is stored as it is).
 pub fn is_valid_event_name(name: &str) -> bool {
     // `name.trim() == name` and no `char::is_control`, checked on bytes: no UTF-8 decoding or
     // generic trimming code in the SDK's wasm. (A test compares both rules on every character.)
@@ -100,7 +102,7 @@ pub fn is_valid_event_name(name: &str) -> bool {
         && !edge_space
         && name.len() <= MAX_NAME_LEN
         && !has_control(name)
-        && !crate::scrub::contains_pii(name)
+        && !crate::privacy::contains_pii(name)
 }
 
 /// The Unicode `White_Space` characters that are not control characters (those are refused anyway).
@@ -560,24 +562,43 @@ mod parse {
         }
     }
 
+    /// The props that pass [`crate::privacy::check_prop`], the SDK's own policy, so a sender that
+    /// is not the SDK meets the same rules; strings cut as it says, a `currency` normalised
+    /// ([`crate::commerce::currency`]). Integers are also checked by their exact digits (a JSON
+    /// integer beyond 2^53 is not exact as an `f64`).
     fn validate_props(props: &BTreeMap<Cow<'_, str>, Loose<'_>>) -> Vec<(String, PropValue)> {
-        props
-            .iter()
-            .filter(|(key, _)| {
-                !key.is_empty() && key.len() <= MAX_PROP_KEY_LEN && !crate::scrub::contains_pii(key)
-            })
-            .filter_map(|(key, value)| {
-                let value = match value {
-                    Loose::Str(s) => PropValue::Str(s.chars().take(MAX_PROP_VALUE_LEN).collect()),
-                    Loose::Int(n) => PropValue::Num(*n as f64),
-                    Loose::Num(n) => PropValue::Num(Some(*n).filter(|f| f.is_finite())?),
-                    Loose::Bool(b) => PropValue::Bool(*b),
-                    Loose::Other => return None,
-                };
-                Some((key.to_string(), value))
-            })
-            .take(MAX_PROPS)
-            .collect()
+        use crate::privacy::{check_prop, is_card_integer, Value, Verdict};
+        let mut kept = Vec::new();
+        for (key, value) in props {
+            let view = match value {
+                Loose::Str(s) => Value::Str(s),
+                Loose::Int(n) if is_card_integer(n.unsigned_abs()) => continue,
+                Loose::Int(n) => Value::Num(*n as f64),
+                Loose::Num(n) => Value::Num(*n),
+                Loose::Bool(b) => Value::Bool(*b),
+                Loose::Other => Value::Other,
+            };
+            let value = match (check_prop(key, view, kept.len()), view) {
+                (Verdict::Drop(_), _) => continue,
+                // A cut can end a long digit run inside a phone number's limits: checked again.
+                (Verdict::Cut(n), Value::Str(s)) => {
+                    let cut: String = s.chars().take(n).collect();
+                    if crate::privacy::contains_pii(&cut) {
+                        continue;
+                    }
+                    PropValue::Str(cut)
+                }
+                (_, Value::Str(s)) if key == "currency" => {
+                    PropValue::Str(crate::commerce::currency(s).unwrap_or_else(|| s.to_owned()))
+                }
+                (_, Value::Str(s)) => PropValue::Str(s.to_owned()),
+                (_, Value::Num(n)) => PropValue::Num(n),
+                (_, Value::Bool(b)) => PropValue::Bool(b),
+                (_, Value::Other) => continue,
+            };
+            kept.push((key.to_string(), value));
+        }
+        kept
     }
 }
 
@@ -698,6 +719,8 @@ mod tests {
         );
         assert!(!is_valid_user_id("jane@example.com"));
         assert!(!is_valid_user_id("+1 555 123 4567"));
+        assert!(!is_valid_user_id("4111-1111-1111-1111"), "a card number");
+        assert!(is_valid_user_id("4111-1111-1111-1112"));
     }
 
     #[test]
@@ -786,6 +809,30 @@ mod tests {
         let year_ago = NOW - 365 * 86_400_000;
         assert_eq!(event_time(year_ago, NOW, MAX_CLIENT_AGE_MS), NOW);
         assert_eq!(event_time(year_ago, NOW, MAX_IMPORT_AGE_MS), year_ago);
+    }
+
+    #[test]
+    fn props_meet_the_sdks_privacy_policy_whoever_sends_them() {
+        let mut e = event();
+        e["name"] = json!("purchase");
+        e["props"] = json!({
+            "password": "hunter2", "api_key": "k-123", "pan": 4111111111111111_u64,
+            "pan19": 6011000000000000001_u64,
+            "c1": "4111 1111 1111 1111", "c2": "4111-1111-1111-1111", "c3": "4111.1111.1111.1111",
+            "e1": "jane@example%2Ecom", "e2": "jane%2540example.com", "e3": "jane＠example.com",
+            "tel": "+44 20 7946 0958", "jane@example.com": 1,
+            "sku": "SKU-4006381333931", "order_id": "ORD-2026-000123", "price": 24.5,
+            "ts": 1764000000000_u64, "big": 4111111111111112_u64, "currency": "eur", "ok": true
+        });
+        let v = check(&e).unwrap();
+        let keys: Vec<_> = v.props.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["big", "currency", "ok", "order_id", "price", "sku", "ts"]
+        );
+        assert!(v
+            .props
+            .contains(&("currency".into(), PropValue::Str("EUR".into()))));
     }
 
     #[test]

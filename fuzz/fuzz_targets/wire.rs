@@ -1,14 +1,16 @@
 //! Fuzz target `wire`: arbitrary bytes as a beacon body, through everything pure the collector does
 //! with one. Input: any bytes. Checks: nothing panics; `parse_beacon` → `validate_event` gives only
 //! events inside the wire's limits; `ingest::run` accounts for every event (stored + dropped) and
-//! returns no client IP, no user agent, no email and no PII-bearing path or prop; the scrubbers
-//! (`split_url`, `clean_url`, `contains_pii`) take the raw input as text. Must not: read the clock,
+//! returns no client IP, no user agent, no email and no PII-bearing path, route or prop (no
+//! sensitive key, no card-number integer); the scrubbers (`split_url`, `clean_url`,
+//! `contains_pii`) take the raw input as text. Must not: read the clock,
 //! the network or files (a fixed `NOW`, IP and user agent stand in for the request).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use sightline_core::ingest::{self, Context, Event, Site};
+use sightline_core::privacy;
 use sightline_core::scrub::{self, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{self, DropReason, PropValue, RawBeacon, ValidEvent, MAX_CLIENT_AGE_MS};
 
@@ -44,7 +46,7 @@ fuzz_target!(|body: &[u8]| {
 /// The scrubbers on any text: what they keep is what their docs promise.
 fn check_scrub(text: &str) {
     // Only that it returns: any text, of any length, is a fair question.
-    std::hint::black_box(scrub::contains_pii(text));
+    std::hint::black_box(privacy::contains_pii(text));
     if let Some(parts) = scrub::split_url(text) {
         assert!(!parts.host.is_empty() && parts.path.starts_with('/'));
         assert!(parts.port.bytes().all(|b| b.is_ascii_digit()));
@@ -68,7 +70,7 @@ fn check_scrub(text: &str) {
                 DEFAULT_QUERY_ALLOWLIST.contains(&key),
                 "{text:?} → {clean:?}"
             );
-            assert!(!scrub::contains_pii(value), "{text:?} → {clean:?}");
+            assert!(!privacy::contains_pii(value), "{text:?} → {clean:?}");
         }
     }
 }
@@ -86,10 +88,13 @@ fn check_valid_event(event: &ValidEvent) {
     assert!(event.props.len() <= wire::MAX_PROPS);
     for (key, value) in &event.props {
         assert!(!key.is_empty() && key.len() <= wire::MAX_PROP_KEY_LEN);
-        assert!(!scrub::contains_pii(key));
+        assert!(!privacy::contains_pii(key) && !privacy::is_sensitive_key(key));
         match value {
-            PropValue::Str(s) => assert!(s.chars().count() <= wire::MAX_PROP_VALUE_LEN),
-            PropValue::Num(n) => assert!(n.is_finite()),
+            PropValue::Str(s) => assert!(
+                s.chars().count() <= wire::MAX_PROP_VALUE_LEN && !privacy::contains_pii(s),
+                "{s:?}"
+            ),
+            PropValue::Num(n) => assert!(n.is_finite() && !privacy::is_card_number(*n)),
             PropValue::Bool(_) => {}
         }
     }
@@ -155,16 +160,16 @@ fn check_stored_event(event: &Event, site: &Site, beacon: &RawBeacon<'_>) {
         .any(|raw| raw.id.as_str() == Some(event.event_id.as_str())));
     assert!(path_is_clean(&event.path), "path {:?}", event.path);
     for (key, value) in &event.props {
-        assert!(!scrub::contains_pii(key), "prop key {key:?}");
+        assert!(!privacy::contains_pii(key), "prop key {key:?}");
         if let PropValue::Str(s) = value {
-            assert!(!scrub::contains_pii(s), "prop value {s:?}");
+            assert!(!privacy::contains_pii(s), "prop value {s:?}");
         }
     }
     let mut row = serde_json::to_value(event).expect("an event serialises");
     row["props"] = Value::Null; // checked above
     for_each_string(&row, &mut |s| {
         assert!(
-            !scrub::looks_like_email(s),
+            !privacy::looks_like_email(s),
             "email {s:?} stored in {event:?}"
         );
     });
@@ -173,7 +178,7 @@ fn check_stored_event(event: &Event, site: &Site, beacon: &RawBeacon<'_>) {
 /// A scrubbed path: no segment of it (nor of its `#/route`) holds PII.
 fn path_is_clean(path: &str) -> bool {
     path.split(['/', '#'])
-        .all(|segment| !scrub::contains_pii(segment))
+        .all(|segment| !privacy::contains_pii(segment))
 }
 
 fn for_each_string(value: &Value, f: &mut impl FnMut(&str)) {

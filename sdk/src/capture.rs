@@ -6,7 +6,8 @@
 //! full link query strings or error texts holding PII.
 
 use alloc::string::String;
-use sightline_core::scrub::{contains_pii, split_url};
+use sightline_core::privacy::contains_pii;
+use sightline_core::scrub::split_url;
 
 /// File endings counted as downloads.
 const DOWNLOADS: &[&str] = &[

@@ -33,7 +33,7 @@ use core::cell::RefCell;
 use browser::Target::{Document, Window};
 use browser::{listen, Area, JsValue};
 use outbox::{Answer, Entry, Outbox};
-use props::{Value, Verdict};
+use sightline_core::privacy::{check_prop, Value, Verdict};
 use sightline_core::scrub::{clean_url, split_url, trim_end_byte, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{field, is_valid_event_name, is_valid_id, PAGEVIEW};
 
@@ -969,7 +969,7 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
             (_, _, Some(b)) => Value::Bool(b),
             _ => Value::Other,
         };
-        let verdict = props::check(&key, view, index);
+        let verdict = check_prop(&key, view, index);
         let value = match (verdict, &text) {
             (Verdict::Drop(why), _) => {
                 browser::warn(&["prop `", &key, "` of `", name, "` dropped: ", why]);
@@ -978,7 +978,6 @@ fn clean_props(name: &str, props: &JsValue, internal: bool) -> Option<JsValue> {
             (_, Some(s)) if props::is_search_term(name, &key) => {
                 JsValue::from(props::search_term(s, browser::trim_lower_case))
             }
-            (_, Some(s)) if key == "currency" => JsValue::from(s.to_ascii_uppercase()),
             (Verdict::Cut(n), Some(s)) => JsValue::from(props::cut_chars(s, n)),
             _ => value,
         };

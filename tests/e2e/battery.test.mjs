@@ -61,6 +61,55 @@ describe("bad-input battery", () => {
     assert.ok(await healthy());
   });
 
+  // The SDK's privacy policy (core::privacy) is the collector's too: a beacon posted straight to
+  // the collector, by a browser sender or a server holding the write token, loses what the SDK
+  // would refuse, and keeps the good props of the same events.
+  for (const sender of ["browser", "write token"]) {
+    test(`a beacon sent past the SDK meets its privacy policy (${sender})`, async () => {
+      const site = await createSite(`t-priv-${sender[0]}-${uid("")}`.slice(0, 40));
+      const page = `http://localhost:${new URL(BASE).port}`;
+      const headers = sender === "browser" ? { Origin: page } : { Authorization: `Bearer write-${site}` };
+      const attack = {
+        password: "hunter2", api_key: "sk_live_51abc", apiKey: "k-2", card_number: 4111111111111111,
+        n: 4111111111111111, n_neg: -4111111111111111, c_space: "4111 1111 1111 1111", c_dash: "4111-1111-1111-1111",
+        c_dot: "4111.1111.1111.1111", e_dot: "jane@example%2Ecom", e_deep: "jane%2540example.com", e_wide: "jane＠example.com",
+        e_mixed: "jane%25%34%30example%2Ecom", tel: "+44 20 7946 0958", tel_us: "+1-202-555-0143", tel_00: "0049 30 1234567",
+        "jane@example.com": 1,
+      };
+      const good = { sku: "SKU-4006381333931", price: 24.5, plan: "pro", ordered_at: 1764000000000, ref_no: "ORD-2026-000123" };
+      const events = [
+        event({ name: "signup_completed", url: `${page}/account#email=jane@example.com`, props: { ...attack, ...good } }),
+        event({ name: "purchase", url: `${page}/app#/u/jane%40example.com?utm_source=x`, props: { order_id: 4111111111111111, value: 24.5, currency: "eur" } }),
+        event({ name: "purchase", url: `${page}/app#/pay/4111-1111-1111-1111`, props: { order_id: "+44 20 7946 0958", value: 5, currency: "EUR" } }),
+        event({ url: `${page}/app?utm_source=jane%2540example.com&utm_medium=%2B44%2020%207946%200958&utm_campaign=bf#/cart/2` }),
+        event({ url: `${page}/u/jane＠example.com/+44-20-7946-0958/p` }),
+      ];
+      const res = await collect(beacon(site, events), { headers });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.equal(res.body.accepted, events.length, JSON.stringify(res.body));
+      await storedEvents(site, events.length);
+      const rows = d1(`SELECT * FROM events WHERE site_id = '${site}'`);
+      // Every stored text but the ids, hashes and times (random hex and digits could hold "4111").
+      const dump = JSON.stringify(rows.map(({ event_id, visitor_key, session_key, ts, received_at, ...text }) => text));
+      for (const secret of ["hunter2", "sk_live", "4111", "jane", "example", "7946", "202-555", "1234567", "＠"]) {
+        assert.ok(!dump.includes(secret), `D1 holds ${secret}: ${dump}`);
+      }
+      const byId = new Map(rows.map((r) => [r.event_id, r]));
+      const first = byId.get(events[0].id);
+      assert.deepEqual(JSON.parse(first.props), good, "the good props of the same event survive");
+      assert.equal(first.path, "/account", "a fragment that is no #/route is dropped");
+      assert.equal(byId.get(events[1].id).path, "/app", "a route with an email is dropped whole");
+      assert.equal(byId.get(events[1].id).order_id, null, "a card number is no order id");
+      assert.equal(JSON.parse(byId.get(events[1].id).props).currency, "EUR", "currencies are stored normalised");
+      assert.equal(byId.get(events[2].id).path, "/app");
+      assert.equal(byId.get(events[2].id).order_id, null, "a phone number is no order id");
+      const routed = byId.get(events[3].id);
+      assert.equal(routed.path, "/app#/cart/2", "a #/route is kept: the beacon says it routes by hash");
+      assert.deepEqual([routed.utm_source, routed.utm_medium, routed.utm_campaign], [null, null, "bf"]);
+      assert.equal(byId.get(events[4].id).path, "/u/_/_/p");
+    });
+  }
+
   test("10 000 distinct paths in one day: all counted, the top list capped with (other)", { timeout: 300_000 }, async () => {
     const site = await createSite(`t-paths-${uid("")}`.slice(0, 40));
     const ts = Date.now() - 60_000;

@@ -1,6 +1,7 @@
 // Runs last (files run in name order): after every other test has written through the real worker —
-// browsers, the traffic replay, bots, hostile input — no table of the local D1 holds an IP address,
-// an email address or a user-agent string.
+// browsers, the traffic replay, bots, hostile input, beacons sent past the SDK — no table of the
+// local D1 holds an IP address, an email address (also encoded), a user-agent string, the suite's
+// card and phone numbers, or a prop under a secret's key.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { d1 } from "./helpers.mjs";
@@ -10,10 +11,17 @@ const PATTERNS = {
   "an IPv6 address": /(?<![0-9a-f:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?<![0-9a-z])[0-9a-f]{1,4}::(?:[0-9a-f]{1,4})?(?![0-9a-z])/i,
   "an email address": /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/,
   "a user-agent string": /Mozilla\/|AppleWebKit|Gecko\/|HeadlessChrome|Googlebot|curl\/\d|python-requests/i,
+  "an encoded email address": /[A-Za-z0-9._%+-]+(?:%40|%2540|%25%34%30|＠|﹫)[A-Za-z0-9-]+(?:(?:\.|%2E|．)[A-Za-z0-9-]+)*(?:\.|%2E|．)[A-Za-z]{2,}|@[A-Za-z0-9-]+%2E[A-Za-z]{2,}/i,
+  // The suite's test card numbers, with any separator (a generic card pattern would hit random hex ids).
+  "a card number": /4111(?:[ .-]?1111){3}|5555(?:[ .-]?5555){2}[ .-]?4444/,
+  // International phone numbers as people write them (spaces or dashes: never inside an id or hash).
+  "a phone number": /(?:\+|\b00)[1-9]\d{0,2}[ -]\(?\d{1,4}\)?[ -]\d{3,4}[ -]?\d{3,4}\b|7946[ -]?0958|202-555-0143/,
 };
+/** Prop keys that name a secret, as the suite's hostile senders use them. */
+const SECRET_KEYS = /^(?:password|api_key|apiKey|card_number|cvv)$/;
 
 describe("D1 scan", () => {
-  test("no table holds an IP address, an email or a user agent", () => {
+  test("no table holds an IP address, an email, a user agent, a card or phone number, or a secret", () => {
     const tables = d1("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").map((t) => t.name);
     for (const expected of ["events", "sessions", "rollups", "sites", "salts", "dead_letters"]) assert.ok(tables.includes(expected), `table ${expected} exists`);
     let rows = 0;
@@ -29,5 +37,9 @@ describe("D1 scan", () => {
       }
     }
     assert.ok(rows > 1000, `the scan read the suite's data (${rows} rows)`);
+    for (const { props } of d1("SELECT props FROM events")) {
+      const secret = Object.keys(JSON.parse(props)).find((key) => SECRET_KEYS.test(key));
+      assert.equal(secret, undefined, `events.props holds the secret key ${secret}: ${props}`);
+    }
   });
 });

@@ -4,6 +4,7 @@
 //! Must not: keep a query string, a referrer path with PII, a city, or the user-agent string.
 
 use super::{agent, source};
+use crate::privacy::contains_pii;
 use crate::scrub::{clean_path, hash_route, query_param, split_url};
 
 /// Where the event came from, in the fields reports group by.
@@ -57,9 +58,11 @@ pub struct Page {
     pub path: String,
 }
 
-/// The storable location of a page URL, or `None` when it is not an http(s) URL.
+/// The storable location of a page URL, or `None` when it is not an http(s) URL or its host holds
+/// PII. The fragment is kept only as a `#/route` without PII ([`hash_route`]): a beacon says its
+/// page routes by hash by sending one, and every other fragment is dropped.
 pub fn page(url: &str) -> Option<Page> {
-    let parts = split_url(url)?;
+    let parts = split_url(url).filter(|p| !contains_pii(p.host))?;
     let mut path = clean_path(parts.path);
     if let Some(route) = hash_route(&parts) {
         path.push('#');
@@ -125,12 +128,13 @@ pub fn page_tags(url: &str, referrer: Option<&str>) -> Enrichment {
     let tag = |name: &str| {
         query_param(query, name)
             .map(decode_tag)
-            .filter(|v| !v.is_empty() && !crate::scrub::contains_pii(v))
+            .filter(|v| !v.is_empty() && !contains_pii(v))
     };
     let referrer_host = referrer
         .and_then(split_url)
         .map(|r| r.host.to_ascii_lowercase())
-        .filter(|host| page.is_none_or(|p| !p.host.eq_ignore_ascii_case(host)));
+        .filter(|host| page.is_none_or(|p| !p.host.eq_ignore_ascii_case(host)))
+        .filter(|host| !contains_pii(host));
     let utm_source = tag("utm_source")
         .or_else(|| tag("ref"))
         .or_else(|| tag("source"));
@@ -251,5 +255,34 @@ mod tests {
             (p.hostname.as_str(), p.path.as_str()),
             ("shop.example", "/account/_")
         );
+        let path = |url| page(url).map(|p| p.path);
+        assert_eq!(
+            path("http://localhost/app#/cart/2").as_deref(),
+            Some("/app#/cart/2")
+        );
+        for dropped in [
+            "http://localhost/app#top",
+            "http://localhost/app#access_token=s3cret",
+            "http://localhost/app#email=jane@example.com",
+            "http://localhost/app#/u/jane%2540example.com",
+            "http://localhost/app#/pay?card=4111-1111-1111-1111",
+            "http://localhost/app#/call/+44 20 7946 0958",
+        ] {
+            assert_eq!(path(dropped).as_deref(), Some("/app"), "{dropped}");
+        }
+        assert_eq!(page("http://4111-1111-1111-1111.example/"), None);
+    }
+
+    #[test]
+    fn referrer_hosts_and_tags_with_pii_are_dropped() {
+        let tags = page_tags(
+            "http://localhost/?utm_source=jane%2540example.com&utm_medium=%2B44%2020%207946%200958&utm_campaign=bf",
+            Some("http://4111-1111-1111-1111.example/"),
+        );
+        assert_eq!(
+            (tags.utm_source, tags.utm_medium, tags.referrer_host),
+            (None, None, None)
+        );
+        assert_eq!(tags.utm_campaign.as_deref(), Some("bf"));
     }
 }

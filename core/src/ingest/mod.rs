@@ -185,7 +185,8 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         };
         queued.events.push(queue::Item {
             lost,
-            props: kept_props(valid.props),
+            // Already through the privacy policy (`validate_event`).
+            props: valid.props.into_iter().collect(),
             id: valid.id,
             ts: valid.ts,
             name: valid.name,
@@ -197,30 +198,20 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     outcome
 }
 
-/// The `order_id` of a conversion event, when it has one.
+/// The `order_id` of a conversion event, when it has one. Its props passed the privacy policy
+/// (`wire::validate_event`), so an order id shaped like an email, card or phone number is not
+/// among them (the order then counts by its event id only).
 fn order_id(name: &str, props: &[(String, PropValue)]) -> Option<String> {
-    if !sessionise::CONVERSIONS.contains(&name) {
+    if !crate::commerce::CONVERSIONS.contains(&name) {
         return None;
     }
     props.iter().find_map(|(key, value)| match value {
-        // An order id shaped like an email or card number is not kept (the order then counts
-        // by its event id only).
-        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => {
-            Some(s.trim().to_owned()).filter(|s| !crate::scrub::contains_pii(s))
-        }
+        PropValue::Str(s) if key == "order_id" && !s.trim().is_empty() => Some(s.trim().to_owned()),
         PropValue::Num(n) if key == "order_id" && n.fract() == 0.0 && *n >= 0.0 => {
             Some(crate::encode::decimal(*n as u64))
         }
         _ => None,
     })
-}
-
-/// The props to store: string values that hold PII are left out.
-fn kept_props(props: Vec<(String, PropValue)>) -> Props {
-    props
-        .into_iter()
-        .filter(|(_, value)| !matches!(value, PropValue::Str(s) if crate::scrub::contains_pii(s)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -19,14 +19,8 @@ pub const MAX_REMEMBERED: usize = 200;
 /// Events that do not make a visit interactive (a visit with one pageview and only these bounces).
 pub const NON_INTERACTIVE: &[&str] = &["web_vital", "engagement", "js_error", "404"];
 
-/// Conversion events: goals, and revenue when they carry `value` and `currency`.
-pub const CONVERSIONS: &[&str] = &[
-    "purchase",
-    "checkout_completed",
-    "booking_completed",
-    "signup_completed",
-    "login_completed",
-];
+/// Conversion events (the one list, shared with the SDK).
+pub use crate::commerce::CONVERSIONS;
 
 /// Where a visit came from: the fields of its earliest event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,9 +199,7 @@ pub fn conversion_currency(event: &Event) -> Option<String> {
         return None;
     }
     numeric_prop(event, "value").and_then(super::aggregate::summable)?;
-    text_prop(event, "currency")
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+    crate::commerce::currency(text_prop(event, "currency")?)
 }
 
 /// Which stored visit: (site, visitor key, session key, visit number).
