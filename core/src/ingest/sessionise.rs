@@ -22,8 +22,9 @@ pub const NON_INTERACTIVE: &[&str] = &["web_vital", "engagement", "js_error", "4
 /// Conversion events (the one list, shared with the SDK).
 pub use crate::commerce::CONVERSIONS;
 
-/// Where a visit came from: the fields of its earliest event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a visit came from: the fields of its earliest event (of two at the same time, the one
+/// whose fields order first, so the answer never depends on which arrived first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Arrival {
     /// Time of the earliest event.
     pub ts: i64,
@@ -100,9 +101,10 @@ impl Visit {
 
     /// Adds one event of this visit.
     pub fn add(&mut self, event: &Event) {
-        if event.ts < self.started_at {
+        let from = arrival(event);
+        if (event.ts, &from) < (self.started_at, &self.arrival) {
             self.started_at = event.ts;
-            self.arrival = arrival(event);
+            self.arrival = from;
         }
         self.last_at = self.last_at.max(event.ts);
         self.count(event);
@@ -132,7 +134,7 @@ impl Visit {
 
     /// Merges another visit of the same session into this one.
     pub fn absorb(&mut self, other: Visit) {
-        if other.started_at < self.started_at {
+        if (other.started_at, &other.arrival) < (self.started_at, &self.arrival) {
             self.started_at = other.started_at;
             self.arrival = other.arrival;
         }
