@@ -28,8 +28,12 @@ done
 cp sdk/npm/package.json sdk/npm/index.d.ts sdk/npm/README.md sdk/pkg/
 # The hand-written JS ships minified (esbuild comes with wrangler); sdk/npm/ keeps the readable source.
 esbuild sdk/npm/index.js --minify --format=esm --log-level=warning --outfile=sdk/pkg/index.js
-sed "s/__SDK_VERSION__/$SDK_VERSION/" sdk/npm/loader.js \
-  | esbuild --minify --log-level=warning >sdk/pkg/loader.js
+# The hosted <script> (loader.js) is one classic script with the wrapper bundled in: one download
+# and one gzip stream. There the wrapper's `import.meta.url` is hosted.js's `sdkUrl`, the versioned
+# SDK copy beside the script, whose wasm it loads.
+esbuild sdk/npm/loader.js --bundle --format=iife --minify --log-level=warning \
+  --inject:sdk/npm/hosted.js --define:import.meta.url=sdkUrl --define:SDK_VERSION="\"$SDK_VERSION\"" \
+  --outfile=sdk/pkg/loader.js
 rm -f sdk/dist/*.tgz
 (cd sdk/pkg && npm pack --silent --pack-destination ../dist >/dev/null)
 mv sdk/dist/sightline-sdk-*.tgz sdk/dist/sightline-sdk.tgz

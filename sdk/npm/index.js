@@ -1,15 +1,24 @@
 // @sightline/sdk: the hand-written entry. It queues calls until the wasm is ready, so page code never
 // awaits anything; all tracking logic lives in the wasm (../src/*.rs). Errors never reach the page.
-// A call queued before the wasm is ready keeps its page URL, time and a fresh event id; if the page
-// goes away first, the queue is saved and the next page replays it (ids make a replay count once).
+// Every call made before the wasm is ready is queued, in order, with its page URL, time and a fresh
+// event id, and replayed by the wasm's `start` before it sends anything (so an early optOut(),
+// consent(false), identify() or reset() holds for the first pageview). If the page goes away first,
+// the queue is saved and the next page replays it before its own (ids make a replay count once);
+// an optOut() is also stored at once, so it holds on the next page and without wasm too.
 // The wasm reaches the page through the dozen imports below (no wasm-bindgen): page values live in
 // `H` and the wasm names them by index; a call frees the values it made when it returns (`run`),
 // and the few the wasm keeps longer are pinned in `P` (negative indexes). See ../src/browser.rs.
 
 const SAVED = "sl_queue";
+// The wasm's opt-out flag (see ../src/lib.rs), which an early optOut() stores itself.
+const OPTED_OUT = "sl_optout";
 const queue = [];
 let state = 0; // 0 idle, 1 loading, 2 ready, 3 failed
+let opts = {};
+// Mirrors the wasm's strict rule, for the one thing this file stores (the pre-wasm queue).
 let strict = false;
+// optOut() was called, or an earlier page stored the opt-out.
+let out = false;
 
 const eventId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -91,6 +100,12 @@ function call(name, args) {
   else if (state !== 3) queue.push([name, args, location.href, Date.now(), eventId()]);
 }
 
+// Replays the queue in order (saved calls first): `start` calls it before it sends anything. A queued
+// call is passed on whole, after its arguments: the wasm keeps its page, time and event id.
+const replay = () => {
+  for (const c of queue.splice(0)) run(() => w[c[0]](...c[1].map(put), put(c)));
+};
+
 function save() {
   if (state === 2 || strict || !queue.length) return;
   run(() => {
@@ -103,9 +118,9 @@ function save() {
 export function init(options = {}) {
   if (state !== 0) return;
   state = 1;
-  const opts = { endpoint: new URL(import.meta.url).origin, ...options };
-  // Mirrors the wasm's strict rule, for the one thing this file stores (the pre-wasm queue).
-  strict = opts.privacy === "strict" || !!opts.requireConsent || navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
+  opts = { endpoint: new URL(import.meta.url).origin, ...options };
+  run(() => (out ||= !!localStorage.getItem(OPTED_OUT)));
+  strict ||= out || opts.privacy === "strict" || !!opts.requireConsent || navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
   addEventListener("pagehide", save);
   // Web vitals and auto-capture (404s included) live in a larger build of the same wasm, loaded only
   // when asked for.
@@ -119,21 +134,27 @@ export function init(options = {}) {
     .then((m) => {
       w = m.instance.exports;
       state = 2;
-      run(() => w.start(put(opts)));
-      for (const c of queue.splice(0)) run(() => w.replay(put(c)));
+      run(() => {
+        const saved = localStorage.getItem(SAVED);
+        localStorage.removeItem(SAVED);
+        queue.unshift(...JSON.parse(saved || "[]"));
+      });
+      // Strict from the start after an early consent(false): no id is made only to be wiped.
+      run(() => w.start(put({ ...opts, requireConsent: strict }), put(replay)));
     })
     .catch((e) => {
       state = 3;
       queue.length = 0;
       console.warn("[sightline] wasm is not allowed or failed to load; sending pageviews only:", e);
-      if (opts.autoPageview !== false) pageviewWithoutWasm(opts);
+      if (opts.autoPageview !== false && !out) pageviewWithoutWasm();
     });
 }
 
 // Without wasm (a CSP without 'wasm-unsafe-eval', or a failed load) the page is still counted: one
 // wire-v1 pageview with no ids (the collector counts it like strict mode), the path only (no query,
-// no fragment; the collector scrubs the path again) and the referrer's origin only.
-function pageviewWithoutWasm(opts) {
+// no fragment; the collector scrubs the path again) and the referrer's origin only. Never after an
+// opt-out.
+function pageviewWithoutWasm() {
   let referrer;
   try {
     referrer = document.referrer && new URL(document.referrer).origin + "/";
@@ -150,13 +171,14 @@ export const trackEvent = (name, props) => call("trackEvent", [String(name), pro
 export const flush = () => call("flush", []);
 /** The visitor's consent: `true` lets the SDK store ids, `false` wipes them (strict mode). */
 export const consent = (granted) => {
-  if (granted) strict = false;
+  strict = !granted || out || opts.privacy === "strict";
   call("consent", [!!granted]);
 };
 /** Stops all tracking in this browser and wipes what the SDK stored. */
 export const optOut = () => {
-  strict = true;
-  queue.length = 0;
+  out = strict = true;
+  queue.length = 0; // an opt-out wins over what was queued before it
+  run(() => localStorage.setItem(OPTED_OUT, "1"));
   call("optOut", []);
 };
 /** Names the signed-in user with the site's internal id (never an email or phone number). */

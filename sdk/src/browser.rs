@@ -445,11 +445,6 @@ pub fn is_plain_object(value: &JsValue) -> bool {
     value.is_object() && !is_array(value)
 }
 
-/// `JSON.parse(text)`, or `None` when it is not JSON.
-pub fn parse_json(text: &str) -> Option<JsValue> {
-    builtin("JSON", "parse", &text.into())
-}
-
 /// `text.trim().toLowerCase()`, by the browser (keeps Unicode tables out of the wasm).
 pub fn trim_lower_case(text: &str) -> String {
     call0(&text.into(), "trim")

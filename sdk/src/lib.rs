@@ -1,7 +1,8 @@
-//! Sightline's browser SDK: wasm-bindgen exports, called by the npm wrapper (`npm/index.js`).
+//! Sightline's browser SDK: wasm exports, called by the npm wrapper (`npm/index.js`).
 //!
-//! Input: `start(options)`, `trackPageview(options)`, `trackEvent(name, props)`, `flush()` from the
-//! page. Output: wire-v1 batches (see `docs/PROTOCOL.md`) posted to `${endpoint}/api/collect`.
+//! Input: `start(options, early)`, then `trackPageview(options)`, `trackEvent(name, props)`,
+//! `flush()`, `consent(granted)`, `optOut()`, `identify(userId)`, `reset()` from the page (calls
+//! made before the wasm was ready are replayed, in order, by `early`). Output: wire-v1 batches (see `docs/PROTOCOL.md`) posted to `${endpoint}/api/collect`.
 //! Delivery: every event goes into the [`outbox`] (kept in localStorage unless strict) and leaves it
 //! only when the collector confirms it; batches go out with `fetch` + `keepalive` on a short timer,
 //! failures are retried with backoff, and when the page is hidden everything unconfirmed also goes
@@ -57,7 +58,8 @@ const SESSION_LAST_KEY: &str = "sl_last";
 const OUTBOX_KEY: &str = "sl_outbox";
 /// Events the full outbox dropped, not yet reported (absent when none).
 const LOST_KEY: &str = "sl_lost";
-/// Calls the npm wrapper saved because its page went away before the wasm was ready.
+/// Calls the npm wrapper saved because its page went away before the wasm was ready (the wrapper
+/// replays them on the next page; the wasm only wipes them).
 const SAVED_CALLS_KEY: &str = "sl_queue";
 /// Set by `optOut()`: this browser is not tracked at all. A flag, not an id.
 const OPT_OUT_KEY: &str = "sl_optout";
@@ -233,11 +235,14 @@ fn started() -> bool {
 /// surface?: "storefront" | "admin" | "instructor", autoPageview?: bool }`. Strict mode (nothing
 /// stored) applies with `privacy: "strict"`, with `requireConsent` until `consent(true)`, and when
 /// the browser sends Global Privacy Control or Do-Not-Track until `consent(true)`.
-/// Unless `autoPageview` is false, sends the first pageview (when the page is shown: a prerendered
-/// page counts only once activated) and one per SPA navigation. Events left unconfirmed by an
-/// earlier page are sent again. Calling it twice does nothing.
+/// `early` is a function of the wrapper that replays, in order, the calls made before the wasm was
+/// ready (those an earlier page saved first): it runs once the tracker exists, before anything is
+/// sent, so an early `optOut()`, `consent(false)`, `identify()` or `reset()` holds for the first
+/// pageview too. Unless `autoPageview` is false, then sends the first pageview (when the page is
+/// shown: a prerendered page counts only once activated) and one per SPA navigation. Events left
+/// unconfirmed by an earlier page are sent again. Calling it twice does nothing.
 #[cfg_attr(target_arch = "wasm32", export_name = "start")]
-pub extern "C" fn start(options: JsValue) {
+pub extern "C" fn start(options: JsValue, early: JsValue) {
     if started() {
         return;
     }
@@ -310,6 +315,12 @@ pub extern "C" fn start(options: JsValue) {
             core::mem::forget(t.replace(core::mem::ManuallyDrop::into_inner(tracker)));
         }
     });
+    if opted_out {
+        // The opt-out may have been recorded by the wrapper alone (its page left before the wasm
+        // came): what an earlier visit stored goes now.
+        wipe_storage();
+    }
+    browser::call(&early, "call", &JsValue::UNDEFINED, &JsValue::UNDEFINED);
     // Hidden or unloading: hiding fires `visibilitychange` and then `pagehide` (see `on_hide`).
     listen(Document, "visibilitychange", false, |_| {
         if browser::is_hidden() {
@@ -331,7 +342,7 @@ pub extern "C" fn start(options: JsValue) {
         });
     }
     if browser::get_bool(&options, "autoPageview") != Some(false) {
-        browser::when_shown(|_| track_pageview(JsValue::UNDEFINED));
+        browser::when_shown(|_| pageview(&JsValue::UNDEFINED, Origin::now()));
         // SPA navigations: history calls, back/forward (`popstate`), hash routes (`hashchange`: a
         // no-op unless enabled, since the scrubbed URL then has no route and the page is the same),
         // and back/forward-cache restores, which always count.
@@ -348,15 +359,6 @@ pub extern "C" fn start(options: JsValue) {
     // its activation (`activationStart` is known only then, and it was hidden until then).
     if EXTRAS && with_tracker(|t| t.vitals.is_some()) == Some(true) {
         browser::when_shown(|_| start_vitals());
-    }
-    if !strict {
-        if let Some(saved) = browser::get_stored(Area::Local, SAVED_CALLS_KEY) {
-            browser::set_stored(Area::Local, SAVED_CALLS_KEY, "".into());
-            let calls = browser::parse_json(&saved).unwrap_or(JsValue::UNDEFINED);
-            for call in browser::items(&calls) {
-                replay(call);
-            }
-        }
     }
     if resend {
         flush();
@@ -434,25 +436,6 @@ fn wipe_storage() {
     }
 }
 
-/// Replays a call the wrapper queued before the wasm was ready: `[method, args, url, ts, id]`,
-/// keeping the page, time and event id of the original call (so a second replay counts once).
-#[cfg_attr(target_arch = "wasm32", export_name = "replay")]
-pub extern "C" fn replay(call: JsValue) {
-    let at = |key| browser::get(&call, key);
-    let (method, args) = (at("0").as_string().unwrap_or_default(), at("1"));
-    let arg = |key| browser::get(&args, key);
-    let origin = Origin {
-        url: at("2").as_string().unwrap_or_else(browser::page_url),
-        ts: at("3").as_f64().unwrap_or_else(browser::now),
-        id: at("4").as_string().filter(|id| is_valid_id(id)),
-    };
-    match method.as_str() {
-        "trackEvent" => event(arg("0").as_string().unwrap_or_default(), &arg("1"), origin),
-        "trackPageview" => pageview(&arg("0"), origin),
-        _ => {}
-    }
-}
-
 /// Where and when a call was made, and its event id if the wrapper already chose one.
 struct Origin {
     url: String,
@@ -461,6 +444,20 @@ struct Origin {
 }
 
 impl Origin {
+    /// Where and when `call` was made, when it is one the wrapper queued before the wasm was ready,
+    /// `[method, args, url, ts, id]` (so a replayed call counts once, on its own page); else now.
+    fn of(call: JsValue) -> Origin {
+        if !call.is_object() {
+            return Origin::now();
+        }
+        let at = |key| browser::get(&call, key);
+        Origin {
+            url: at("2").as_string().unwrap_or_else(browser::page_url),
+            ts: at("3").as_f64().unwrap_or_else(browser::now),
+            id: at("4").as_string().filter(|id| is_valid_id(id)),
+        }
+    }
+
     fn now() -> Origin {
         Origin {
             url: browser::page_url(),
@@ -490,10 +487,11 @@ fn on_navigation(force: bool) {
     }
 }
 
-/// Records a pageview of the current page; `options` may override `{ path, referrer }`.
+/// Records a pageview of the current page; `options` may override `{ path, referrer }`. `queued`:
+/// the wrapper's record of the call, when it was made before the wasm was ready (see [`Origin::of`]).
 #[cfg_attr(target_arch = "wasm32", export_name = "trackPageview")]
-pub extern "C" fn track_pageview(options: JsValue) {
-    pageview(&options, Origin::now());
+pub extern "C" fn track_pageview(options: JsValue, queued: JsValue) {
+    pageview(&options, Origin::of(queued));
 }
 
 fn pageview(options: &JsValue, origin: Origin) {
@@ -510,10 +508,15 @@ fn pageview(options: &JsValue, origin: Origin) {
     );
 }
 
-/// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans).
+/// Records a custom event `name` with optional `props` (an object of strings, numbers, booleans);
+/// `queued` as for [`track_pageview`].
 #[cfg_attr(target_arch = "wasm32", export_name = "trackEvent")]
-pub extern "C" fn track_event(name: JsValue, props: JsValue) {
-    event(name.as_string().unwrap_or_default(), &props, Origin::now());
+pub extern "C" fn track_event(name: JsValue, props: JsValue, queued: JsValue) {
+    event(
+        name.as_string().unwrap_or_default(),
+        &props,
+        Origin::of(queued),
+    );
 }
 
 fn event(name: String, props: &JsValue, origin: Origin) {
