@@ -121,10 +121,17 @@ describe("gate: bodies", () => {
     });
   }
 
+  // Under `wrangler dev`, the request after one answered before its body was read fails once with
+  // "Your worker restarted mid-request" (a 503 the dev proxy retries only for GET): a GET after
+  // each such answer takes it, so no later test meets it.
+  const settle = () => request(`${BASE}/api/health`);
+
   test("a chunked body over 64 KiB is refused 413 as it arrives, before it ends", async () => {
     const open = await chunked(80 * 1024, { end: false });
+    await settle();
     assert.deepEqual([open.status, open.body.error], [413, "body_too_large"]);
     const ended = await chunked(80 * 1024, { end: true });
+    await settle();
     assert.deepEqual([ended.status, ended.body.error], [413, "body_too_large"]);
     const small = await chunked(8 * 1024, { end: true });
     assert.equal(small.status, 202, JSON.stringify(small.body));
