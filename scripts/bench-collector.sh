@@ -24,7 +24,9 @@ ADMIN_TOKEN="bench-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 DEV_PID=""
 stop_dev() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
 trap stop_dev EXIT
-# start_dev CONFIG: a wrangler dev on $PORT with the bench state, BENCH=1 (the empty route).
+# start_dev CONFIG: a wrangler dev on $PORT with the bench state, BENCH=1 (the empty route, which
+# only a worker built with the `test-hooks` feature has: wrangler's build step reads this variable).
+export SIGHTLINE_TEST_HOOKS=1
 start_dev() {
   setsid npx wrangler dev -c "$1" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
     --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var "BENCH:1" --show-interactive-dev-session=false >"$LOG" 2>&1 &

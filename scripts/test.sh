@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing (Chromium included), checks format and lints, runs the Rust unit
 # tests, builds everything, then runs the end-to-end suite in Chromium against a real `wrangler dev`
-# with a fresh local D1, and finally checks that `wrangler deploy --dry-run` builds with its bindings.
+# with a fresh local D1 (the worker built with its test hooks), and finally checks that
+# `wrangler deploy --dry-run` builds with its bindings and that this deployable build, served with
+# every test variable set, has no test hook.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -16,6 +18,7 @@ log "cargo clippy (native and wasm32)"
 cargo clippy -q -p sightline-core --features server --all-targets -- -D warnings
 cargo clippy -q -p sightline-sdk --all-targets -- -D warnings
 cargo clippy -q -p sightline-sdk -p sightline-edge-worker --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -q -p sightline-edge-worker --target wasm32-unknown-unknown --features test-hooks -- -D warnings
 
 log "cargo test (core and SDK policy, native)"
 cargo test -q -p sightline-core --features server
@@ -35,14 +38,16 @@ fi
 # fail 30 % of collect requests and of queue batches, for `fault-` sites only (the fault tests);
 # TEST_ROUTES=1 serves POST /api/admin/test/consume (the consumer's write on demand, for the concurrent
 # consumers test); RETRY_MAX_DELAY_S=2 keeps queue retries short (the outage test outlasts them
-# all); --test-scheduled exposes the cron at /__scheduled.
+# all); --test-scheduled exposes the cron at /__scheduled. The worker (wrangler dev runs
+# scripts/build-worker.sh) is built with the `test-hooks` feature, without which none of these exist.
+export SIGHTLINE_TEST_HOOKS=1
 ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
 setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
   --var "FAULTS:collect=0.3,consumer=0.3" --var "TEST_ROUTES:1" --var "RETRY_MAX_DELAY_S:2" --test-scheduled \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
-cleanup() { kill -TERM -- "-$DEV_PID" 2>/dev/null || true; }
+cleanup() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
 trap cleanup EXIT
 for _ in $(seq 1 600); do  # a cold worker build inside wrangler dev takes minutes
   curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && break
@@ -56,8 +61,47 @@ SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLINE_ADMIN
   SIGHTLINE_DEV_LOG="$ROOT/.wrangler/test-dev.log" \
   node --test --test-concurrency=1 tests/e2e/
 
+cleanup
+
 log "wrangler deploy --dry-run"
+unset SIGHTLINE_TEST_HOOKS
 DRY="$(mktemp -d)"
 npx wrangler deploy --dry-run --outdir "$DRY" >"$DRY.log" 2>&1 || { cat "$DRY.log"; exit 1; }
 grep -q "env.DB (sightline)" "$DRY.log" || { cat "$DRY.log"; echo "D1 binding missing"; exit 1; }
 log "dry run ok: $(du -ck "$DRY"/*.wasm | tail -1 | cut -f1) KiB of worker wasm, D1 binding DB declared"
+
+# The deployable build (the dry run's, in edge-worker/build/) served as it is (a config without the
+# [build] step) with every test variable set: the test routes, the bench route and fault injection
+# must not exist in it.
+DEPLOY_PORT=$((PORT + 1))
+log "the deployable build has no test hooks (wrangler dev on 127.0.0.1:$DEPLOY_PORT, TEST_ROUTES, BENCH, FAULTS set)"
+DEPLOY_TOML="$ROOT/wrangler.deploy-check.toml"
+awk '/^\[build\]/{skip=1; next} /^\[/{skip=0} !skip' wrangler.toml >"$DEPLOY_TOML"
+trap 'cleanup; rm -f "$DEPLOY_TOML"' EXIT
+setsid npx wrangler dev -c "$DEPLOY_TOML" --ip 127.0.0.1 --port "$DEPLOY_PORT" --persist-to "$STATE" \
+  --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var "FAULTS:collect=1,consumer=1" --var "TEST_ROUTES:1" --var "BENCH:1" \
+  --show-interactive-dev-session=false >"$ROOT/.wrangler/test-deploy-dev.log" 2>&1 &
+DEV_PID=$!
+for _ in $(seq 1 120); do
+  curl -sf -m 2 "http://127.0.0.1:$DEPLOY_PORT/api/health" >/dev/null && break
+  kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-deploy-dev.log"; exit 1; }
+  sleep 1
+done
+# expect STATUS CODE METHOD PATH [curl args...]: the answer has this status and error code.
+expect() {
+  local status="$1" code="$2" method="$3" path="$4" got; shift 4
+  got="$(curl -s -m 10 -o "$DRY/answer.json" -w '%{http_code}' -X "$method" "http://127.0.0.1:$DEPLOY_PORT$path" "$@")" || true
+  if [ "$got" != "$status" ] || ! grep -q "\"error\":\"$code\"" "$DRY/answer.json"; then
+    echo "deploy build: $method $path answered $got $(cat "$DRY/answer.json"), expected $status $code" >&2
+    cat "$ROOT/.wrangler/test-deploy-dev.log" >&2
+    exit 1
+  fi
+}
+expect 404 not_found POST /api/admin/test/consume -H "Authorization: Bearer $ADMIN_TOKEN" \
+  -H "Content-Type: application/json" -d '{}'
+expect 404 not_found POST /api/bench/empty -H "Content-Type: text/plain" -d '{}'
+# A fault- site with FAULTS at 100 %: with hooks every beacon would be a 503; here the gate answers.
+expect 403 unknown_site POST /api/collect -H "Content-Type: text/plain" -H "Origin: http://localhost" \
+  -d '{"v":1,"site":"fault-deploy-check","events":[{"id":"e1","ts":1,"name":"pageview","url":"http://localhost/"}]}'
+cleanup
+log "deploy build ok: no test routes, no bench route, no fault injection"

@@ -194,6 +194,8 @@ pub enum DropReason {
     Duplicate,
     /// Sent by a bot or crawler (its user agent is on the `isbot` list).
     Bot,
+    /// The event's page (`url`) is not on one of the site's domains or their subdomains.
+    ForeignHost,
 }
 
 impl DropReason {
@@ -207,6 +209,7 @@ impl DropReason {
             DropReason::InvalidUrl => "invalid_url",
             DropReason::Duplicate => "duplicate",
             DropReason::Bot => "bot",
+            DropReason::ForeignHost => "foreign_host",
         }
     }
 }

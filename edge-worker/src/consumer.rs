@@ -9,7 +9,6 @@
 
 use sightline_core::faults::Faults;
 use sightline_core::ingest::{consume, queue, Event, Queued};
-use sightline_core::wire::WireError;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::edge;
@@ -95,9 +94,10 @@ fn finish(env: &Env, messages: &[(worker::RawMessage, Vec<Event>)], result: Resu
 /// Stores one queue message's events as the queue handler does, for the test suite's concurrent
 /// consumers (`POST /api/admin/test/consume`, only with `TEST_ROUTES=1`): many of these at once are
 /// many consumers writing overlapping visitors and days. Returns the number of events read.
+#[cfg(feature = "test-hooks")]
 pub async fn store_message(env: &Env, text: &str) -> Result<usize, AppError> {
     let events = Queued::decode(text).ok_or_else(|| {
-        AppError::Wire(WireError::MalformedJson(
+        AppError::Wire(sightline_core::wire::WireError::MalformedJson(
             "not a queue message this consumer reads".into(),
         ))
     })?;
@@ -107,8 +107,7 @@ pub async fn store_message(env: &Env, text: &str) -> Result<usize, AppError> {
 
 async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
     let now = edge::now();
-    let faulted = env.var("FAULTS").is_ok();
-    if (faulted && events.iter().any(|e| Faults::in_outage(&e.site_id, now)))
+    if events.iter().any(|e| edge::in_outage(env, &e.site_id, now))
         || (events.iter().any(|e| Faults::applies_to(&e.site_id))
             && edge::inject_fault(env, edge::FaultPoint::Consumer))
     {

@@ -6,6 +6,9 @@
 use serde::Serialize;
 use sightline_core::wire::MAX_BODY_BYTES;
 use wasm_bindgen::prelude::*;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Request, Response};
 
 use crate::error::AppError;
@@ -55,17 +58,40 @@ pub async fn beacon_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
     bounded_body(req, MAX_BODY_BYTES).await
 }
 
-/// The body, refused as too large by its declared length before reading, or by its real length.
+/// The body, refused as too large by its declared length before reading, or while it is read: the
+/// bytes are counted as they arrive and reading stops at `max + 1` (a chunked body declares no
+/// length, and one that never ends must not hold the request).
 async fn bounded_body(req: &mut Request, max: usize) -> Result<Vec<u8>, AppError> {
     let declared = header(req, "Content-Length").and_then(|n| n.trim().parse::<usize>().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(AppError::BodyTooLarge(max));
     }
-    let body = req.bytes().await?;
-    if body.len() > max {
-        return Err(AppError::BodyTooLarge(max));
-    }
-    Ok(body)
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    let read = loop {
+        let chunk = match JsFuture::from(reader.read()).await {
+            Ok(chunk) => chunk,
+            Err(e) => break Err(AppError::Internal(format!("reading the body: {e:?}"))),
+        };
+        let field = |name: &str| Reflect::get(&chunk, &JsValue::from_str(name)).ok();
+        if field("done").and_then(|d| d.as_bool()).unwrap_or(true) {
+            break Ok(body);
+        }
+        let bytes = Uint8Array::new(&field("value").unwrap_or(JsValue::UNDEFINED));
+        let start = body.len();
+        if start + bytes.length() as usize > max {
+            break Err(AppError::BodyTooLarge(max));
+        }
+        body.resize(start + bytes.length() as usize, 0);
+        bytes.copy_to(&mut body[start..]);
+    };
+    // Released, not cancelled: the rest of a refused body is left to the platform, as an unread
+    // one is (cancelling it broke `wrangler dev`'s next request: "worker restarted mid-request").
+    reader.release_lock();
+    read
 }
 
 /// Largest admin request body.
@@ -114,11 +140,6 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]);
 }
 
-thread_local! {
-    /// Faultable calls so far in this isolate: (collect requests, queue batches).
-    static FAULT_CALLS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-}
-
 /// Which fault point is asking.
 #[derive(Clone, Copy)]
 pub enum FaultPoint {
@@ -129,42 +150,80 @@ pub enum FaultPoint {
 }
 
 /// True when this call should fail, by the `FAULTS` rates (only ever for `fault-` sites: the caller
-/// checks [`sightline_core::faults::Faults::applies_to`] first).
+/// checks [`sightline_core::faults::Faults::applies_to`] first). Only a build with the `test-hooks`
+/// feature reads `FAULTS`; the deployable build never fails on purpose.
+#[cfg(feature = "test-hooks")]
 pub fn inject_fault(env: &worker::Env, point: FaultPoint) -> bool {
-    let faults = faults(env);
-    let (rate, n) = FAULT_CALLS.with(|calls| {
-        let (collect, consumer) = calls.get();
-        match point {
-            FaultPoint::Collect => {
-                calls.set((collect + 1, consumer));
-                (faults.collect, collect)
+    test_hooks::inject_fault(env, point)
+}
+
+/// Never: the deployable build has no fault injection, whatever `FAULTS` says.
+#[cfg(not(feature = "test-hooks"))]
+pub fn inject_fault(_env: &worker::Env, _point: FaultPoint) -> bool {
+    false
+}
+
+/// True while the test suite's outage holds for `site` (a `fault-outage-<ms>` site, with `FAULTS`
+/// set): the consumer then fails every batch of it. Only in a build with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+pub fn in_outage(env: &worker::Env, site: &str, now: i64) -> bool {
+    env.var("FAULTS").is_ok() && sightline_core::faults::Faults::in_outage(site, now)
+}
+
+/// Never: the deployable build has no outages on purpose.
+#[cfg(not(feature = "test-hooks"))]
+pub fn in_outage(_env: &worker::Env, _site: &str, _now: i64) -> bool {
+    false
+}
+
+/// The test suite's switches, compiled only with the `test-hooks` feature (`npm test` and
+/// `npm run bench:collector` build it; `wrangler deploy` never does).
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks {
+    use super::FaultPoint;
+
+    thread_local! {
+        /// Faultable calls so far in this isolate: (collect requests, queue batches).
+        static FAULT_CALLS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    }
+
+    /// See [`super::inject_fault`].
+    pub fn inject_fault(env: &worker::Env, point: FaultPoint) -> bool {
+        let faults = faults(env);
+        let (rate, n) = FAULT_CALLS.with(|calls| {
+            let (collect, consumer) = calls.get();
+            match point {
+                FaultPoint::Collect => {
+                    calls.set((collect + 1, consumer));
+                    (faults.collect, collect)
+                }
+                FaultPoint::Consumer => {
+                    calls.set((collect, consumer + 1));
+                    (faults.consumer, consumer)
+                }
             }
-            FaultPoint::Consumer => {
-                calls.set((collect, consumer + 1));
-                (faults.consumer, consumer)
-            }
-        }
-    });
-    sightline_core::faults::Faults::fire(rate, n)
-}
+        });
+        sightline_core::faults::Faults::fire(rate, n)
+    }
 
-/// True when the `BENCH` var is `1` (only `npm run bench:collector` sets it): the empty baseline
-/// route is served.
-pub fn bench_enabled(env: &worker::Env) -> bool {
-    env.var("BENCH").is_ok_and(|v| v.to_string() == "1")
-}
+    /// True when the `BENCH` var is `1` (only `npm run bench:collector` sets it): the empty
+    /// baseline route is served.
+    pub fn bench_enabled(env: &worker::Env) -> bool {
+        env.var("BENCH").is_ok_and(|v| v.to_string() == "1")
+    }
 
-/// True when the `TEST_ROUTES` var is `1` (only `npm test` sets it): the admin API then also serves
-/// `POST /api/admin/test/consume`, the queue consumer's write on demand.
-pub fn test_routes_enabled(env: &worker::Env) -> bool {
-    env.var("TEST_ROUTES").is_ok_and(|v| v.to_string() == "1")
-}
+    /// True when the `TEST_ROUTES` var is `1` (only `npm test` sets it): the admin API then also
+    /// serves `POST /api/admin/test/consume`, the queue consumer's write on demand.
+    pub fn test_routes_enabled(env: &worker::Env) -> bool {
+        env.var("TEST_ROUTES").is_ok_and(|v| v.to_string() == "1")
+    }
 
-/// The test suite's fault rates (`FAULTS` var); none when unset.
-fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
-    env.var("FAULTS")
-        .map(|v| sightline_core::faults::Faults::parse(&v.to_string()))
-        .unwrap_or_default()
+    /// The test suite's fault rates (`FAULTS` var); none when unset.
+    fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
+        env.var("FAULTS")
+            .map(|v| sightline_core::faults::Faults::parse(&v.to_string()))
+            .unwrap_or_default()
+    }
 }
 
 /// `n` bytes from the platform's crypto RNG, as hex.
@@ -174,10 +233,10 @@ pub fn random_hex(n: usize) -> String {
     sightline_core::encode::hex(&bytes)
 }
 
-/// A JSON response with CORS headers (the collector and the API are called from other origins).
+/// A JSON response (CORS headers are the router's: [`with_cors`]).
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
-    let headers = cors_headers();
+    let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     let _ = headers.set("Cache-Control", "no-store");
     match Response::ok(text) {
@@ -208,28 +267,44 @@ pub async fn within_limit(env: &worker::Env, binding: &str, key: &str) -> bool {
     }
 }
 
-/// The answer to a CORS preflight.
+/// Who may call an endpoint from a page on another origin.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cors {
+    /// The collector: any page (the gate checks its `Origin`) may `POST` a beacon and read the
+    /// answer's `Retry-After`, so the SDK can honour a `429`. No `Authorization`: the write token
+    /// is for servers, and a browser that sends one cross-origin fails its preflight.
+    Beacon,
+    /// The stats API (and health): any page may read it with a bearer token. It takes no cookie,
+    /// so `*` lends a page nothing it does not hold already; the dashboard may live elsewhere.
+    Reader,
+    /// No CORS headers at all (the admin API, whose token must never be in a page; and everything
+    /// else): a browser on another origin cannot read the answer or pass a preflight.
+    None,
+}
+
+/// The response with the CORS headers of `cors`.
+pub fn with_cors(mut response: Response, cors: Cors) -> Response {
+    let (methods, headers) = match cors {
+        Cors::Beacon => ("POST, OPTIONS", "Content-Type"),
+        Cors::Reader => ("GET, OPTIONS", "Authorization"),
+        Cors::None => return response,
+    };
+    let set = response.headers_mut();
+    let _ = set.set("Access-Control-Allow-Origin", "*");
+    let _ = set.set("Access-Control-Allow-Methods", methods);
+    let _ = set.set("Access-Control-Allow-Headers", headers);
+    let _ = set.set("Access-Control-Expose-Headers", "Retry-After");
+    response
+}
+
+/// The answer to a CORS preflight (what it allows comes from [`with_cors`]).
 pub fn preflight() -> Response {
-    let headers = cors_headers();
+    let headers = Headers::new();
     let _ = headers.set("Access-Control-Max-Age", "86400");
     Response::builder()
         .with_status(204)
         .with_headers(headers)
         .fixed(Vec::new())
-}
-
-fn cors_headers() -> Headers {
-    let headers = Headers::new();
-    let _ = headers.set("Access-Control-Allow-Origin", "*");
-    let _ = headers.set(
-        "Access-Control-Allow-Methods",
-        "GET, POST, PATCH, DELETE, OPTIONS",
-    );
-    let _ = headers.set(
-        "Access-Control-Allow-Headers",
-        "Authorization, Content-Type",
-    );
-    headers
 }
 
 /// A random number in `[0, 1)` (the retry delays' jitter).

@@ -7,15 +7,27 @@ use crate::edge;
 use crate::error::AppError;
 use crate::routes;
 
+/// Who may call each API from a page on another origin: the collector and the stats API from
+/// any page, the admin API (and anything else) from none.
+fn cors(segments: &[&str]) -> edge::Cors {
+    match segments {
+        ["api", "collect"] => edge::Cors::Beacon,
+        ["api", "sites", _, "stats", _] | ["api", "health"] => edge::Cors::Reader,
+        _ => edge::Cors::None,
+    }
+}
+
 /// Routes one request.
 pub async fn route(req: Request, env: Env) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let cors = cors(&segments);
     let result = match (req.method(), segments.as_slice()) {
         (Method::Options, ["api", ..]) => Ok(edge::preflight()),
         (Method::Get, ["api", "health"]) => Ok(edge::json(200, &serde_json::json!({"ok": true}))),
         (Method::Post, ["api", "collect"]) => routes::collect::handle(req, &env).await,
-        (Method::Post, ["api", "bench", "empty"]) if edge::bench_enabled(&env) => {
+        #[cfg(feature = "test-hooks")]
+        (Method::Post, ["api", "bench", "empty"]) if edge::test_hooks::bench_enabled(&env) => {
             routes::collect::empty(req).await
         }
         (Method::Get, ["api", "sites", site, "stats", report]) => {
@@ -37,7 +49,10 @@ pub async fn route(req: Request, env: Env) -> Response {
                 (Method::Post, ["dead-letters", "replay"]) => {
                     routes::dead_letters::replay(&env).await
                 }
-                (Method::Post, ["test", "consume"]) if edge::test_routes_enabled(&env) => {
+                #[cfg(feature = "test-hooks")]
+                (Method::Post, ["test", "consume"])
+                    if edge::test_hooks::test_routes_enabled(&env) =>
+                {
                     routes::admin::test_consume(req, &env).await
                 }
                 (
@@ -58,7 +73,7 @@ pub async fn route(req: Request, env: Env) -> Response {
         (_, ["api", ..]) => Err(AppError::NotFound),
         _ => routes::assets::handle(req, &env).await,
     };
-    result.unwrap_or_else(|error| {
+    let response = result.unwrap_or_else(|error| {
         if let AppError::Internal(detail) = &error {
             worker::console_error!("internal error on {}: {detail}", path);
         }
@@ -70,5 +85,6 @@ pub async fn route(req: Request, env: Env) -> Response {
             Some(seconds) => edge::with_retry_after(response, seconds),
             None => response,
         }
-    })
+    });
+    edge::with_cors(response, cors)
 }

@@ -2,7 +2,7 @@
 // good events surviving bad neighbours, resends counted once, and the stats API's auth.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { BASE, DESKTOP_UA, beacon, collect, createSite, d1, event, eventually, request, stats, storedEvents, uid } from "./helpers.mjs";
+import { BASE, DESKTOP_UA, ORIGIN, beacon, collect, createSite, d1, event, eventually, request, stats, storedEvents, uid } from "./helpers.mjs";
 
 const SITE = "t-collect";
 before(() => createSite(SITE));
@@ -105,7 +105,7 @@ describe("collect: rate limits", () => {
     for (let i = 0; i < 1300 && !limited; i++) {
       const res = await request(`${BASE}/api/collect`, {
         method: "POST",
-        headers: { "Content-Type": "text/plain", "User-Agent": DESKTOP_UA, "CF-Connecting-IP": ip },
+        headers: { "Content-Type": "text/plain", "User-Agent": DESKTOP_UA, Origin: ORIGIN, "CF-Connecting-IP": ip },
         body: JSON.stringify(beacon(site, [event({ name: "burst" })])),
       });
       if (res.status === 429) limited = { retry: res.headers.get("retry-after"), body: await res.json() };

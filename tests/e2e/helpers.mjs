@@ -9,6 +9,11 @@ export const ROOT = resolve(import.meta.dirname, "../..");
 export const BASE = process.env.SIGHTLINE_BASE ?? "http://127.0.0.1:8787";
 export const STATE = process.env.SIGHTLINE_STATE ?? ".wrangler/state";
 export const TOKEN = "dev-demo-token";
+/**
+ * The `Origin` the suite's beacons come from, as a browser on the test sites' domain (`localhost`)
+ * sends it; the collector refuses a beacon with neither an allowed Origin nor the write token.
+ */
+export const ORIGIN = "http://localhost";
 /** A desktop Chrome user agent: headless Chromium says "HeadlessChrome", which bot filters drop. */
 export const DESKTOP_UA =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
@@ -71,7 +76,6 @@ export async function request(url, init) {
   }
 }
 
-/** POSTs a body to the collector. */
 /**
  * Sends generated requests (tests/traffic/generate.mjs) to the collector, `lanes` at a time in
  * order, as many browsers would; throws on any answer but 202. Sums what the collector answered.
@@ -98,10 +102,11 @@ export async function replay(requests, lanes = 8) {
   return answers;
 }
 
+/** POSTs a body to the collector, from a page on `ORIGIN` unless `headers` say otherwise. */
 export async function collect(body, { type = "text/plain", headers = {} } = {}) {
   const res = await request(`${BASE}/api/collect`, {
     method: "POST",
-    headers: { "Content-Type": type, "User-Agent": DESKTOP_UA, ...headers },
+    headers: { "Content-Type": type, "User-Agent": DESKTOP_UA, Origin: ORIGIN, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };

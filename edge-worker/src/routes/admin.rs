@@ -123,8 +123,10 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response, AppError> {
     Ok(edge::json(200, &json!({"deleted": id})))
 }
 
-/// `POST /api/admin/test/consume` (only with `TEST_ROUTES=1`, which the test suite sets): stores one
-/// queue message as the queue consumer does, so the suite can run many consumers at once.
+/// `POST /api/admin/test/consume` (only with `TEST_ROUTES=1`, which the test suite sets, in a build
+/// with the `test-hooks` feature): stores one queue message as the queue consumer does, so the
+/// suite can run many consumers at once. The deployable build has neither.
+#[cfg(feature = "test-hooks")]
 pub async fn test_consume(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let body = edge::admin_body(&mut req).await?;
     let stored = crate::consumer::store_message(env, &String::from_utf8_lossy(&body)).await?;

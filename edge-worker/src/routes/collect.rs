@@ -1,14 +1,15 @@
 //! `POST /api/collect`: one beacon in, `202 {"accepted","dropped","reasons"}` out.
-//! Reads the request (edge), parses and gates it (core), runs the ingest stages (core), enqueues the
-//! events (the consumer stores them, de-duplicated by event id), answers. Bad bodies are 4xx; bad
-//! events are counted; `accepted` events are in the queue, which never loses them.
+//! Reads the request (edge), parses it, rate-limits it and gates it (core; the limits before any D1
+//! read), runs the ingest stages (core), enqueues the events (the consumer stores them,
+//! de-duplicated by event id), answers. Bad bodies are 4xx; bad events (and events of foreign
+//! pages) are counted; `accepted` events are in the queue, which never loses them.
 
 use std::collections::BTreeMap;
 
 use sightline_core::faults::Faults;
-use sightline_core::ingest::{self, anonymise, gate, queue, Context, GateError};
+use sightline_core::ingest::{self, anonymise, gate, queue, Context, GateError, Site};
 use sightline_core::token;
-use sightline_core::wire::{parse_beacon, MAX_CLIENT_AGE_MS, MAX_IMPORT_AGE_MS};
+use sightline_core::wire::{parse_beacon, DropReason, MAX_CLIENT_AGE_MS, MAX_IMPORT_AGE_MS};
 use worker::{Env, Request, Response};
 
 use crate::edge;
@@ -19,25 +20,26 @@ use crate::store::Store;
 pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let inbound = edge::inbound(&req);
     let body = edge::beacon_body(&mut req).await?;
-    let beacon = parse_beacon(&body)?;
+    let mut beacon = parse_beacon(&body)?;
     if Faults::applies_to(&beacon.site) && edge::inject_fault(env, edge::FaultPoint::Collect) {
         return Err(AppError::Injected);
     }
-    let store = Store::new(env)?;
-    let received_at = edge::now();
-    let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
-    let site = gate::check(
-        store.gate_site(&beacon.site, received_at).await?,
-        inbound.origin.as_deref(),
-        write_token.as_deref(),
-    )?;
     let anonymised = anonymise::ip(inbound.client_ip.as_deref());
-    let [site_key, address_key] = gate::limit_keys(&site.id, &anonymised);
+    let [site_key, address_key] = gate::limit_keys(&beacon.site, &anonymised);
     if !edge::within_limit(env, "SITE_LIMIT", &site_key).await
         || !edge::within_limit(env, "IP_LIMIT", &address_key).await
     {
         return Err(GateError::RateLimited.into());
     }
+    let store = Store::new(env)?;
+    let received_at = edge::now();
+    let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
+    let site = gate::check(
+        site(&store, env, &beacon.site, &anonymised, received_at).await?,
+        inbound.origin.as_deref(),
+        write_token.as_deref(),
+    )?;
+    let foreign = gate::drop_foreign_pages(&site, &mut beacon.events);
     let salt = store.salt(received_at, || edge::random_hex(32)).await?;
     let ctx = Context {
         received_at,
@@ -52,7 +54,8 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             MAX_CLIENT_AGE_MS
         },
     };
-    let outcome = ingest::run(&beacon, &site, &ctx);
+    let mut outcome = ingest::run(&beacon, &site, &ctx);
+    outcome.drop_events(DropReason::ForeignHost, foreign);
     let accepted = outcome.queued.len();
     let dropped = outcome.dropped_total();
     let reasons: BTreeMap<&str, u32> = outcome
@@ -81,8 +84,27 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     ))
 }
 
-/// `POST /api/bench/empty` (only with `BENCH=1`): reads a beacon-sized body and answers like the
+/// Site `id` as this isolate remembers it, or as read from D1 when the sender's address is within
+/// its lookups a minute (so random site ids cost a bounded number of reads).
+async fn site(
+    store: &Store,
+    env: &Env,
+    id: &str,
+    anonymised: &str,
+    now: i64,
+) -> Result<Option<Site>, AppError> {
+    if let Some(site) = Store::remembered_site(id, now) {
+        return Ok(site);
+    }
+    if !edge::within_limit(env, "IP_LIMIT", &gate::lookup_key(anonymised)).await {
+        return Err(GateError::RateLimited.into());
+    }
+    store.read_site(id, now).await
+}
+
+/// `POST /api/bench/empty` (only built with the `test-hooks` feature, and served with `BENCH=1`): reads a beacon-sized body and answers like the
 /// collector, doing nothing else; the benchmark's baseline for what the platform itself costs.
+#[cfg(feature = "test-hooks")]
 pub async fn empty(mut req: Request) -> Result<Response, AppError> {
     let body = edge::beacon_body(&mut req).await?;
     Ok(edge::json(
