@@ -14,10 +14,11 @@ use sightline_core::ingest::aggregate::{Day, MAX_DAY_BYTES, OTHER};
 use sightline_core::ingest::consume::InMemory;
 use sightline_core::ingest::dedupe;
 use sightline_core::ingest::sessionise::Visit;
-use sightline_core::ingest::{self, Context, Event, Site};
-use sightline_core::wire::{self, MAX_CLIENT_AGE_MS};
+use sightline_core::ingest::{self, Event};
+use sightline_core::wire;
 
-const NOW: i64 = 1_764_000_000_000;
+#[path = "request.rs"]
+mod request;
 
 fuzz_target!(|input: &[u8]| {
     let Some((&control, body)) = input.split_first() else {
@@ -26,21 +27,7 @@ fuzz_target!(|input: &[u8]| {
     let Ok(beacon) = wire::parse_beacon(body) else {
         return;
     };
-    let site = Site {
-        id: beacon.site.clone(),
-        domains: vec!["localhost".into()],
-        active: true,
-        write_token_hash: None,
-    };
-    let ctx = Context {
-        received_at: NOW,
-        client_ip: Some("203.0.113.77"),
-        user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36",
-        country: Some("DE"),
-        salt: b"salt-of-the-day",
-        max_client_age_ms: MAX_CLIENT_AGE_MS,
-    };
-    let outcome = ingest::run(&beacon, &site, &ctx);
+    let outcome = ingest::run(&beacon, &request::site(&beacon.site), &request::browser());
     let Some(events) = ingest::Queued::decode(&outcome.queued.encode()) else {
         panic!("the consumer cannot read the collector's message");
     };
@@ -69,9 +56,8 @@ fuzz_target!(|input: &[u8]| {
         .filter_map(dedupe::order_key)
         .any(|key| !orders.insert(key));
     if !order_twice && !overflowed(&whole) && !overflowed(&split) {
-        let clean = |m: &InMemory| -> Vec<Day> {
-            days(m).into_iter().map(Day::without_zeros).collect()
-        };
+        let clean =
+            |m: &InMemory| -> Vec<Day> { days(m).into_iter().map(Day::without_zeros).collect() };
         assert_eq!(clean(&whole), clean(&split), "same however batched");
     }
 });
@@ -90,7 +76,10 @@ fn store(batches: Vec<Vec<Event>>) -> InMemory {
             let day: Day = serde_json::from_str(text).expect("a written day reads back");
             check_finite(&day);
         }
-        assert!(write.set_aside.is_empty(), "this code's rows always read back");
+        assert!(
+            write.set_aside.is_empty(),
+            "this code's rows always read back"
+        );
     }
     memory
 }

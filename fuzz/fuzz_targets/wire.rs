@@ -14,13 +14,11 @@ use sightline_core::privacy;
 use sightline_core::scrub::{self, DEFAULT_QUERY_ALLOWLIST};
 use sightline_core::wire::{self, DropReason, PropValue, RawBeacon, ValidEvent, MAX_CLIENT_AGE_MS};
 
-const NOW: i64 = 1_764_000_000_000;
-/// The request's client IP; its /24 must not show up in anything `run` returns.
-const CLIENT_IP: &str = "203.0.113.77";
+#[path = "request.rs"]
+mod request;
+use request::NOW;
+
 const CLIENT_NET: &str = "203.0.113";
-/// A browser user agent (not a bot, so events go through every stage); its version token must
-/// not show up in anything `run` returns.
-const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36";
 const USER_AGENT_TOKEN: &str = "Chrome/140";
 /// A crawler: every event of the beacon is dropped as a bot.
 const BOT_USER_AGENT: &str =
@@ -102,20 +100,8 @@ fn check_valid_event(event: &ValidEvent) {
 
 /// The whole pure pipeline, as the worker runs it for a browser sender.
 fn check_run(beacon: &RawBeacon<'_>) {
-    let site = Site {
-        id: beacon.site.clone(),
-        domains: vec!["localhost".into()],
-        active: true,
-        write_token_hash: None,
-    };
-    let ctx = Context {
-        received_at: NOW,
-        client_ip: Some(CLIENT_IP),
-        user_agent: USER_AGENT,
-        country: Some("DE"),
-        salt: b"salt-of-the-day",
-        max_client_age_ms: MAX_CLIENT_AGE_MS,
-    };
+    let site = request::site(&beacon.site);
+    let ctx = request::browser();
     let outcome = ingest::run(beacon, &site, &ctx);
     // What the consumer stores: the queue message, through its text.
     let events = ingest::Queued::decode(&outcome.queued.encode()).expect("the consumer reads it");
