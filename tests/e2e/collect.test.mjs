@@ -2,7 +2,7 @@
 // good events surviving bad neighbours, resends counted once, and the stats API's auth.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { BASE, DESKTOP_UA, ORIGIN, beacon, collect, createSite, d1, event, eventually, request, stats, storedEvents, uid } from "./helpers.mjs";
+import { BASE, DESKTOP_UA, ORIGIN, beacon, collect, createSite, d1, dayOf, event, eventually, request, stats, storedEvents, uid } from "./helpers.mjs";
 
 const SITE = "t-collect";
 before(() => createSite(SITE));
@@ -178,13 +178,13 @@ describe("stats API", () => {
     assert.equal((await collect(body)).body.accepted, 3);
     await storedEvents(site, 3);
     const series = await eventually(async () => {
-      const r = (await stats(site, "timeseries", "period=today&interval=hour")).body.results;
+      const r = (await stats(site, "timeseries", `${dayOf(ts)}&interval=hour`)).body.results;
       return r?.[hour]?.pageviews === 1 && r;
     }, 15000, "the hour's pageview");
     assert.equal(series.length, 24);
     assert.deepEqual(series[hour], { date: series[hour].date, hour, pageviews: 1, visits: 1, visitors: 1 });
     assert.equal(series.reduce((n, p) => n + p.pageviews, 0), 1);
-    const events = (await stats(site, "events", "period=today")).body.results;
+    const events = (await stats(site, "events", dayOf(ts))).body.results;
     assert.deepEqual(events, [{ value: "ai.usage", visitors: 1, count: 2, sum: 1500 }]);
     assert.equal((await stats(site, "timeseries", "period=30d&interval=hour")).body.error, "invalid_interval");
   });

@@ -3,7 +3,7 @@
 // remembers by receive time, and an outage longer than every retry that still loses nothing.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BASE, admin, beacon, collect, createSite, d1, event, eventually, request, settled, stats, storedEvents, uid } from "./helpers.mjs";
+import { BASE, RECENT, admin, beacon, collect, createSite, d1, event, eventually, request, settled, stats, storedEvents, uid } from "./helpers.mjs";
 
 const ORIGIN = { Origin: "http://localhost" };
 const send = (body) => collect(body, { headers: ORIGIN });
@@ -28,14 +28,14 @@ describe("hardening: the consumer path", () => {
     assert.equal((await send(beacon(site, [buy(12.5), event()]))).body.accepted, 2);
     await storedEvents(site, 4);
     const revenue = await eventually(async () => {
-      const r = await stats(site, "revenue", "period=today");
+      const r = await stats(site, "revenue", RECENT);
       return r.status === 200 && r.body.results.length > 0 && r.body.results;
     }, 20000, "the revenue report");
     assert.deepEqual(revenue.map((r) => [r.value, r.count, r.revenue]), [["EUR", 1, 12.5]]);
-    const overview = await stats(site, "overview", "period=today");
+    const overview = await stats(site, "overview", RECENT);
     assert.equal(overview.status, 200, JSON.stringify(overview.body));
     assert.equal(overview.body.pageviews, 1);
-    const goals = (await stats(site, "goals", "period=today")).body.results;
+    const goals = (await stats(site, "goals", RECENT)).body.results;
     assert.equal(goals.find((g) => g.value === "purchase").count, 3, "every purchase counts; the huge amounts are not summed");
   });
 
@@ -46,12 +46,12 @@ describe("hardening: the consumer path", () => {
     await eventually(() => d1(`SELECT COUNT(*) AS n FROM rollups WHERE site_id = '${site}'`)[0].n === 1, 20000, "a rollup");
     const before = (await admin("GET", "dead-letters")).body.set_aside_rows;
     d1(`UPDATE rollups SET data = '{"pageviews":"broken"' WHERE site_id = '${site}'`);
-    const report = await stats(site, "overview", "period=today");
+    const report = await stats(site, "overview", RECENT);
     assert.equal(report.status, 200, "a damaged day never makes a report fail");
     assert.equal((await send(beacon(site, [event(), event()]))).body.accepted, 2);
     await storedEvents(site, 3);
     const overview = await eventually(async () => {
-      const r = (await stats(site, "overview", "period=today")).body;
+      const r = (await stats(site, "overview", RECENT)).body;
       return r.pageviews === 2 && r;
     }, 20000, "the new batch counted");
     assert.equal(overview.pageviews, 2, "the day starts again from the new batch");
@@ -125,7 +125,7 @@ describe("hardening: the consumer path", () => {
     // The buyer's thank-you page reloaded: the same order again, from the same visitor.
     assert.equal((await send({ ...buyer, events: [buy()] })).body.accepted, 1);
     await storedEvents(site, 2);
-    const goals = await settled(async () => (await stats(site, "goals", "period=today")).body.results);
+    const goals = await settled(async () => (await stats(site, "goals", RECENT)).body.results);
     assert.equal(goals.find((g) => g.value === "purchase").count, 2, "the stranger's and the buyer's, once each");
     assert.equal(d1(`SELECT COUNT(*) AS n FROM events WHERE site_id = '${site}'`)[0].n, 2);
   });
@@ -171,7 +171,7 @@ describe("hardening: the consumer path", () => {
     assert.equal(await storedEvents(site, 10, 30_000), 10);
     const again = await admin("POST", "dead-letters/replay");
     assert.equal(again.body.kept_messages, 0, "nothing left to replay");
-    const overview = await settled(async () => (await stats(site, "overview", "period=today")).body);
+    const overview = await settled(async () => (await stats(site, "overview", RECENT)).body);
     assert.equal(overview.pageviews, 5);
     assert.equal(overview.visits, 5);
     assert.equal(d1(`SELECT COUNT(*) AS n FROM events WHERE site_id = '${site}'`)[0].n, 10);

@@ -112,8 +112,19 @@ export async function collect(body, { type = "text/plain", headers = {} } = {}) 
   return { status: res.status, body: await res.json() };
 }
 
+/**
+ * The tests' default period: the last 7 days, so that a test whose events were stamped just
+ * before midnight (UTC, the test sites' zone) still finds them when it reads just after.
+ */
+export const RECENT = "period=7d";
+/** Exactly the UTC day of `ts` (an hourly series of that day, say), whenever it is read. */
+export const dayOf = (ts) => {
+  const d = new Date(ts).toISOString().slice(0, 10);
+  return `period=custom&from=${d}&to=${d}`;
+};
+
 /** GETs a stats report for `site` (the demo token unless told). */
-export async function stats(site, report, query = "period=today", token = TOKEN) {
+export async function stats(site, report, query = RECENT, token = TOKEN) {
   const res = await request(`${BASE}/api/sites/${site}/stats/${report}?${query}`, {
     headers: token ? { Authorization: `Bearer ${token}` } : {},
   });
