@@ -3,7 +3,7 @@
 # tests, builds everything, then runs the end-to-end suite in Chromium against a real `wrangler dev`
 # with a fresh local D1 (the worker built with its test hooks), and finally checks that
 # `wrangler deploy --dry-run` builds with its bindings and that this deployable build, served with
-# every test variable set, has no test hook.
+# every test variable set, has no test hook and refuses an oversized chunked body before it ends.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -103,5 +103,7 @@ expect 404 not_found POST /api/bench/empty -H "Content-Type: text/plain" -d '{}'
 # A fault- site with FAULTS at 100 %: with hooks every beacon would be a 503; here the gate answers.
 expect 403 unknown_site POST /api/collect -H "Content-Type: text/plain" -H "Origin: http://localhost" \
   -d '{"v":1,"site":"fault-deploy-check","events":[{"id":"e1","ts":1,"name":"pageview","url":"http://localhost/"}]}'
+log "the deployable build refuses a chunked body over the limit while it arrives (tests/deploy/)"
+SIGHTLINE_BASE="http://127.0.0.1:$DEPLOY_PORT" node --test tests/deploy/ || { cat "$ROOT/.wrangler/test-deploy-dev.log" >&2; exit 1; }
 cleanup
-log "deploy build ok: no test routes, no bench route, no fault injection"
+log "deploy build ok: no test routes, no bench route, no fault injection, bodies bounded while read"
