@@ -24,9 +24,11 @@ ADMIN_TOKEN="bench-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 DEV_PID=""
 stop_dev() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
 trap stop_dev EXIT
-# start_dev CONFIG: a wrangler dev on $PORT with the bench state, BENCH=1 (the empty route, which
-# only a worker built with the `test-hooks` feature has: wrangler's build step reads this variable).
-export SIGHTLINE_TEST_HOOKS=1
+# The worker, built once with the `test-hooks` feature (which has the empty route), served as built
+# (configs without the [build] step: no watcher restarting it mid-run; see env.sh).
+log "building the worker with its test hooks"
+SIGHTLINE_TEST_HOOKS=1 bash scripts/build-worker.sh >/dev/null
+# start_dev CONFIG: a wrangler dev on $PORT with the bench state and BENCH=1 (the empty route).
 start_dev() {
   setsid npx wrangler dev -c "$1" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
     --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var "BENCH:1" --show-interactive-dev-session=false >"$LOG" 2>&1 &
@@ -40,9 +42,11 @@ start_dev() {
 }
 # The same worker without its queue consumers: the request path measured alone (on Cloudflare the
 # consumer runs in invocations of its own; here it would share the machine's two cores).
+FULL_TOML="$ROOT/wrangler.bench-full.toml"
 BENCH_TOML="$ROOT/wrangler.bench.toml"
-awk '/^\[\[queues.consumers\]\]/{skip=1; next} /^\[/{skip=0} !skip' wrangler.toml >"$BENCH_TOML"
-trap 'stop_dev; rm -f "$BENCH_TOML"' EXIT
+without_build_step >"$FULL_TOML"
+without_build_step '/^\[\[queues.consumers\]\]/{skip=1; next}' >"$BENCH_TOML"
+trap 'stop_dev; rm -f "$FULL_TOML" "$BENCH_TOML"' EXIT
 
 log "enrich stage, native (first call builds the tables, as an isolate's first request does)"
 cargo run -q --release -p sightline-core --features server --example enrich_cost
@@ -53,7 +57,7 @@ export SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLIN
   SIGHTLINE_DEV_LOG="$LOG" BENCH_RESULTS="$ROOT/.wrangler/bench-collector.json"
 rm -f "$BENCH_RESULTS"
 log "collector benchmark, with its queue consumer (http://127.0.0.1:$PORT)"
-start_dev wrangler.toml
+start_dev "$FULL_TOML"
 BENCH_PHASE=with-consumer node bench/collector.mjs
 stop_dev
 log "collector benchmark, request path alone (the same worker without queue consumers)"

@@ -15,3 +15,11 @@ WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$ROOT/Cargo.t
 WORKER_BUILD_VERSION="0.8.7"
 SDK_VERSION="$(sed -n 's/^  "version": "\(.*\)",/\1/p' "$ROOT/sdk/npm/package.json")"
 log() { printf '\033[1m[sightline]\033[0m %s\n' "$*" >&2; }
+# without_build_step [AWK_PROGRAM]: wrangler.toml on stdout without its [build] section (and, given a
+# program, without what it skips too). A wrangler dev on such a config serves edge-worker/build/ as
+# it is: no watcher, so no rebuild and no worker restart in the middle of a test or benchmark
+# (wrangler dev's watcher fires once soon after start even when nothing changed, restarting the
+# worker under whatever request is in flight: "Your worker restarted mid-request").
+without_build_step() {
+  awk "/^\\[build\\]/{skip=1; next} ${1:-} /^\\[/{skip=0} !skip" "$ROOT/wrangler.toml"
+}

@@ -26,6 +26,15 @@ cargo test -q -p sightline-sdk
 
 bash scripts/build.sh --no-worker
 
+# The worker is built once, with its test hooks, and served as built (a config without the [build]
+# step: see without_build_step in env.sh).
+log "building the worker with its test hooks"
+mkdir -p "$ROOT/.wrangler"
+SIGHTLINE_TEST_HOOKS=1 bash scripts/build-worker.sh >"$ROOT/.wrangler/test-build.log" 2>&1 ||
+  { cat "$ROOT/.wrangler/test-build.log"; exit 1; }
+TEST_TOML="$ROOT/wrangler.test.toml"
+without_build_step >"$TEST_TOML"
+
 log "starting wrangler dev on 127.0.0.1:$PORT with a fresh local D1"
 rm -rf "$STATE"
 npx wrangler d1 migrations apply DB --local --persist-to "$STATE" >/dev/null
@@ -38,18 +47,17 @@ fi
 # fail 30 % of collect requests and of queue batches, for `fault-` sites only (the fault tests);
 # TEST_ROUTES=1 serves POST /api/admin/test/consume (the consumer's write on demand, for the concurrent
 # consumers test); RETRY_MAX_DELAY_S=2 keeps queue retries short (the outage test outlasts them
-# all); --test-scheduled exposes the cron at /__scheduled. The worker (wrangler dev runs
-# scripts/build-worker.sh) is built with the `test-hooks` feature, without which none of these exist.
-export SIGHTLINE_TEST_HOOKS=1
+# all); --test-scheduled exposes the cron at /__scheduled. The worker was built with the
+# `test-hooks` feature, without which none of these exist.
 ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
-setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
+setsid npx wrangler dev -c "$TEST_TOML" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
   --var "FAULTS:collect=0.3,consumer=0.3" --var "TEST_ROUTES:1" --var "RETRY_MAX_DELAY_S:2" --test-scheduled \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
 cleanup() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
-trap cleanup EXIT
-for _ in $(seq 1 600); do  # a cold worker build inside wrangler dev takes minutes
+trap 'cleanup; rm -f "$TEST_TOML"' EXIT
+for _ in $(seq 1 600); do
   curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && break
   kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
   sleep 1
@@ -64,7 +72,6 @@ SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLINE_ADMIN
 cleanup
 
 log "wrangler deploy --dry-run"
-unset SIGHTLINE_TEST_HOOKS
 DRY="$(mktemp -d)"
 npx wrangler deploy --dry-run --outdir "$DRY" >"$DRY.log" 2>&1 || { cat "$DRY.log"; exit 1; }
 grep -q "env.DB (sightline)" "$DRY.log" || { cat "$DRY.log"; echo "D1 binding missing"; exit 1; }
@@ -76,8 +83,8 @@ log "dry run ok: $(du -ck "$DRY"/*.wasm | tail -1 | cut -f1) KiB of worker wasm,
 DEPLOY_PORT=$((PORT + 1))
 log "the deployable build has no test hooks (wrangler dev on 127.0.0.1:$DEPLOY_PORT, TEST_ROUTES, BENCH, FAULTS set)"
 DEPLOY_TOML="$ROOT/wrangler.deploy-check.toml"
-awk '/^\[build\]/{skip=1; next} /^\[/{skip=0} !skip' wrangler.toml >"$DEPLOY_TOML"
-trap 'cleanup; rm -f "$DEPLOY_TOML"' EXIT
+without_build_step >"$DEPLOY_TOML"
+trap 'cleanup; rm -f "$TEST_TOML" "$DEPLOY_TOML"' EXIT
 setsid npx wrangler dev -c "$DEPLOY_TOML" --ip 127.0.0.1 --port "$DEPLOY_PORT" --persist-to "$STATE" \
   --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var "FAULTS:collect=1,consumer=1" --var "TEST_ROUTES:1" --var "BENCH:1" \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-deploy-dev.log" 2>&1 &

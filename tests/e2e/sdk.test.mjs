@@ -31,8 +31,10 @@ after(() => browser?.close());
 describe("SDK in Chromium", () => {
   test("the first beacon has the golden fixture's shape, as text/plain", async () => {
     const page = await browser.newPage({ userAgent: DESKTOP_UA });
-    const request = page.waitForRequest((r) => r.url() === `${BASE}/api/collect`);
-    await page.goto(`${BASE}/product?utm_source=newsletter&email=jane@example.com#top`);
+    // Only the request matters here: not waiting for `load` (a slow asset on a busy machine could
+    // hold it past goto's timeout while the beacon has long gone).
+    const request = page.waitForRequest((r) => r.url() === `${BASE}/api/collect`, { timeout: 60_000 });
+    await page.goto(`${BASE}/product?utm_source=newsletter&email=jane@example.com#top`, { waitUntil: "commit" });
     const sent = await request;
     assert.match(sent.headers()["content-type"], /^text\/plain/);
     const body = JSON.parse(sent.postData());
