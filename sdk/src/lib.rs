@@ -5,15 +5,15 @@
 //! made before the wasm was ready are replayed, in order, by `early`). Output: wire-v1 batches (see
 //! `docs/PROTOCOL.md`) posted to `${endpoint}/api/collect`. The exports here are thin; the work is
 //! in one module per job:
-//! - [`tracker`]: the page's tracker state (options, identity, outbox) in one slot, the stored ids
+//! - `tracker`: the page's tracker state (options, identity, outbox) in one slot, the stored ids
 //!   and storage keys;
-//! - [`record`]: a call made into a scrubbed, checked wire event;
-//! - [`delivery`]: every event goes into the [`outbox`] (kept in localStorage unless strict) and
+//! - `record`: a call made into a scrubbed, checked wire event;
+//! - `delivery`: every event goes into the [`outbox`] (kept in localStorage unless strict) and
 //!   leaves it only when the collector confirms it; batches go out with `fetch` + `keepalive` on a
 //!   short timer, failures are retried with backoff, and when the page is hidden everything
 //!   unconfirmed also goes out with `sendBeacon`. A resend carries the same event ids, so the
 //!   collector counts it once;
-//! - [`extras`]: auto-capture, engagement, web vitals and 404 pages (feature `extras` only).
+//! - `extras`: auto-capture, engagement, web vitals and 404 pages (feature `extras` only).
 //!
 //! Policy lives in plain modules ([`batch`], [`outbox`], [`session`], [`spa`], [`props`],
 //! [`capture`], [`vitals`]) and in `sightline-core` (wire limits, privacy, scrubbing); [`browser`]
