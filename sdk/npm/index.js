@@ -10,7 +10,7 @@
 // and the few the wasm keeps longer are pinned in `P` (negative indexes). See ../src/browser.rs.
 
 const SAVED = "sl_queue";
-// The wasm's opt-out flag (see ../src/lib.rs), which an early optOut() stores itself.
+// The wasm's opt-out flag (see ../src/tracker.rs), which an early optOut() stores itself.
 const OPTED_OUT = "sl_optout";
 const queue = [];
 let state = 0; // 0 idle, 1 loading, 2 ready, 3 failed

@@ -1,7 +1,8 @@
 //! The browser edge: the only module that touches the page.
 //!
-//! Input: calls from `lib.rs`. Output: values read from the page (URL, referrer, storage, clock,
-//! random ids) and effects on it (storage writes, beacons, listeners, console warnings).
+//! Input: calls from the SDK's glue (`lib.rs`, `tracker`, `record`, `delivery`, `extras`). Output:
+//! values read from the page (URL, referrer, storage, clock, random ids) and effects on it (storage
+//! writes, beacons, listeners, console warnings).
 //! No wasm-bindgen: the page's values live in a table kept by the npm wrapper (`npm/index.js`), and
 //! the wasm names them by index ([`JsValue`], a plain `i32`). About a dozen tiny imports read and
 //! set properties, call functions and move strings; everything else is built from them here. A

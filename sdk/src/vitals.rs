@@ -4,7 +4,7 @@
 //! from interaction groups (the longest entry per `interactionId`, ten longest kept, the candidate
 //! at `interactionCount / 50` approximating the 98th percentile); TTFB as `responseStart` from
 //! `activationStart`. A back/forward-cache restore starts every metric again (the browser edge
-//! resets the state; see `on_restore` in lib.rs). Input: entry fields read by the browser edge.
+//! resets the state; see `on_restore` in extras.rs). Input: entry fields read by the browser edge.
 //! Output: metric values. Must not: touch the browser.
 
 use alloc::vec::Vec;
