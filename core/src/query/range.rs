@@ -142,13 +142,18 @@ impl DateRange {
                 Err(": at most 5000 days.")
             }
             (Some(first), Some(last)) => Ok(DateRange::Dates { first, last }),
-            (None, None) => match (instant(first), instant(last)) {
+            (first_date, last_date) => match (instant(first), instant(last)) {
                 (Some(from), Some(to)) => Ok(DateRange::Times { from, to }),
+                (a, b)
+                    if (first_date.is_some() || a.is_some())
+                        && (last_date.is_some() || b.is_some()) =>
+                {
+                    Err(": both ends are dates, or both are date-times.")
+                }
                 _ => Err(
                     ": two ISO 8601 dates (YYYY-MM-DD) or date-times (YYYY-MM-DDTHH:MM:SS+02:00).",
                 ),
             },
-            _ => Err(": both ends are dates, or both are date-times."),
         }
     }
 }
