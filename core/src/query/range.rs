@@ -83,7 +83,7 @@ pub enum Instant {
 pub struct Compare {
     /// Which range to compare with.
     pub mode: CompareMode,
-    /// Shift a day-based comparison to start on the same weekday as the range (see [`compare`]).
+    /// Move a day-based comparison to start on the same weekday as the range.
     pub match_day_of_week: bool,
 }
 
@@ -175,7 +175,7 @@ fn instant(text: &str) -> Option<Instant> {
 }
 
 /// Resolves a range; the error completes the sentence "Invalid date range …".
-pub fn resolve(range: &DateRange, cx: &Context) -> Result<Span, &'static str> {
+pub(super) fn resolve(range: &DateRange, cx: &Context) -> Result<Span, &'static str> {
     let today = cx.zone.local(cx.now).day;
     let days = |first: i64, last: i64| Ok(days(cx.zone, first, last));
     match *range {
@@ -220,10 +220,12 @@ pub fn resolve(range: &DateRange, cx: &Context) -> Result<Span, &'static str> {
 
 /// The comparison range for `main`. `previous_period` is as long as `main` up to today (or
 /// `now`) and ends just before it; `year_over_year` is the same days 365 days earlier, also cut
-/// at today (Plausible's definitions). With `match_day_of_week` a day-based comparison is moved
-/// to the nearest start on the same weekday as `main`'s (at most 3 days either way, never
-/// overlapping `main`; Plausible always moves it forward, which can overlap).
-pub fn compare(main: &Span, compare: &Compare, cx: &Context) -> Result<Span, &'static str> {
+/// at today (Plausible's definitions); for a date-time range, the same lengths in ms. With
+/// `match_day_of_week`, a day-based `previous_period` or `year_over_year` comparison is moved to
+/// the nearest start on the same weekday as `main`'s (at most 3 days either way, never
+/// overlapping `main`; Plausible always moves it forward, which can overlap). A `custom`
+/// comparison is the range given.
+pub(super) fn compare(main: &Span, compare: &Compare, cx: &Context) -> Result<Span, &'static str> {
     let year = 365;
     match compare.mode {
         CompareMode::Custom(range) => resolve(&range, cx),
@@ -264,7 +266,7 @@ pub fn compare(main: &Span, compare: &Compare, cx: &Context) -> Result<Span, &'s
 
 /// The bucket Plausible's `time` dimension picks: months when the range spans a full month or
 /// more, days when it spans a full day or more, hours otherwise.
-pub fn auto_bucket(span: &Span, cx: &Context) -> TimeBucket {
+pub(super) fn auto_bucket(span: &Span, cx: &Context) -> TimeBucket {
     let last = span.range.to - 1;
     let (Some(a), Some(b)) = (local(cx.zone, span.range.from), local(cx.zone, last)) else {
         return TimeBucket::Day;
@@ -273,9 +275,15 @@ pub fn auto_bucket(span: &Span, cx: &Context) -> TimeBucket {
     if (b.day(), b.time()) < (a.day(), a.time()) {
         months -= 1;
     }
+    // A whole-day range counts its local days, so a 25-hour day (daylight saving ends) is one.
+    let days = if span.whole_days {
+        span.last_day > span.first_day
+    } else {
+        last - span.range.from >= DAY_MS
+    };
     if months > 0 {
         TimeBucket::Month
-    } else if last - span.range.from >= DAY_MS {
+    } else if days {
         TimeBucket::Day
     } else {
         TimeBucket::Hour
@@ -283,7 +291,7 @@ pub fn auto_bucket(span: &Span, cx: &Context) -> TimeBucket {
 }
 
 /// How many buckets of `bucket` the span makes (an upper bound for hours and weeks).
-pub fn bucket_count(span: &Span, bucket: TimeBucket) -> u64 {
+pub(super) fn bucket_count(span: &Span, bucket: TimeBucket) -> u64 {
     let days = (span.last_day - span.first_day).max(0) as u64;
     match bucket {
         TimeBucket::Hour => {

@@ -411,6 +411,16 @@ fn the_time_dimension_picks_plausibles_bucket() {
         bucket(r#"["2024-01-01","2024-01-31"]"#),
         Dimension::Time(Day)
     );
+    // The day daylight saving ends in Berlin has 25 hours, and is still one day: hours.
+    let fall = ok(&body(
+        r#""metrics":["visitors"],"date_range":["2025-10-26","2025-10-26"],"dimensions":["time"]"#,
+    ));
+    let q = fall.resolve(&cx("Europe/Berlin")).unwrap();
+    assert_eq!(
+        q.date_range.range.to - q.date_range.range.from,
+        25 * 3600 * 1000
+    );
+    assert_eq!(q.dimensions, [Dimension::Time(Hour)]);
 }
 
 #[test]
