@@ -293,6 +293,8 @@ fn condition(op: Op, items: &[Value], whole: &Value, path: &str) -> Result<Filte
         },
         Some(_) => return Err(err(": modifiers are an object.".into())),
     };
+    // `matches` clauses are kept as text: no regex crate is in the workspace, so the stage that
+    // runs the patterns compiles them, and refuses one that does not compile.
     let mut texts = Vec::with_capacity(clauses.len());
     for (i, clause) in clauses.iter().enumerate() {
         let text = match clause {
