@@ -13,6 +13,7 @@
 //! - `admin` (feature `server`): tenant and site settings as the admin API takes them, validated.
 //! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
+//! - `query` (feature `server`): Plausible's Stats API v2 query language, parsed and validated.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
 //! - `zone` (feature `server`): a site's local days and hours in its time zone.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
@@ -43,6 +44,8 @@ pub mod admin;
 pub mod faults;
 #[cfg(feature = "server")]
 pub mod ingest;
+#[cfg(feature = "server")]
+pub mod query;
 #[cfg(feature = "server")]
 pub mod stats;
 #[cfg(feature = "server")]
