@@ -430,9 +430,10 @@ fn visit(
     }
     .min(14);
     let mut carted = false;
+    let landing = world.pages.landing.pick(rng).clone();
     for p in 0..pageviews {
         let path = if p == 0 {
-            world.pages.landing.pick(rng).clone()
+            landing.clone()
         } else {
             world.pages.browse.pick(rng).clone()
         };
@@ -493,7 +494,7 @@ fn visit(
         push(
             t,
             "engagement",
-            "/",
+            &landing,
             Some(json!({"seconds": rng.int(2, 90), "scroll": rng.int(5, 100)})),
             None,
         );
