@@ -33,12 +33,7 @@ start_dev() {
   setsid npx wrangler dev -c "$1" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
     --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var "BENCH:1" --show-interactive-dev-session=false >"$LOG" 2>&1 &
   DEV_PID=$!
-  for _ in $(seq 1 600); do
-    curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && return 0
-    kill -0 "$DEV_PID" 2>/dev/null || { cat "$LOG"; exit 1; }
-    sleep 1
-  done
-  cat "$LOG"; exit 1
+  wait_healthy "$PORT" "$DEV_PID" "$LOG"
 }
 # The same worker without its queue consumers: the request path measured alone (on Cloudflare the
 # consumer runs in invocations of its own; here it would share the machine's two cores).

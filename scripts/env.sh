@@ -23,3 +23,14 @@ log() { printf '\033[1m[sightline]\033[0m %s\n' "$*" >&2; }
 without_build_step() {
   awk "/^\\[build\\]/{skip=1; next} ${1:-} /^\\[/{skip=0} !skip" "$ROOT/wrangler.toml"
 }
+# wait_healthy PORT PID LOG [SECONDS]: waits (polling each second, at most SECONDS, 600 by default)
+# until the wrangler dev on PORT answers /api/health; if its process PID ends first or it never
+# answers, prints LOG and exits.
+wait_healthy() {
+  for _ in $(seq 1 "${4:-600}"); do
+    curl -sf -m 2 "http://127.0.0.1:$1/api/health" >/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3"; exit 1; }
+    sleep 1
+  done
+  cat "$3"; exit 1
+}

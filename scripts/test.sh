@@ -57,12 +57,7 @@ setsid npx wrangler dev -c "$TEST_TOML" --ip 127.0.0.1 --port "$PORT" --persist-
 DEV_PID=$!
 cleanup() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
 trap 'cleanup; rm -f "$TEST_TOML"' EXIT
-for _ in $(seq 1 600); do
-  curl -sf -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null && break
-  kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
-  sleep 1
-done
-curl -sf -m 5 "http://127.0.0.1:$PORT/api/health" >/dev/null || { cat "$ROOT/.wrangler/test-dev.log"; exit 1; }
+wait_healthy "$PORT" "$DEV_PID" "$ROOT/.wrangler/test-dev.log"
 
 log "end-to-end suite (node --test + playwright-core + Chromium)"
 SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLINE_ADMIN_TOKEN="$ADMIN_TOKEN" \
@@ -89,11 +84,7 @@ setsid npx wrangler dev -c "$DEPLOY_TOML" --ip 127.0.0.1 --port "$DEPLOY_PORT" -
   --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var "FAULTS:collect=1,consumer=1" --var "TEST_ROUTES:1" --var "BENCH:1" \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-deploy-dev.log" 2>&1 &
 DEV_PID=$!
-for _ in $(seq 1 120); do
-  curl -sf -m 2 "http://127.0.0.1:$DEPLOY_PORT/api/health" >/dev/null && break
-  kill -0 "$DEV_PID" 2>/dev/null || { cat "$ROOT/.wrangler/test-deploy-dev.log"; exit 1; }
-  sleep 1
-done
+wait_healthy "$DEPLOY_PORT" "$DEV_PID" "$ROOT/.wrangler/test-deploy-dev.log" 120
 # expect STATUS CODE METHOD PATH [curl args...]: the answer has this status and error code.
 expect() {
   local status="$1" code="$2" method="$3" path="$4" got; shift 4

@@ -218,6 +218,15 @@ pub mod test_hooks {
         env.var("TEST_ROUTES").is_ok_and(|v| v.to_string() == "1")
     }
 
+    /// The response with `X-D1-Rows-Read: rows` (D1's rows read by the request's statements),
+    /// for `npm run bench:reports`.
+    pub fn with_rows_read(mut response: worker::Response, rows: usize) -> worker::Response {
+        let _ = response
+            .headers_mut()
+            .set("X-D1-Rows-Read", &rows.to_string());
+        response
+    }
+
     /// The test suite's fault rates (`FAULTS` var); none when unset.
     fn faults(env: &worker::Env) -> sightline_core::faults::Faults {
         env.var("FAULTS")

@@ -240,24 +240,43 @@ pub struct InMemory {
 
 impl InMemory {
     /// Runs one batch through [`plan`] and [`write`] against this storage and applies the write.
+    /// Reads what the worker's store reads: the batch's stored event and order ids, and every
+    /// stored visit of its visitors (a range of the keys, as in D1's primary key).
     pub fn consume(&mut self, batch: Vec<Event>) -> Write {
         let visitors: BTreeSet<(&str, &str)> = batch
             .iter()
             .map(|e| (e.site_id.as_str(), e.visitor_key.as_str()))
             .collect();
-        let known = Known {
-            events: self.events.clone(),
-            orders: self.orders.clone(),
-            visits: self
+        let mut visits = Vec::new();
+        for (site, visitor) in visitors {
+            let first = VisitKey {
+                site_id: site.to_owned(),
+                visitor_key: visitor.to_owned(),
+                session_key: String::new(),
+                visit_no: 0,
+            };
+            let theirs = self
                 .visits
+                .range(first..)
+                .take_while(|(k, _)| k.site_id == site && k.visitor_key == visitor);
+            visits.extend(theirs.map(|(k, (version, text))| Stored {
+                key: k.clone(),
+                version: *version,
+                text: text.clone(),
+            }));
+        }
+        let known = Known {
+            events: batch
                 .iter()
-                .filter(|(k, _)| visitors.contains(&(k.site_id.as_str(), k.visitor_key.as_str())))
-                .map(|(k, (version, text))| Stored {
-                    key: k.clone(),
-                    version: *version,
-                    text: text.clone(),
-                })
+                .map(dedupe::event_key)
+                .filter(|k| self.events.contains(k))
                 .collect(),
+            orders: batch
+                .iter()
+                .filter_map(dedupe::order_key)
+                .filter(|k| self.orders.contains(k))
+                .collect(),
+            visits,
             zones: BTreeMap::new(),
         };
         let plan = plan(batch, known);

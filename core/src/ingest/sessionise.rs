@@ -275,29 +275,29 @@ pub fn sessionise(existing: Vec<StoredVisit>, events: &[Event]) -> Sessions {
     let mut order: Vec<&Event> = events.iter().collect();
     order.sort_by(|a, b| (a.ts, &a.event_id).cmp(&(b.ts, &b.event_id)));
     for event in order {
-        let session = |k: &VisitKey| {
+        // The session's visits: one range of the keys (site, visitor, session, visit number).
+        let mut key = VisitKey {
+            site_id: event.site_id.clone(),
+            visitor_key: event.visitor_key.clone(),
+            session_key: event.session_key.clone(),
+            visit_no: 0,
+        };
+        let session = after.range(&key..).take_while(|(k, _)| {
             k.site_id == event.site_id
                 && k.visitor_key == event.visitor_key
                 && k.session_key == event.session_key
-        };
-        let reached: Vec<VisitKey> = after
-            .iter()
-            .filter(|(k, v)| session(k) && v.reaches(event.ts))
-            .map(|(k, _)| k.clone())
-            .collect();
+        });
+        let mut reached: Vec<VisitKey> = Vec::new();
+        let mut next_no = 0;
+        for (k, v) in session {
+            next_no = k.visit_no + 1;
+            if v.reaches(event.ts) {
+                reached.push(k.clone());
+            }
+        }
         match reached.split_first() {
             None => {
-                let visit_no = after
-                    .keys()
-                    .filter(|k| session(k))
-                    .map(|k| k.visit_no + 1)
-                    .max();
-                let key = VisitKey {
-                    site_id: event.site_id.clone(),
-                    visitor_key: event.visitor_key.clone(),
-                    session_key: event.session_key.clone(),
-                    visit_no: visit_no.unwrap_or(0),
-                };
+                key.visit_no = next_no;
                 after.insert(key, Visit::start(event));
             }
             Some((first, rest)) => {

@@ -1,6 +1,7 @@
 //! `GET /api/sites/{site}/stats/{report}`: bearer-token auth, then core parses the query in the
 //! site's time zone, the store reads the range's rollup days (realtime: the active visits), core
-//! merges and shapes them. With `compare=previous` the previous period rides along.
+//! merges and shapes them. With `compare=previous` the previous period rides along. The
+//! test-hooks build adds `X-D1-Rows-Read`: D1's rows read by the request's statements.
 
 use serde_json::{json, Value};
 use sightline_core::stats::{self, rollup, Query, Range, Report};
@@ -39,7 +40,10 @@ pub async fn handle(
             run(&store, site, &query, previous, now).await?,
         );
     }
-    Ok(edge::json(200, &body))
+    let response = edge::json(200, &body);
+    #[cfg(feature = "test-hooks")]
+    let response = edge::test_hooks::with_rows_read(response, store.rows_read());
+    Ok(response)
 }
 
 async fn run(

@@ -5,6 +5,10 @@
 //! dimension) is a `match` over core's closed [`Dimension`] enum. Numbers are bound as `f64` (an `i64`
 //! would reach D1 as a BigInt, which it rejects). Input: core's rows and queries. Output: core's row
 //! types. Must not: build SQL from values, or store anything core did not hand it.
+//!
+//! Reads of this module go through [`Store::rows`] / [`Store::row`] / [`Store::batch`], which in
+//! the `test-hooks` build also sum D1's `meta.rows_read` for `Store::rows_read` (the
+//! `X-D1-Rows-Read` header `npm run bench:reports` reads).
 
 use std::cell::RefCell;
 
@@ -14,7 +18,7 @@ use sightline_core::ingest::gate::SiteCache;
 use sightline_core::ingest::Site;
 use sightline_core::zone::Zone;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 use crate::error::AppError;
 
@@ -27,6 +31,9 @@ pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 /// The D1 database behind the `DB` binding.
 pub struct Store {
     db: D1Database,
+    /// D1's `rows_read`, summed over the statements run through this store's read helpers.
+    #[cfg(feature = "test-hooks")]
+    rows_read: std::cell::Cell<usize>,
 }
 
 thread_local! {
@@ -107,7 +114,54 @@ struct SaltRow {
 impl Store {
     /// Opens the `DB` binding.
     pub fn new(env: &Env) -> Result<Self, AppError> {
-        Ok(Store { db: env.d1("DB")? })
+        Ok(Store {
+            db: env.d1("DB")?,
+            #[cfg(feature = "test-hooks")]
+            rows_read: std::cell::Cell::new(0),
+        })
+    }
+
+    /// Runs a statement and returns its rows.
+    pub(crate) async fn rows<T: serde::de::DeserializeOwned>(
+        &self,
+        statement: D1PreparedStatement,
+    ) -> Result<Vec<T>, AppError> {
+        let result = statement.all().await?;
+        self.count(&result);
+        Ok(result.results()?)
+    }
+
+    /// Runs a statement and returns its first row, if any.
+    pub(crate) async fn row<T: serde::de::DeserializeOwned>(
+        &self,
+        statement: D1PreparedStatement,
+    ) -> Result<Option<T>, AppError> {
+        Ok(self.rows(statement).await?.into_iter().next())
+    }
+
+    /// Runs statements in one batch (one transaction).
+    pub(crate) async fn batch(
+        &self,
+        statements: Vec<D1PreparedStatement>,
+    ) -> Result<Vec<D1Result>, AppError> {
+        let results = self.db.batch(statements).await?;
+        results.iter().for_each(|r| self.count(r));
+        Ok(results)
+    }
+
+    /// Adds a result's rows read to `Store::rows_read` (the test-hooks build only).
+    fn count(&self, _result: &D1Result) {
+        #[cfg(feature = "test-hooks")]
+        if let Ok(Some(meta)) = _result.meta() {
+            let read = meta.rows_read.unwrap_or(0);
+            self.rows_read.set(self.rows_read.get() + read);
+        }
+    }
+
+    /// D1's rows read by this store's statements so far (the test-hooks build only).
+    #[cfg(feature = "test-hooks")]
+    pub fn rows_read(&self) -> usize {
+        self.rows_read.get()
     }
 
     pub(crate) fn statement(
@@ -133,7 +187,7 @@ impl Store {
 
     /// The site with this id, if any (active or not).
     async fn site(&self, id: &str) -> Result<Option<Site>, AppError> {
-        let row: Option<SiteRow> = self.statement(SITE_SQL, &[text(id)])?.first(None).await?;
+        let row: Option<SiteRow> = self.row(self.statement(SITE_SQL, &[text(id)])?).await?;
         Ok(row.map(|r| Site {
             id: r.id,
             active: r.active != 0.0,
@@ -150,8 +204,7 @@ impl Store {
     /// True when `token_hash` is the read token hash of site `id`.
     pub async fn read_token_matches(&self, id: &str, token_hash: &str) -> Result<bool, AppError> {
         let row: Option<serde_json::Value> = self
-            .statement(TOKEN_SQL, &[text(id), text(token_hash)])?
-            .first(None)
+            .row(self.statement(TOKEN_SQL, &[text(id), text(token_hash)])?)
             .await?;
         Ok(row.is_some())
     }
@@ -168,7 +221,6 @@ impl Store {
             return Ok(salt);
         }
         let results = self
-            .db
             .batch(vec![
                 self.statement(SALT_INSERT_SQL, &[number(day), text(&fresh())])?,
                 self.statement(SALT_PURGE_SQL, &[number(day)])?,
@@ -190,7 +242,6 @@ impl Store {
     /// their rollups), salts older than two days. Returns the number of events deleted.
     pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
         let results = self
-            .db
             .batch(vec![
                 self.statement(PURGE_EVENTS_SQL, &[number(now)])?,
                 self.statement(PURGE_SESSIONS_SQL, &[number(now)])?,
@@ -220,10 +271,8 @@ impl Store {
             data: String,
         }
         let rows: Vec<Row> = self
-            .statement(ROLLUPS_SQL, &[text(site), number(from_day), number(to_day)])?
-            .all()
-            .await?
-            .results()?;
+            .rows(self.statement(ROLLUPS_SQL, &[text(site), number(from_day), number(to_day)])?)
+            .await?;
         // A row that cannot be read is left out of reports (the consumer sets it aside on its next
         // write to that day): one damaged day never makes a report fail.
         Ok(rows
@@ -241,8 +290,7 @@ impl Store {
     /// Visitors, visits and their pageviews active since `since` (ms).
     pub async fn realtime(&self, site: &str, since: i64) -> Result<Realtime, AppError> {
         let row = self
-            .statement(REALTIME_SQL, &[text(site), number(since)])?
-            .first(None)
+            .row(self.statement(REALTIME_SQL, &[text(site), number(since)])?)
             .await?;
         Ok(row.unwrap_or_default())
     }
@@ -253,7 +301,7 @@ impl Store {
         struct Row {
             timezone: String,
         }
-        let row: Option<Row> = self.statement(ZONE_SQL, &[text(site)])?.first(None).await?;
+        let row: Option<Row> = self.row(self.statement(ZONE_SQL, &[text(site)])?).await?;
         Ok(row.map_or(Zone::named("UTC"), |r| Zone::named(&r.timezone)))
     }
 }

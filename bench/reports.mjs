@@ -1,0 +1,107 @@
+// The reports benchmark (run by scripts/bench-reports.sh against a wrangler dev serving the busy
+// site that core/examples/busy_site.rs seeded): for each query, a few warm-up requests, then up
+// to BENCH_RUNS (30) sequential requests, at most BENCH_QUERY_SECONDS (90) each query; p50 and p95
+// latency as the client sees it, and D1's rows read per request (the test-hooks build's
+// `X-D1-Rows-Read` header: every statement of the request). Prints one table, the issue's floors
+// beside it, and writes the figures to BENCH_RESULTS (.wrangler/bench-reports.json).
+//
+// Queries are a list that grows: a v1 report is a GET, a later engine's query a POST with a JSON
+// body; a query this build cannot answer has `request: null` and prints as "n/a on this build".
+import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { BASE, request } from "../tests/e2e/helpers.mjs";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const QUERY_SECONDS = Number(process.env.BENCH_QUERY_SECONDS ?? 90);
+const RESULTS = process.env.BENCH_RESULTS;
+const seed = JSON.parse(readFileSync(process.env.BENCH_SEED_SUMMARY, "utf8"));
+
+const DAY_MS = 86_400_000;
+const date = (ms) => new Date(ms).toISOString().slice(0, 10);
+/** The last `n` UTC days, today included (the busy site's days are UTC). */
+const lastDays = (n) => ({ period: "custom", from: date(Date.now() - (n - 1) * DAY_MS), to: date(Date.now()) });
+/** A v1 report: `GET /api/sites/{site}/stats/{report}?…`. */
+const v1 = (report, params) => ({ method: "GET", path: `/api/sites/${seed.site}/stats/${report}?${new URLSearchParams(params)}` });
+
+/** name, the issue's p95 floor in ms (null: none), and the request (null: not on this build). */
+export const QUERIES = [
+  { name: "overview, 91 days", floor: 50, request: v1("overview", lastDays(91)) },
+  { name: "top pages, 91 days", floor: 50, request: v1("pages", lastDays(91)) },
+  { name: "overview, 12 months", floor: 150, request: v1("overview", lastDays(365)) },
+  { name: "top pages, 12 months", floor: 150, request: v1("pages", lastDays(365)) },
+  { name: "sources, 30 days", floor: null, request: v1("sources", { period: "30d" }) },
+  { name: "timeseries, 91 days", floor: null, request: v1("timeseries", lastDays(91)) },
+  { name: "filtered breakdown (visit + event filter), 30 days", floor: 250, request: null },
+  { name: "4-step funnel, 30 days", floor: 500, request: null },
+];
+
+async function send({ method, path, body }) {
+  const start = performance.now();
+  const res = await request(`${BASE}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${seed.read_token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  const ms = performance.now() - start;
+  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+  const rows = res.headers.get("x-d1-rows-read");
+  if (rows === null) throw new Error(`${method} ${path}: no X-D1-Rows-Read header (not the test-hooks build?)`);
+  return { ms, rows: Number(rows), answer: JSON.parse(text) };
+}
+
+/** Nearest-rank percentile of sorted values. */
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+
+async function measure(query) {
+  for (let i = 0; i < WARMUP; i++) await send(query.request);
+  const ms = [];
+  const rows = [];
+  let answer;
+  const deadline = Date.now() + QUERY_SECONDS * 1000;
+  while (ms.length < RUNS && (ms.length < 5 || Date.now() < deadline)) {
+    const r = await send(query.request);
+    ms.push(r.ms);
+    rows.push(r.rows);
+    answer = r.answer;
+  }
+  ms.sort((a, b) => a - b);
+  rows.sort((a, b) => a - b);
+  return { n: ms.length, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), rows: percentile(rows, 0.5), rowsMax: rows[rows.length - 1], answer };
+}
+
+const results = [];
+for (const query of QUERIES) {
+  if (!query.request) {
+    results.push({ name: query.name, floor_ms: query.floor, available: false });
+    continue;
+  }
+  const m = await measure(query);
+  results.push({ name: query.name, floor_ms: query.floor, available: true, request: query.request, n: m.n, p50_ms: m.p50, p95_ms: m.p95, rows_read: m.rows, rows_read_max: m.rowsMax });
+  // The data is there: a report over the seeded days that counted nothing would measure nothing.
+  if (query.name.startsWith("overview") && !(m.answer.pageviews > 0)) throw new Error(`${query.name}: no pageviews in ${JSON.stringify(m.answer)}`);
+}
+
+let build = "unknown";
+try {
+  build = execFileSync("git", ["describe", "--always", "--dirty"], { encoding: "utf8" }).trim();
+} catch {}
+if (RESULTS) writeFileSync(RESULTS, JSON.stringify({ build, at: new Date().toISOString(), runs: RUNS, load_seconds: Number(process.env.BENCH_LOAD_SECONDS ?? NaN), seed, results }, null, 2));
+
+const pad = (s, n) => String(s).padEnd(n);
+const left = (s, n) => String(s).padStart(n);
+const width = Math.max(...results.map((r) => r.name.length));
+console.log(`\nbusy site: ${seed.events_per_day} events a day sent by people, ${seed.days} days of rollups (median ${Math.round(seed.rollup_bytes_median / 1024)} KB a day), ${seed.raw_events} raw events and ${seed.visits} visits of the last 30 days`);
+console.log(`build ${build}; ${RUNS} sequential requests per query after ${WARMUP} warm-up, wrangler dev with local D1 on loopback\n`);
+console.log(`${pad("query", width)}  ${left("p50 ms", 8)}  ${left("p95 ms", 8)}  ${left("rows read", 10)}  floor (p95)`);
+console.log(`${"-".repeat(width)}  ${"-".repeat(8)}  ${"-".repeat(8)}  ${"-".repeat(10)}  -----------`);
+for (const r of results) {
+  const floor = r.floor_ms === null ? "—" : `≤ ${r.floor_ms} ms`;
+  if (!r.available) {
+    console.log(`${pad(r.name, width)}  ${pad("n/a on this build", 30)}  ${floor}`);
+    continue;
+  }
+  const verdict = r.floor_ms === null ? "" : r.p95_ms <= r.floor_ms ? "  met" : "  missed";
+  console.log(`${pad(r.name, width)}  ${left(r.p50_ms.toFixed(1), 8)}  ${left(r.p95_ms.toFixed(1), 8)}  ${left(r.rows_read, 10)}  ${floor}${verdict}`);
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# npm run bench:reports: p50/p95 latency and D1 rows read per request of the stats reports, for a
+# busy site, on a local `wrangler dev` (own port, BENCH_PORT, 8797 by default, and a fresh local D1).
+# The site — a year of rollups and 30 days of raw events and visits at 100 000 events a day — is
+# made by core/examples/busy_site.rs through core's own collector and consumer path, as SQL
+# (kept in .wrangler/bench-reports-seed/ and made again when the seeder binary or the UTC date
+# changes), loaded by bench/load-d1.mjs; the worker, built once with its test hooks (which add
+# the `X-D1-Rows-Read` header), is served as built; bench/reports.mjs measures and prints the table
+# and writes .wrangler/bench-reports.json. BENCH_DAYS / BENCH_EVENTS_PER_DAY make a smaller site
+# (quick runs while tuning); BENCH_RUNS, BENCH_WARMUP, BENCH_QUERY_SECONDS shape the measurement.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+PORT="${BENCH_PORT:-8797}"
+DAYS="${BENCH_DAYS:-365}"
+PER_DAY="${BENCH_EVENTS_PER_DAY:-100000}"
+STATE="$ROOT/.wrangler/bench-reports-state"
+SEED="$ROOT/.wrangler/bench-reports-seed"
+LOG="$ROOT/.wrangler/bench-reports-dev.log"
+TOML="$ROOT/wrangler.bench-reports.toml"
+
+bash scripts/setup.sh
+[ -d www/dist ] || bash scripts/build.sh --no-worker
+if curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT/"; then
+  echo "port $PORT is in use: set BENCH_PORT" >&2
+  exit 1
+fi
+mkdir -p "$ROOT/.wrangler"
+
+log "building the worker with its test hooks, and the seeder"
+SIGHTLINE_TEST_HOOKS=1 bash scripts/build-worker.sh >"$ROOT/.wrangler/bench-reports-build.log" 2>&1 ||
+  { cat "$ROOT/.wrangler/bench-reports-build.log"; exit 1; }
+cargo build -q --release -p sightline-core --features server --example busy_site
+SEEDER="$ROOT/target/release/examples/busy_site"
+
+# The seed is relative to its UTC day (the last day ends at the time it was made): made again on
+# another day, by another seeder, or for another size.
+STAMP="$(sha256sum "$SEEDER" | cut -c1-16) $(date -u +%F) $DAYS $PER_DAY"
+if [ "$(cat "$SEED/stamp" 2>/dev/null)" != "$STAMP" ]; then
+  log "seeding the busy site: $DAYS days, $PER_DAY events a day (core's collector and consumer path)"
+  rm -rf "$SEED"
+  SECONDS=0
+  "$SEEDER" "$SEED" "$(date +%s%3N)" "$DAYS" "$PER_DAY" >/dev/null
+  echo "$STAMP" >"$SEED/stamp"
+  log "seeded in ${SECONDS} s ($(du -sh "$SEED" | cut -f1) of SQL)"
+else
+  log "the busy site's seed of today is in $SEED"
+fi
+
+rm -rf "$STATE"
+npx wrangler d1 migrations apply DB --local --persist-to "$STATE" >/dev/null
+SECONDS=0
+node bench/load-d1.mjs "$STATE" "$SEED"/site.sql "$SEED"/rollups-*.sql "$SEED"/sessions-*.sql "$SEED"/events-*.sql
+LOAD_SECONDS=$SECONDS
+log "loaded into local D1 in ${LOAD_SECONDS} s ($(du -sh "$STATE" | cut -f1))"
+
+DEV_PID=""
+stop_dev() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
+without_build_step >"$TOML"
+trap 'stop_dev; rm -f "$TOML"' EXIT
+log "starting wrangler dev on 127.0.0.1:$PORT"
+setsid npx wrangler dev -c "$TOML" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
+  --show-interactive-dev-session=false >"$LOG" 2>&1 &
+DEV_PID=$!
+wait_healthy "$PORT" "$DEV_PID" "$LOG"
+
+log "reports benchmark (http://127.0.0.1:$PORT)"
+SIGHTLINE_BASE="http://127.0.0.1:$PORT" BENCH_SEED_SUMMARY="$SEED/summary.json" BENCH_LOAD_SECONDS="$LOAD_SECONDS" \
+  BENCH_RESULTS="$ROOT/.wrangler/bench-reports.json" node bench/reports.mjs
