@@ -14,6 +14,8 @@
 //! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `query` (feature `server`): Plausible's Stats API v2 query language, parsed and validated.
+//! - `saved` (feature `server`): a site's segments and funnels, validated; segments expanded into
+//!   a query.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
 //! - `zone` (feature `server`): a site's local days and hours in its time zone.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.
@@ -46,6 +48,8 @@ pub mod faults;
 pub mod ingest;
 #[cfg(feature = "server")]
 pub mod query;
+#[cfg(feature = "server")]
+pub mod saved;
 #[cfg(feature = "server")]
 pub mod stats;
 #[cfg(feature = "server")]

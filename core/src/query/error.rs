@@ -36,8 +36,10 @@ pub enum ErrorKind {
     InvalidInclude,
     /// `pagination`.
     InvalidPagination,
-    /// `funnel`, or what a funnel query may not carry.
+    /// `funnel`, or what a funnel query may not carry; a funnel definition (`crate::saved`).
     InvalidFunnel,
+    /// A segment definition's name or shape, or a segment id (`crate::saved`).
+    InvalidSegment,
 }
 
 impl QueryError {
@@ -68,6 +70,7 @@ impl QueryError {
             ErrorKind::InvalidInclude => "invalid_include",
             ErrorKind::InvalidPagination => "invalid_pagination",
             ErrorKind::InvalidFunnel => "invalid_funnel",
+            ErrorKind::InvalidSegment => "invalid_segment",
         }
     }
 

@@ -10,8 +10,9 @@
 //!
 //! Input: bytes (or a `serde_json::Value`), then plain data. Output: [`Query`], or a
 //! [`QueryError`] whose message names what is wrong. Must not: read the clock, touch storage,
-//! hold SQL. Not checked here, because they need the site's stored data: that a goal or a segment
-//! exists (and the rules inside a segment's own filters), and revenue currencies. A `matches`
+//! hold SQL. Not checked here, because they need the site's stored data: that a goal exists, and
+//! revenue currencies. Segments are replaced by their stored filters between the two stages, by
+//! [`crate::saved::expand`], which runs [`Request::check`] again. A `matches`
 //! pattern is kept as text: no regex crate is in the workspace, so the stage that runs patterns
 //! compiles (and so validates) them.
 
@@ -21,7 +22,8 @@ mod range;
 mod validate;
 
 pub use error::{ErrorKind, QueryError};
-pub use parse::{parse, parse_value};
+pub use parse::{parse, parse_filters, parse_value};
+pub(crate) use parse::{quote, step};
 pub use range::{Compare, CompareMode, Context, DateRange, Instant, Span};
 
 use std::borrow::Cow;

@@ -167,6 +167,12 @@ fn dimensions(v: &Value) -> Result<Vec<Dimension>> {
     Ok(out)
 }
 
+/// Parses a filter list on its own, as a query's `filters` (messages point into `#/filters`), with
+/// the same limits: a saved segment's filters. The rules across keys are [`Request::check`]'s.
+pub fn parse_filters(v: &Value) -> Result<Vec<Filter>> {
+    filters(v)
+}
+
 fn filters(v: &Value) -> Result<Vec<Filter>> {
     let items = list(v, "#/filters", MAX_FILTER_NODES, ErrorKind::InvalidFilters)?;
     let mut budget = MAX_FILTER_NODES;
@@ -545,8 +551,8 @@ fn filter_err(message: String) -> QueryError {
     QueryError::new(ErrorKind::InvalidFilters, message)
 }
 
-/// A value as compact JSON, cut to [`QUOTE_LEN`] bytes.
-fn quote(v: &Value) -> String {
+/// A value as compact JSON, cut to [`QUOTE_LEN`] bytes (also `crate::saved`'s messages).
+pub(crate) fn quote(v: &Value) -> String {
     cut(v.to_string())
 }
 
@@ -555,8 +561,8 @@ fn quote_str(s: &str) -> String {
     quote(&Value::String(cut(s.to_owned())))
 }
 
-/// A key as a JSON pointer's step, cut to [`QUOTE_LEN`] bytes.
-fn step(key: &str) -> String {
+/// A key as a JSON pointer's step, cut to [`QUOTE_LEN`] bytes (also `crate::saved`'s messages).
+pub(crate) fn step(key: &str) -> String {
     cut(key.to_owned())
 }
 
