@@ -102,6 +102,11 @@ pub async fn admin_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
     bounded_body(req, MAX_ADMIN_BODY_BYTES).await
 }
 
+/// The body of a segment or funnel: JSON, at most `sightline_core::saved::MAX_BODY_BYTES`.
+pub async fn definition_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
+    bounded_body(req, sightline_core::saved::MAX_BODY_BYTES).await
+}
+
 /// The `ADMIN_TOKEN` secret (or, in local development, a `--var`), when set and not empty.
 pub fn admin_token(env: &worker::Env) -> Option<String> {
     env.secret("ADMIN_TOKEN")

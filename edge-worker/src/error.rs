@@ -5,6 +5,7 @@
 
 use sightline_core::admin::AdminError;
 use sightline_core::ingest::GateError;
+use sightline_core::query::QueryError;
 use sightline_core::stats::StatsError;
 use sightline_core::wire::WireError;
 
@@ -19,6 +20,8 @@ pub enum AppError {
     Stats(StatsError),
     /// An admin body with a missing or wrong field (400).
     Admin(AdminError),
+    /// A query, segment or funnel that cannot be taken as sent (400); the message names the fault.
+    Query(QueryError),
     /// The id is taken (409); names the kind of thing.
     Conflict(&'static str),
     /// No such tenant or site (404); names the kind of thing.
@@ -31,6 +34,10 @@ pub enum AppError {
     UnsupportedMediaType,
     /// No or wrong bearer token (401); names the token wanted.
     Unauthorized(&'static str),
+    /// A valid token that may not do this (403); names the token wanted.
+    Forbidden(&'static str),
+    /// The site keeps as many of these as it may (409): what, and how many.
+    LimitReached(&'static str, usize),
     /// No such route (404).
     NotFound,
     /// The route exists, but not for this method (405).
@@ -56,12 +63,12 @@ impl AppError {
     /// HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Wire(_) | AppError::Stats(_) | AppError::Admin(_) => 400,
+            AppError::Wire(_) | AppError::Stats(_) | AppError::Admin(_) | AppError::Query(_) => 400,
             AppError::Unauthorized(_) | AppError::Gate(GateError::WrongWriteToken) => 401,
             AppError::Gate(GateError::RateLimited) => 429,
-            AppError::Gate(_) | AppError::AdminDisabled => 403,
+            AppError::Gate(_) | AppError::AdminDisabled | AppError::Forbidden(_) => 403,
             AppError::NotFound | AppError::Missing(_) => 404,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::LimitReached(..) => 409,
             AppError::MethodNotAllowed => 405,
             AppError::BodyTooLarge(_) => 413,
             AppError::UnsupportedMediaType => 415,
@@ -77,12 +84,15 @@ impl AppError {
             AppError::Gate(e) => e.code(),
             AppError::Stats(e) => e.code(),
             AppError::Admin(e) => e.code(),
+            AppError::Query(e) => e.code(),
             AppError::Conflict(_) => "conflict",
+            AppError::LimitReached(..) => "limit_reached",
             AppError::Missing(_) => "not_found",
             AppError::AdminDisabled => "admin_disabled",
             AppError::BodyTooLarge(_) => "body_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
@@ -97,7 +107,11 @@ impl AppError {
             AppError::Gate(e) => e.message(),
             AppError::Stats(e) => e.message(),
             AppError::Admin(e) => e.message(),
+            AppError::Query(e) => e.message().to_owned(),
             AppError::Conflict(what) => format!("a {what} with this id exists already"),
+            AppError::LimitReached(what, max) => {
+                format!("a site keeps at most {max} {what}; delete one first")
+            }
             AppError::Missing(what) => format!("no {what} has this id"),
             AppError::AdminDisabled => {
                 "the admin API is off: set the ADMIN_TOKEN secret (wrangler secret put ADMIN_TOKEN)"
@@ -109,6 +123,9 @@ impl AppError {
             }
             AppError::Unauthorized(token) => {
                 format!("send `Authorization: Bearer <{token}>` with a valid token")
+            }
+            AppError::Forbidden(token) => {
+                format!("this token may only read; this takes `Authorization: Bearer <{token}>`")
             }
             AppError::NotFound => "no such endpoint".into(),
             AppError::MethodNotAllowed => "this endpoint does not take this method".into(),
@@ -133,6 +150,12 @@ impl From<GateError> for AppError {
 impl From<AdminError> for AppError {
     fn from(e: AdminError) -> Self {
         AppError::Admin(e)
+    }
+}
+
+impl From<QueryError> for AppError {
+    fn from(e: QueryError) -> Self {
+        AppError::Query(e)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The route table: every endpoint, in one match. Input: a request. Output: a response; errors are
 //! turned into their JSON form here, once. Must not: hold handler logic.
 
+use sightline_core::saved::Kind;
 use worker::{Env, Method, Request, Response};
 
 use crate::edge;
@@ -8,12 +9,23 @@ use crate::error::AppError;
 use crate::routes;
 
 /// Who may call each API from a page on another origin: the collector and the stats API from
-/// any page, the admin API (and anything else) from none.
-fn cors(segments: &[&str]) -> edge::Cors {
+/// any page, and the reading of saved segments and funnels (with a token, as the stats API);
+/// their creation and deletion (the admin token's), the admin API and anything else from none.
+fn cors(method: &Method, segments: &[&str]) -> edge::Cors {
+    let reading = matches!(method, Method::Get | Method::Options);
     match segments {
         ["api", "collect"] => edge::Cors::Beacon,
         ["api", "sites", _, "stats", _] | ["api", "health"] => edge::Cors::Reader,
+        ["api", "sites", _, "segments" | "funnels", ..] if reading => edge::Cors::Reader,
         _ => edge::Cors::None,
+    }
+}
+
+/// The kind of saved definition a path names (the route table matches only these two).
+fn saved_kind(collection: &str) -> Kind {
+    match collection {
+        "funnels" => Kind::Funnel,
+        _ => Kind::Segment,
     }
 }
 
@@ -21,7 +33,7 @@ fn cors(segments: &[&str]) -> edge::Cors {
 pub async fn route(req: Request, env: Env) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let cors = cors(&segments);
+    let cors = cors(&req.method(), &segments);
     let result = match (req.method(), segments.as_slice()) {
         (Method::Options, ["api", ..]) => Ok(edge::preflight()),
         (Method::Get, ["api", "health"]) => Ok(edge::json(200, &serde_json::json!({"ok": true}))),
@@ -33,7 +45,19 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Get, ["api", "sites", site, "stats", report]) => {
             routes::stats::handle(&req, &env, site, report).await
         }
-        (method, ["api", "admin", rest @ ..]) => match routes::admin::authorize(&req, &env) {
+        (Method::Get, ["api", "sites", site, kind @ ("segments" | "funnels")]) => {
+            routes::saved::list(&req, &env, site, saved_kind(kind)).await
+        }
+        (Method::Post, ["api", "sites", site, kind @ ("segments" | "funnels")]) => {
+            routes::saved::create(req, &env, site, saved_kind(kind)).await
+        }
+        (Method::Get, ["api", "sites", site, kind @ ("segments" | "funnels"), id]) => {
+            routes::saved::one(&req, &env, site, saved_kind(kind), id).await
+        }
+        (Method::Delete, ["api", "sites", site, kind @ ("segments" | "funnels"), id]) => {
+            routes::saved::delete(&req, &env, site, saved_kind(kind), id).await
+        }
+        (method, ["api", "admin", rest @ ..]) => match routes::access::admin(&req, &env) {
             Err(e) => Err(e),
             Ok(()) => match (method, rest) {
                 (Method::Post, ["tenants"]) => routes::admin::create_tenant(req, &env).await,
@@ -67,9 +91,13 @@ pub async fn route(req: Request, env: Env) -> Response {
                 _ => Err(AppError::NotFound),
             },
         },
-        (_, ["api", "collect"]) | (_, ["api", "sites", _, "stats", _]) => {
-            Err(AppError::MethodNotAllowed)
-        }
+        (
+            _,
+            ["api", "collect"]
+            | ["api", "sites", _, "stats", _]
+            | ["api", "sites", _, "segments" | "funnels"]
+            | ["api", "sites", _, "segments" | "funnels", _],
+        ) => Err(AppError::MethodNotAllowed),
         (_, ["api", ..]) => Err(AppError::NotFound),
         _ => routes::assets::handle(req, &env).await,
     };

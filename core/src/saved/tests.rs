@@ -292,7 +292,7 @@ fn a_funnel_is_stored_canonical_and_reads_back() {
         hours.definition().to_string(),
         r#"{"steps":[{"page":"/"},{"page":"/pricing"}],"within":{"hours":24}}"#
     );
-    let steps = vec![r#"{"page":"/"}"#; MAX_STEPS].join(",");
+    let steps = [r#"{"page":"/"}"#; MAX_STEPS].join(",");
     funnel(&format!(r#"{{"name":"eight","steps":[{steps}]}}"#));
 }
 
@@ -301,7 +301,7 @@ fn each_funnel_refusal_names_what_is_wrong() {
     let two = r#"[{"page":"/"},{"event":"signup"}]"#;
     let with_steps = |steps: &str| format!(r#"{{"name":"f","steps":{steps}}}"#);
     let with_step = |step: &str| with_steps(&format!(r#"[{{"page":"/"}},{step}]"#));
-    let nine = with_steps(&format!("[{}]", vec![r#"{"page":"/"}"#; 9].join(",")));
+    let nine = with_steps(&format!("[{}]", [r#"{"page":"/"}"#; 9].join(",")));
     let cases: Vec<(String, &str)> = vec![
         (r#""funnel""#.into(), "#: A funnel is a JSON object."),
         (format!(r#"{{"name":"f","steps":{two},"order":"visit"}}"#), "#/order: Unknown key. A funnel takes name, steps, within."),

@@ -1,4 +1,5 @@
-//! `/api/admin/…`: tenants and sites, guarded by the `ADMIN_TOKEN` secret. Read (edge), validate
+//! `/api/admin/…`: tenants and sites, guarded by the `ADMIN_TOKEN` secret (the router checks it
+//! with [`super::access::admin`] before any of these). Read (edge), validate
 //! (core's `admin`), store, answer. Tokens are generated here (or chosen by the caller), answered
 //! once, and stored only as hashes.
 
@@ -11,18 +12,6 @@ use crate::edge;
 use crate::error::AppError;
 use crate::store::admin::Created;
 use crate::store::Store;
-
-/// Checks the admin bearer token; the admin API is off when no `ADMIN_TOKEN` is set.
-pub fn authorize(req: &Request, env: &Env) -> Result<(), AppError> {
-    let expected = edge::admin_token(env).ok_or(AppError::AdminDisabled)?;
-    let auth = edge::authorization(req);
-    let presented = token::bearer(auth.as_deref()).ok_or(AppError::Unauthorized("ADMIN_TOKEN"))?;
-    // Compared as hashes, so the time taken says nothing about the token's prefix.
-    if token::hash(presented) != token::hash(&expected) {
-        return Err(AppError::Unauthorized("ADMIN_TOKEN"));
-    }
-    Ok(())
-}
 
 /// `POST /api/admin/tenants`.
 pub async fn create_tenant(mut req: Request, env: &Env) -> Result<Response, AppError> {

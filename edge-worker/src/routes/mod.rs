@@ -1,8 +1,10 @@
 //! Thin handlers, one file per endpoint family: read (edge), decide (core), store (store), answer.
 
+pub mod access;
 pub mod admin;
 pub mod assets;
 pub mod collect;
 pub mod dead_letters;
 pub mod housekeeping;
+pub mod saved;
 pub mod stats;

@@ -5,7 +5,6 @@
 
 use serde_json::{json, Value};
 use sightline_core::stats::{self, rollup, Query, Range, Report};
-use sightline_core::token;
 use worker::{Env, Request, Response};
 
 use crate::edge;
@@ -22,12 +21,7 @@ pub async fn handle(
     report: &str,
 ) -> Result<Response, AppError> {
     let store = Store::new(env)?;
-    let auth = edge::authorization(req);
-    let unauthorized = AppError::Unauthorized("the site's read token");
-    let token = token::bearer(auth.as_deref()).ok_or(unauthorized)?;
-    if !store.read_token_matches(site, &token::hash(token)).await? {
-        return Err(AppError::Unauthorized("the site's read token"));
-    }
+    super::access::reader(req, &store, site).await?;
     let now = edge::now();
     // Periods are local days of the site: "today" starts at the site's midnight.
     let local_now = now + store.zone(site).await?.offset_ms(now);

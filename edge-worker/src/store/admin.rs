@@ -33,11 +33,14 @@ const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timez
      FROM sites s WHERE s.id = ?1";
 const TOKENS_UPDATE_SQL: &str =
     "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
-/// Erasure: every row of the site, raw and aggregated, then the site.
-const ERASE_SQL: [&str; 5] = [
+/// Erasure: every row of the site, raw and aggregated, its saved segments and funnels, then the
+/// site (their references to it make a site with rows left undeletable).
+const ERASE_SQL: [&str; 7] = [
     "DELETE FROM events WHERE site_id = ?1",
     "DELETE FROM sessions WHERE site_id = ?1",
     "DELETE FROM rollups WHERE site_id = ?1",
+    "DELETE FROM segments WHERE site_id = ?1",
+    "DELETE FROM funnels WHERE site_id = ?1",
     "DELETE FROM site_domains WHERE site_id = ?1",
     "DELETE FROM sites WHERE id = ?1",
 ];

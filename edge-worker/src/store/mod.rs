@@ -1,5 +1,6 @@
 //! Storage: the only module that talks to D1, and the only Rust module holding SQL (this file: sites,
-//! salts, events and reports; [`admin`]: tenants and site settings).
+//! salts, events and reports; [`admin`]: tenants and site settings; [`saved`]: segments and
+//! funnels).
 //!
 //! Every statement is a `&'static str` with `?N` binds; the one choice of SQL by input (a breakdown's
 //! dimension) is a `match` over core's closed [`Dimension`] enum. Numbers are bound as `f64` (an `i64`
@@ -25,6 +26,7 @@ use crate::error::AppError;
 pub mod admin;
 pub mod dead_letters;
 pub mod ingest;
+pub mod saved;
 
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -68,6 +70,7 @@ const SITE_SQL: &str = "SELECT s.id AS id, s.active AS active, \
      FROM sites s LEFT JOIN site_domains d ON d.site_id = s.id WHERE s.id = ?1 GROUP BY s.id";
 
 const TOKEN_SQL: &str = "SELECT 1 AS ok FROM sites WHERE id = ?1 AND read_token_hash = ?2";
+const SITE_EXISTS_SQL: &str = "SELECT 1 AS ok FROM sites WHERE id = ?1";
 
 const SALT_INSERT_SQL: &str = "INSERT OR IGNORE INTO salts (day, salt) VALUES (?1, ?2)";
 const SALT_PURGE_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
@@ -205,6 +208,15 @@ impl Store {
     pub async fn read_token_matches(&self, id: &str, token_hash: &str) -> Result<bool, AppError> {
         let row: Option<serde_json::Value> = self
             .row(self.statement(TOKEN_SQL, &[text(id), text(token_hash)])?)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// True when site `id` exists (active or not).
+    pub async fn site_exists(&self, id: &str) -> Result<bool, AppError> {
+        let row: Option<serde_json::Value> = self
+            .statement(SITE_EXISTS_SQL, &[text(id)])?
+            .first(None)
             .await?;
         Ok(row.is_some())
     }

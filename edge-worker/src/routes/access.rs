@@ -1,0 +1,63 @@
+//! Who is calling, from the bearer token: the admin (the `ADMIN_TOKEN` secret, every site), a
+//! reader of one site (its read token), or nobody. Input: the request's `Authorization`, the
+//! secret, the site's stored read-token hash. Output: a [`Caller`] or `401`. Must not: answer a
+//! wrong token differently from another site's, compare tokens other than as hashes (the time
+//! taken says nothing about a token's prefix), or say whether a site exists to a non-admin.
+
+use sightline_core::token;
+use worker::{Env, Request};
+
+use crate::edge;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// Who a site's API is talking to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The admin token: reads and changes every site.
+    Admin,
+    /// The site's read token: reads it.
+    Reader,
+}
+
+/// The hash of the request's bearer token, if it sent one.
+fn presented(req: &Request) -> Option<String> {
+    let auth = edge::authorization(req);
+    token::bearer(auth.as_deref()).map(token::hash)
+}
+
+/// The admin API's check: the admin token, or `401`; `403` when no `ADMIN_TOKEN` is set.
+pub fn admin(req: &Request, env: &Env) -> Result<(), AppError> {
+    let expected = edge::admin_token(env).ok_or(AppError::AdminDisabled)?;
+    match presented(req) {
+        Some(hash) if hash == token::hash(&expected) => Ok(()),
+        _ => Err(AppError::Unauthorized("ADMIN_TOKEN")),
+    }
+}
+
+/// The stats API's check: the site's read token, or `401`.
+pub async fn reader(req: &Request, store: &Store, site: &str) -> Result<(), AppError> {
+    let unauthorized = AppError::Unauthorized("the site's read token");
+    let hash = presented(req).ok_or(unauthorized)?;
+    if !store.read_token_matches(site, &hash).await? {
+        return Err(AppError::Unauthorized("the site's read token"));
+    }
+    Ok(())
+}
+
+/// A site's saved segments and funnels: the admin token (the site must exist: `404`) or the
+/// site's read token; anything else `401`.
+pub async fn site(req: &Request, env: &Env, store: &Store, site: &str) -> Result<Caller, AppError> {
+    const WANTED: &str = "the site's read token, or ADMIN_TOKEN";
+    let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
+    if edge::admin_token(env).is_some_and(|admin| token::hash(&admin) == hash) {
+        if !store.site_exists(site).await? {
+            return Err(AppError::Missing("site"));
+        }
+        return Ok(Caller::Admin);
+    }
+    if store.read_token_matches(site, &hash).await? {
+        return Ok(Caller::Reader);
+    }
+    Err(AppError::Unauthorized(WANTED))
+}
