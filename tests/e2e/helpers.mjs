@@ -215,3 +215,23 @@ export async function createSite(id, domains = ["localhost", "127.0.0.1"], setti
   assert.ok([201, 409].includes(site.status), JSON.stringify(site));
   return id;
 }
+
+/**
+ * Calls a site's API (`/api/sites/{site}/{path}`) with `token` as bearer (none when empty); a body
+ * that is not a string is sent as JSON. Answers the status, the JSON body and the headers.
+ */
+export async function siteApi(method, site, path, { body, token = "", headers = {} } = {}) {
+  const res = await request(`${BASE}/api/sites/${site}/${path}`, {
+    method,
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = { unparsed: text.slice(0, 500) };
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
