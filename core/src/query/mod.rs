@@ -22,8 +22,8 @@ mod range;
 mod validate;
 
 pub use error::{ErrorKind, QueryError};
+pub(crate) use parse::{json, quote, step};
 pub use parse::{parse, parse_filters, parse_value};
-pub(crate) use parse::{quote, step};
 pub use range::{Compare, CompareMode, Context, DateRange, Instant, Span};
 
 use std::borrow::Cow;

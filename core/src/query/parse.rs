@@ -30,15 +30,20 @@ const QUOTE_LEN: usize = 120;
 
 /// Parses and checks a query body.
 pub fn parse(body: &[u8]) -> Result<Request> {
-    if body.len() > MAX_BODY_BYTES {
+    parse_value(&json(body, MAX_BODY_BYTES, "query body")?)
+}
+
+/// A body of at most `max` bytes read as JSON (also `crate::saved`'s bodies); `what` names it in
+/// the message.
+pub(crate) fn json(body: &[u8], max: usize, what: &str) -> Result<Value> {
+    if body.len() > max {
         return Err(QueryError::new(
             ErrorKind::InvalidJson,
-            format!("The query body is over {MAX_BODY_BYTES} bytes."),
+            format!("The {what} is over {max} bytes."),
         ));
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| QueryError::new(ErrorKind::InvalidJson, format!("Invalid JSON: {e}.")))?;
-    parse_value(&value)
+    serde_json::from_slice(body)
+        .map_err(|e| QueryError::new(ErrorKind::InvalidJson, format!("Invalid JSON: {e}.")))
 }
 
 /// Parses and checks a query already read as JSON.

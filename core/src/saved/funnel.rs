@@ -19,7 +19,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{known_keys, name, required, stored_fields, Kind};
+use super::{known_keys, name, read_stored, required, Kind};
 use crate::privacy::{self, Verdict};
 use crate::query::{quote, step, ErrorKind, QueryError};
 use crate::wire::{self, MAX_URL_LEN};
@@ -229,7 +229,13 @@ impl Step {
 impl Funnel {
     /// Reads `{"name", "steps", "within"?}`.
     pub(super) fn read(fields: &Map<String, Value>) -> Result<Funnel, QueryError> {
-        known_keys(Kind::Funnel, fields, &["name", "steps", "within"])?;
+        known_keys(
+            Kind::Funnel,
+            "#",
+            fields,
+            &["name", "steps", "within"],
+            "funnel",
+        )?;
         let name = name(Kind::Funnel, fields)?;
         let steps = match fields.get("steps") {
             Some(Value::Array(items)) if (MIN_STEPS..=MAX_STEPS).contains(&items.len()) => items
@@ -262,19 +268,9 @@ impl Funnel {
         })
     }
 
-    /// A funnel as stored: its name and definition, read by the same rules as a new one.
+    /// Funnel `id` as stored: its name and definition, read by the same rules as a new one.
     pub fn stored(id: u64, name: &str, definition: &str) -> Result<Funnel, QueryError> {
-        let fields = stored_fields(name, definition).ok_or_else(|| {
-            err(format!(
-                "Funnel {id} is stored unreadable; delete it and save it again."
-            ))
-        })?;
-        Funnel::read(&fields).map_err(|e| {
-            QueryError::new(
-                e.kind(),
-                format!("Funnel {id} as stored no longer holds: {}", e.message()),
-            )
-        })
+        read_stored(Kind::Funnel, id, name, definition, Funnel::read)
     }
 
     /// Everything but the name, canonical: `{"steps": […], "within": "visit" | {"hours": N}}`.
@@ -300,15 +296,13 @@ fn read_step(item: &Value, i: usize) -> Result<Step, QueryError> {
             quote(item)
         )));
     };
-    if let Some(key) = fields
-        .keys()
-        .find(|k| !["page", "event", "props"].contains(&k.as_str()))
-    {
-        return Err(err(format!(
-            "{path}/{}: Unknown key. A step takes page or event, and props.",
-            step(key)
-        )));
-    }
+    known_keys(
+        Kind::Funnel,
+        &path,
+        fields,
+        &["page", "event", "props"],
+        "step",
+    )?;
     let target = match (fields.get("page"), fields.get("event")) {
         (Some(Value::String(p)), None) => Target::Page(PagePattern::new(p).map_err(|why| {
             err(format!(

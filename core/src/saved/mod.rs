@@ -94,14 +94,7 @@ pub struct Checked {
 /// Reads and checks a body: `{"name", "filters"}` for a segment, `{"name", "steps", "within"?}`
 /// for a funnel.
 pub fn parse(kind: Kind, body: &[u8]) -> Result<Checked, QueryError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(QueryError::new(
-            ErrorKind::InvalidJson,
-            format!("The body is over {MAX_BODY_BYTES} bytes."),
-        ));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| QueryError::new(ErrorKind::InvalidJson, format!("Invalid JSON: {e}.")))?;
+    let value = crate::query::json(body, MAX_BODY_BYTES, "body")?;
     let Value::Object(fields) = value else {
         return Err(kind.error(format!("#: A {} is a JSON object.", kind.singular())));
     };
@@ -166,13 +159,18 @@ pub fn view(stored: &Stored) -> Value {
     Value::Object(out)
 }
 
-/// Refuses a key not in `keys`.
-fn known_keys(kind: Kind, fields: &Map<String, Value>, keys: &[&str]) -> Result<(), QueryError> {
+/// Refuses a key of the object at `path` (a JSON pointer) not in `keys`; `what` names the object.
+fn known_keys(
+    kind: Kind,
+    path: &str,
+    fields: &Map<String, Value>,
+    keys: &[&str],
+    what: &str,
+) -> Result<(), QueryError> {
     match fields.keys().find(|k| !keys.contains(&k.as_str())) {
         Some(key) => Err(kind.error(format!(
-            "#/{}: Unknown key. A {} takes {}.",
+            "{path}/{}: Unknown key. A {what} takes {}.",
             step(key),
-            kind.singular(),
             keys.join(", ")
         ))),
         None => Ok(()),
@@ -198,16 +196,35 @@ fn required(kind: Kind, key: &str) -> QueryError {
     kind.error(format!("#: Required property {key} was not present."))
 }
 
-/// Reads stored definition text as an object holding `name` too, so a stored definition is read
-/// by the same code, with the same rules, as a new one.
-fn stored_fields(name: &str, definition: &str) -> Option<Map<String, Value>> {
-    match serde_json::from_str(definition) {
-        Ok(Value::Object(mut fields)) => {
-            fields.insert("name".into(), Value::String(name.to_owned()));
-            Some(fields)
+/// Reads definition `id` as stored, by the same code and rules as a new one (`read`, given the
+/// stored object with its `name` put back): a definition saved under older rules that no longer
+/// holds is refused, naming it.
+fn read_stored<T>(
+    kind: Kind,
+    id: u64,
+    name: &str,
+    definition: &str,
+    read: fn(&Map<String, Value>) -> Result<T, QueryError>,
+) -> Result<T, QueryError> {
+    let title = match kind {
+        Kind::Segment => "Segment",
+        Kind::Funnel => "Funnel",
+    };
+    let mut fields = match serde_json::from_str(definition) {
+        Ok(Value::Object(fields)) => fields,
+        _ => {
+            return Err(kind.error(format!(
+                "{title} {id} is stored unreadable; delete it and save it again."
+            )))
         }
-        _ => None,
-    }
+    };
+    fields.insert("name".into(), Value::String(name.to_owned()));
+    read(&fields).map_err(|e| {
+        QueryError::new(
+            e.kind(),
+            format!("{title} {id} as stored no longer holds: {}", e.message()),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{known_keys, name, required, stored_fields, Kind};
+use super::{known_keys, name, read_stored, required, Kind};
 use crate::query::{
     parse_filters, DateRange, Dimension, ErrorKind, Filter, Include, Metric, Pagination,
     QueryError, Request,
@@ -35,7 +35,7 @@ pub struct Segment {
 impl Segment {
     /// Reads `{"name", "filters"}`.
     pub(super) fn read(fields: &Map<String, Value>) -> Result<Segment, QueryError> {
-        known_keys(Kind::Segment, fields, &["name", "filters"])?;
+        known_keys(Kind::Segment, "#", fields, &["name", "filters"], "segment")?;
         let name = name(Kind::Segment, fields)?;
         let filters = match fields.get("filters") {
             Some(v) => filters(v)?,
@@ -47,17 +47,7 @@ impl Segment {
     /// Segment `id` as stored: its name and definition, read by the rules of today's build (a
     /// segment saved under older rules that no longer holds is refused, naming it).
     pub fn stored(id: u64, name: &str, definition: &str) -> Result<Segment, QueryError> {
-        let fields = stored_fields(name, definition).ok_or_else(|| {
-            filter_err(format!(
-                "Invalid filters. Segment {id} is stored unreadable; delete it and save it again."
-            ))
-        })?;
-        Segment::read(&fields).map_err(|e| {
-            QueryError::new(
-                e.kind(),
-                format!("Segment {id} as stored no longer holds: {}", e.message()),
-            )
-        })
+        read_stored(Kind::Segment, id, name, definition, Segment::read)
     }
 }
 

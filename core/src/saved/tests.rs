@@ -120,7 +120,7 @@ fn a_stored_segment_that_no_longer_holds_is_named() {
     let e = Segment::stored(7, "x", "[1").unwrap_err();
     assert_eq!(
         e.message(),
-        "Invalid filters. Segment 7 is stored unreadable; delete it and save it again."
+        "Segment 7 is stored unreadable; delete it and save it again."
     );
     let e = Segment::stored(7, "x", r#"{"filters":[["is","visit:town",["x"]]]}"#).unwrap_err();
     assert_eq!(
@@ -311,7 +311,7 @@ fn each_funnel_refusal_names_what_is_wrong() {
         (nine, "#/steps: A funnel has 2 to 8 steps, not 9."),
         (with_steps(r#"{"page":"/"}"#), r#"#/steps: Type mismatch. Expected Array but got {"page":"/"}."#),
         (with_step(r#""/x""#), r#"#/steps/1: Invalid step "/x": a step is an object with `page` or `event`."#),
-        (with_step(r#"{"goal":"x"}"#), "#/steps/1/goal: Unknown key. A step takes page or event, and props."),
+        (with_step(r#"{"goal":"x"}"#), "#/steps/1/goal: Unknown key. A step takes page, event, props."),
         (with_step(r#"{}"#), "#/steps/1: A step has `page` (a path pattern) or `event` (an event name)."),
         (with_step(r#"{"page":"/","event":"x"}"#), "#/steps/1: A step has `page` or `event`, not both."),
         (with_step(r#"{"page":"pricing"}"#), r#"#/steps/1/page: Invalid page pattern "pricing": a page pattern is a path: it starts with `/`."#),
