@@ -215,8 +215,7 @@ impl Store {
     /// True when site `id` exists (active or not).
     pub async fn site_exists(&self, id: &str) -> Result<bool, AppError> {
         let row: Option<serde_json::Value> = self
-            .statement(SITE_EXISTS_SQL, &[text(id)])?
-            .first(None)
+            .row(self.statement(SITE_EXISTS_SQL, &[text(id)])?)
             .await?;
         Ok(row.is_some())
     }

@@ -1,6 +1,7 @@
 //! Storage for a site's saved segments and funnels (`segments`, `funnels`). Input: core's checked
 //! definitions (a name and canonical JSON text). Output: core's [`Stored`] rows. The table is
-//! chosen by a `match` over core's closed [`Kind`]. Must not: check or change a definition (core
+//! chosen by a `match` over core's closed [`Kind`]; reads go through [`Store::rows`] and
+//! [`Store::row`], so they count in `X-D1-Rows-Read`. Must not: check or change a definition (core
 //! did), or store one for a site that does not exist, or past the site's limit.
 
 use serde::Deserialize;
@@ -96,10 +97,7 @@ impl Store {
             number(now),
             number(kind.max_per_site() as i64),
         ];
-        let made: Option<Id> = self
-            .statement(sql(kind).insert, &binds)?
-            .first(None)
-            .await?;
+        let made: Option<Id> = self.row(self.statement(sql(kind).insert, &binds)?).await?;
         Ok(match made {
             Some(row) => Saved::Yes(row.id as u64),
             None if self.site_exists(site).await? => Saved::Full,
@@ -110,10 +108,8 @@ impl Store {
     /// Every definition of this kind of `site`, oldest first.
     pub async fn saved(&self, site: &str, kind: Kind) -> Result<Vec<Stored>, AppError> {
         let rows: Vec<Row> = self
-            .statement(sql(kind).list, &[text(site)])?
-            .all()
-            .await?
-            .results()?;
+            .rows(self.statement(sql(kind).list, &[text(site)])?)
+            .await?;
         Ok(rows.into_iter().map(Stored::from).collect())
     }
 
@@ -125,8 +121,7 @@ impl Store {
         id: u64,
     ) -> Result<Option<Stored>, AppError> {
         let row: Option<Row> = self
-            .statement(sql(kind).one, &[text(site), number(id as i64)])?
-            .first(None)
+            .row(self.statement(sql(kind).one, &[text(site), number(id as i64)])?)
             .await?;
         Ok(row.map(Stored::from))
     }
