@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 type Result<T> = std::result::Result<T, QueryError>;
 
 /// The keys a query may have.
-const KEYS: &[&str] = &[
+pub(super) const KEYS: &[&str] = &[
     "site_id",
     "metrics",
     "date_range",

@@ -770,17 +770,9 @@ impl Rng {
     }
 }
 
-/// Words the query language knows, so random values reach deep into the parser.
-const WORDS: &[&str] = &[
-    "site_id",
-    "metrics",
-    "date_range",
-    "dimensions",
-    "filters",
-    "order_by",
-    "include",
-    "pagination",
-    "funnel",
+/// Words the query language knows besides its top-level keys (`parse::KEYS`), so random values
+/// reach deep into the parser.
+const MORE_WORDS: &[&str] = &[
     "visitors",
     "bounce_rate",
     "conversion_rate",
@@ -829,6 +821,15 @@ const WORDS: &[&str] = &[
     "",
 ];
 
+/// A word of the query language: a top-level key or one of [`MORE_WORDS`].
+fn word(rng: &mut Rng) -> &'static str {
+    let keys = super::parse::KEYS;
+    let i = rng.below(keys.len() + MORE_WORDS.len());
+    keys.get(i)
+        .copied()
+        .unwrap_or_else(|| MORE_WORDS[i - keys.len()])
+}
+
 fn random_value(rng: &mut Rng, depth: usize) -> Value {
     let leaf = depth >= 6 || rng.below(3) == 0;
     match if leaf { rng.below(5) } else { 5 + rng.below(2) } {
@@ -836,7 +837,7 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
         1 => Value::Bool(rng.below(2) == 0),
         2 => json!([0i64, 1, -1, 3, 10_000, 10_001, 1 << 53, i64::MIN][rng.below(8)]),
         3 => json!([0.5, 1e300, -0.0][rng.below(3)]),
-        4 => Value::String(WORDS[rng.below(WORDS.len())].into()),
+        4 => Value::String(word(rng).into()),
         5 => Value::Array(
             (0..rng.below(5))
                 .map(|_| random_value(rng, depth + 1))
@@ -845,7 +846,7 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
         _ => Value::Object(
             (0..rng.below(5))
                 .map(|_| {
-                    let key = WORDS[rng.below(WORDS.len())].to_owned();
+                    let key = word(rng).to_owned();
                     (key, random_value(rng, depth + 1))
                 })
                 .collect(),

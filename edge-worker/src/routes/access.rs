@@ -37,10 +37,10 @@ pub fn admin(req: &Request, env: &Env) -> Result<(), AppError> {
 
 /// The stats API's check: the site's read token, or `401`.
 pub async fn reader(req: &Request, store: &Store, site: &str) -> Result<(), AppError> {
-    let unauthorized = AppError::Unauthorized("the site's read token");
-    let hash = presented(req).ok_or(unauthorized)?;
+    const WANTED: &str = "the site's read token";
+    let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
     if !store.read_token_matches(site, &hash).await? {
-        return Err(AppError::Unauthorized("the site's read token"));
+        return Err(AppError::Unauthorized(WANTED));
     }
     Ok(())
 }
