@@ -11,6 +11,8 @@
 //!   any encoding, and each prop's verdict (the SDK applies it, the collector enforces it).
 //! - [`commerce`]: conversion and order event names, currency codes (used by the SDK and the worker).
 //! - `admin` (feature `server`): tenant and site settings as the admin API takes them, validated.
+//! - `engine` (feature `server`): answers a Stats API v2 query from raw events — metrics,
+//!   filters, comparisons, funnels — in Plausible's shape.
 //! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `query` (feature `server`): Plausible's Stats API v2 query language, parsed and validated.
@@ -42,6 +44,8 @@ pub mod wire;
 
 #[cfg(feature = "server")]
 pub mod admin;
+#[cfg(feature = "server")]
+pub mod engine;
 #[cfg(feature = "server")]
 pub mod faults;
 #[cfg(feature = "server")]

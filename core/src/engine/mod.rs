@@ -1,0 +1,143 @@
+//! Engine: answers a resolved [`Query`] (Plausible's Stats API v2) from a site's raw events,
+//! exactly — no sampling, no caps. Every metric, dimension, filter, comparison and funnel is
+//! answered here the same way, so one definition of each lives in one place (docs/METRICS.md
+//! states them).
+//!
+//! Input: the query, the site's zone, the raw events ([`Hit`]) of every visit that touches the
+//! query's ranges (the store reads them), a saved funnel when the query names one, the first
+//! instant raw events are kept from, and the browsers' reported losses per local day. Output: the
+//! answer as JSON in Plausible's shape (`results`, `meta`, `query`).
+//! Stages, in order: [`visits`] (events → visits, staff apart) → [`filter`] (the tree compiled,
+//! matched per event within its visit) → [`tally`] (grouped and counted per range) →
+//! [`funnel`] (for funnel queries) → [`shape`] (metrics, order, pages, comparisons, JSON).
+//! Must not: do I/O, read the clock, or hold SQL.
+
+pub mod filter;
+pub mod funnel;
+pub mod shape;
+pub mod tally;
+pub mod visits;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ingest::Props;
+use crate::query::{Query, QueryError};
+use crate::saved::Funnel;
+use crate::wire::PropValue;
+use crate::zone::Zone;
+
+/// One raw event as the engine reads it (the columns of the `events` table it needs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Event time, ms since the epoch.
+    pub ts: i64,
+    /// `pageview` or a custom event name.
+    pub name: String,
+    /// Page host.
+    pub hostname: String,
+    /// Page path, scrubbed.
+    pub path: String,
+    /// Visitor key (salted per day).
+    pub visitor: String,
+    /// Session key.
+    pub session: String,
+    /// Custom properties.
+    #[serde(default)]
+    pub props: Props,
+    /// Referrer host.
+    pub referrer: Option<String>,
+    /// Source name.
+    pub source: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// `utm_source`.
+    pub utm_source: Option<String>,
+    /// `utm_medium`.
+    pub utm_medium: Option<String>,
+    /// `utm_campaign`.
+    pub utm_campaign: Option<String>,
+    /// `utm_content`.
+    pub utm_content: Option<String>,
+    /// `utm_term`.
+    pub utm_term: Option<String>,
+    /// Country code.
+    pub country: Option<String>,
+    /// Device class (`desktop`, `mobile`, `tablet`).
+    pub device: Option<String>,
+    /// Browser family.
+    pub browser: Option<String>,
+    /// OS family.
+    pub os: Option<String>,
+}
+
+impl Hit {
+    /// Staff traffic: the SDK marked it `is_internal` (staff surfaces, `admin:`/`instructor:` names).
+    pub fn internal(&self) -> bool {
+        matches!(self.props.get("is_internal"), Some(PropValue::Bool(true)))
+    }
+
+    /// A prop as text, as the `event:props:<key>` dimension shows it.
+    pub fn prop(&self, key: &str) -> Option<String> {
+        Some(match self.props.get(key)? {
+            PropValue::Str(s) => s.clone(),
+            PropValue::Num(n) => crate::engine::shape::number_text(*n),
+            PropValue::Bool(b) => b.to_string(),
+        })
+    }
+
+    /// A numeric prop.
+    pub fn number(&self, key: &str) -> Option<f64> {
+        match self.props.get(key)? {
+            PropValue::Num(n) => Some(*n).filter(|v| v.is_finite()),
+            _ => None,
+        }
+    }
+}
+
+/// Everything one answer is computed from.
+#[derive(Debug)]
+pub struct Input<'a> {
+    /// The query, resolved.
+    pub query: &'a Query,
+    /// The query's body as sent (echoed in `query`, with the date range resolved).
+    pub body: &'a Value,
+    /// The site's time zone.
+    pub zone: Zone,
+    /// The raw events of every visit touching the query's ranges, in any order.
+    pub hits: Vec<Hit>,
+    /// The saved funnel the query names.
+    pub funnel: Option<(u64, &'a Funnel)>,
+    /// The first instant raw events are kept from (the site's retention).
+    pub kept_from: i64,
+    /// Events browsers reported dropped, per local day (from the rollups).
+    pub lost: BTreeMap<i64, i64>,
+}
+
+/// Answers the query.
+pub fn answer(input: Input<'_>) -> Result<Value, QueryError> {
+    let q = input.query;
+    let hits: Vec<Hit> = if q.internal {
+        input.hits
+    } else {
+        input.hits.into_iter().filter(|h| !h.internal()).collect()
+    };
+    let data = visits::build(hits, input.zone);
+    let compiled = q.filters.as_ref().map(filter::compile).transpose()?;
+    let cx = shape::Shaping {
+        query: q,
+        body: input.body,
+        zone: input.zone,
+        kept_from: input.kept_from,
+        lost: &input.lost,
+    };
+    if let Some((id, funnel)) = input.funnel {
+        return Ok(funnel::answer(&data, compiled.as_ref(), id, funnel, &cx));
+    }
+    shape::answer(&data, q, compiled.as_ref(), &cx)
+}

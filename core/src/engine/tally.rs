@@ -1,0 +1,199 @@
+//! Stage: tally. Input: events in visits, a range, the compiled filter, the dimensions. Output:
+//! per group (the dimensions' values) an [`Acc`] of everything a metric is computed from.
+//! What counts where (docs/METRICS.md): an event counts when its own time is in the range and it
+//! matches; a visit, and its visitor, when the visit started in the range and any of its events
+//! matches — in every group one of its matching events falls in. A visitor is a (local day,
+//! visitor key) pair: keys are salted per day, so visitors over many days are the sum of each
+//! day's unique visitors. Time groups take the event's time for event counts and the visit's
+//! start for visit counts. Must not: round or shape (the shape stage does).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+
+use super::filter::{self, Compiled, MEASUREMENTS};
+use super::visits::{Data, Visit};
+use crate::commerce;
+use crate::ingest::aggregate::{summable, VITALS};
+use crate::query::{Dimension, Span, TimeBucket};
+use crate::wire::PAGEVIEW;
+use crate::zone::Zone;
+
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+const EPOCH_CE_DAYS: i64 = 719_163;
+
+/// What a group's metrics are computed from.
+#[derive(Debug, Default, Clone)]
+pub struct Acc {
+    /// (local day, visitor) pairs of the counted visits.
+    pub visitors: HashSet<(i64, u32)>,
+    /// The counted visits.
+    pub visits: HashSet<u32>,
+    /// Counted visits that bounced.
+    pub bounces: i64,
+    /// Their summed duration, ms.
+    pub duration_ms: i64,
+    /// Their pageviews (all of them, for `views_per_visit`).
+    pub visit_pageviews: i64,
+    /// Matching pageviews.
+    pub pageviews: i64,
+    /// Matching events (pageviews and custom events; not the SDK's measurements).
+    pub events: i64,
+    /// Conversions with a value, per currency: (count, sum).
+    pub revenue: BTreeMap<String, (i64, f64)>,
+    /// Visits with a matching pageview (what `time_on_page` divides by).
+    pub page_visits: HashSet<u32>,
+    /// Engaged seconds reported by matching `engagement` events.
+    pub engaged_s: f64,
+    /// The deepest scroll per (visit, page) of matching `engagement` events.
+    pub scroll: HashMap<(u32, String), f64>,
+    /// Web vital values of matching `web_vital` events, per metric.
+    pub vitals: BTreeMap<&'static str, Vec<f64>>,
+}
+
+impl Acc {
+    fn add_event(&mut self, data: &Data, i: usize, vi: u32) {
+        let h = &data.hits[i];
+        if h.name == PAGEVIEW {
+            self.pageviews += 1;
+            self.page_visits.insert(vi);
+        }
+        if !MEASUREMENTS.contains(&h.name.as_str()) {
+            self.events += 1;
+        }
+        if commerce::CONVERSIONS.contains(&h.name.as_str()) {
+            let value = h.number("value").and_then(summable);
+            let currency = h.prop("currency").and_then(|c| commerce::currency(&c));
+            if let (Some(value), Some(currency)) = (value, currency) {
+                let r = self.revenue.entry(currency).or_default();
+                r.0 += 1;
+                r.1 += value;
+            }
+        }
+        match h.name.as_str() {
+            "engagement" => {
+                self.engaged_s += h.number("seconds").unwrap_or(0.0).clamp(0.0, 86_400.0);
+                if let Some(depth) = h.number("scroll") {
+                    let deepest = self.scroll.entry((vi, h.path.clone())).or_insert(0.0);
+                    *deepest = deepest.max(depth.clamp(0.0, 100.0));
+                }
+            }
+            "web_vital" => {
+                let metric = h.prop("metric");
+                let metric = VITALS.iter().find(|m| Some(**m) == metric.as_deref());
+                if let (Some(metric), Some(value)) = (metric, h.number("value")) {
+                    self.vitals.entry(metric).or_default().push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn add_visit(&mut self, vi: u32, v: &Visit) {
+        if self.visits.insert(vi) {
+            self.visitors.insert((v.day, v.visitor));
+            self.bounces += i64::from(v.bounced);
+            self.duration_ms += v.duration();
+            self.visit_pageviews += i64::from(v.pageviews);
+        }
+    }
+}
+
+/// The label of the time bucket holding `ts`, as Plausible writes it: `2024-01-31 13:00:00` for
+/// hours, else the bucket's first day (`2024-01-29`), never before the range's first day.
+pub fn label(bucket: TimeBucket, zone: Zone, ts: i64, first_day: i64) -> String {
+    let at = zone.local(ts);
+    match bucket {
+        TimeBucket::Hour => format!("{} {:02}:00:00", date(at.day), at.hour),
+        _ => date(bucket_day(bucket, at.day).max(first_day)),
+    }
+}
+
+/// The first day of the bucket holding local day `day` (weeks start on Monday).
+pub fn bucket_day(bucket: TimeBucket, day: i64) -> i64 {
+    match bucket {
+        TimeBucket::Week => day - (day + 3).rem_euclid(7),
+        TimeBucket::Month => calendar(day).map_or(day, |d| day - i64::from(d.day0())),
+        _ => day,
+    }
+}
+
+/// `YYYY-MM-DD` of a local day number.
+pub fn date(day: i64) -> String {
+    calendar(day).map_or_else(String::new, |d| {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    })
+}
+
+fn calendar(day: i64) -> Option<NaiveDate> {
+    i32::try_from(day + EPOCH_CE_DAYS)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+}
+
+/// The group of event `i` of visit `v`, with time buckets taken at `at`.
+fn key(
+    dims: &[Dimension],
+    data: &Data,
+    i: usize,
+    v: &Visit,
+    at: i64,
+    cx: &Ranging,
+) -> Option<Vec<String>> {
+    dims.iter()
+        .map(|d| match d {
+            Dimension::Time(bucket) => Some(label(*bucket, cx.zone, at, cx.first_day)),
+            other => filter::value(other, data, i, v).map(|s| s.into_owned()),
+        })
+        .collect()
+}
+
+struct Ranging {
+    zone: Zone,
+    first_day: i64,
+}
+
+/// Groups and counts.
+pub fn tally(
+    data: &Data,
+    span: &Span,
+    filter: Option<&Compiled>,
+    dims: &[Dimension],
+    zone: Zone,
+) -> BTreeMap<Vec<String>, Acc> {
+    let cx = Ranging {
+        zone,
+        first_day: span.first_day,
+    };
+    let within = |t: i64| t >= span.range.from && t < span.range.to;
+    let timed = dims.iter().any(Dimension::is_time);
+    let mut groups: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
+    for (vi, v) in data.visits.iter().enumerate() {
+        let vi = vi as u32;
+        let visit_counts = within(v.start);
+        if !visit_counts && (v.last < span.range.from || v.start >= span.range.to) {
+            continue;
+        }
+        for i in v.hits.clone() {
+            if !filter.is_none_or(|f| f.test(data, i, v)) {
+                continue;
+            }
+            let ts = data.hits[i].ts;
+            let event_key = within(ts).then(|| key(dims, data, i, v, ts, &cx)).flatten();
+            let visit_key = match (visit_counts, timed) {
+                (false, _) => None,
+                (true, false) => event_key
+                    .clone()
+                    .or_else(|| key(dims, data, i, v, v.start, &cx)),
+                (true, true) => key(dims, data, i, v, v.start, &cx),
+            };
+            if let Some(k) = event_key {
+                groups.entry(k).or_default().add_event(data, i, vi);
+            }
+            if let Some(k) = visit_key {
+                groups.entry(k).or_default().add_visit(vi, v);
+            }
+        }
+    }
+    groups
+}

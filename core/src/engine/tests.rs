@@ -1,0 +1,335 @@
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::query::{self, Context};
+use crate::saved::funnel::Funnel;
+
+const DAY: i64 = 86_400_000;
+/// 2026-03-02 00:00 UTC (a Monday).
+const T0: i64 = 1_772_409_600_000;
+const MIN: i64 = 60_000;
+
+fn hit(visitor: &str, session: &str, ts: i64, name: &str, path: &str) -> Hit {
+    Hit {
+        ts,
+        name: name.into(),
+        hostname: "shop.example".into(),
+        path: path.into(),
+        visitor: visitor.into(),
+        session: session.into(),
+        device: Some("desktop".into()),
+        ..Hit::default()
+    }
+}
+
+fn from(mut h: Hit, source: &str) -> Hit {
+    h.source = Some(source.into());
+    h
+}
+
+fn with(mut h: Hit, props: Value) -> Hit {
+    h.props = serde_json::from_value(props).unwrap();
+    h
+}
+
+/// Two days of a small shop: visits from Google and direct, a purchase, staff traffic.
+fn shop() -> Vec<Hit> {
+    vec![
+        // a: Google, 3 pages, buys (20 EUR) — one visit.
+        from(hit("a", "s1", T0 + 10 * MIN, "pageview", "/"), "Google"),
+        hit("a", "s1", T0 + 11 * MIN, "pageview", "/p/1"),
+        hit("a", "s1", T0 + 12 * MIN, "pageview", "/checkout"),
+        with(
+            hit("a", "s1", T0 + 13 * MIN, "checkout_completed", "/checkout"),
+            json!({"value": 20.0, "currency": "eur"}),
+        ),
+        with(
+            hit("a", "s1", T0 + 14 * MIN, "engagement", "/checkout"),
+            json!({"seconds": 30, "scroll": 80}),
+        ),
+        // b: direct, bounces on /p/1; back 2 hours later (a second visit), views /.
+        hit("b", "s2", T0 + 20 * MIN, "pageview", "/p/1"),
+        hit("b", "s2", T0 + 140 * MIN, "pageview", "/"),
+        // c, next day: Google, /p/2 then /checkout.
+        from(
+            hit("c", "s3", T0 + DAY + 5 * MIN, "pageview", "/p/2"),
+            "Google",
+        ),
+        hit("c", "s3", T0 + DAY + 6 * MIN, "pageview", "/checkout"),
+        with(
+            hit("c", "s3", T0 + DAY + 7 * MIN, "web_vital", "/checkout"),
+            json!({"metric": "LCP", "value": 1800}),
+        ),
+        // staff: an admin page view and a test purchase, never counted by default.
+        with(
+            hit("z", "s9", T0 + 30 * MIN, "pageview", "/admin"),
+            json!({"is_internal": true}),
+        ),
+        with(
+            hit("z", "s9", T0 + 31 * MIN, "checkout_completed", "/checkout"),
+            json!({"is_internal": true, "value": 999.0, "currency": "EUR"}),
+        ),
+    ]
+}
+
+fn run(body: Value, hits: Vec<Hit>, funnel: Option<(u64, &Funnel)>) -> Value {
+    let cx = Context {
+        zone: Zone::named("UTC"),
+        now: T0 + 3 * DAY,
+        stats_start: Some(T0 - 10 * DAY),
+    };
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let q = query::parse(&bytes).unwrap().resolve(&cx).unwrap();
+    answer(Input {
+        query: &q,
+        body: &body,
+        zone: cx.zone,
+        hits,
+        funnel,
+        kept_from: T0 - 30 * DAY,
+        lost: BTreeMap::from([(T0 / DAY, 4)]),
+    })
+    .unwrap()
+}
+
+fn q(metrics: Value, extra: Value) -> Value {
+    let mut body = json!({"site_id": "shop", "metrics": metrics,
+                          "date_range": ["2026-03-02", "2026-03-03"]});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+fn results(v: &Value) -> Vec<(Vec<String>, Vec<Value>)> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let dims = r["dimensions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_owned())
+                .collect();
+            (dims, r["metrics"].as_array().unwrap().clone())
+        })
+        .collect()
+}
+
+#[test]
+fn totals_follow_plausible_definitions_and_leave_staff_out() {
+    let out = run(
+        q(
+            json!([
+                "visitors",
+                "visits",
+                "pageviews",
+                "views_per_visit",
+                "bounce_rate",
+                "visit_duration",
+                "events",
+                "lost_in_browser",
+                "lcp_p75"
+            ]),
+            json!({}),
+        ),
+        shop(),
+        None,
+    );
+    // Visits: a (4 min), b×2 (bounces, 0 s each), c (2 min) → 4 visits, 3 visitors.
+    // Pageviews 7; events: 7 pageviews + 1 purchase (measurements not counted).
+    assert_eq!(
+        results(&out)[0].1,
+        vec![
+            json!(3),
+            json!(4),
+            json!(7),
+            json!(1.75),
+            json!(50),
+            json!(90),
+            json!(8),
+            json!(4),
+            json!(1800)
+        ]
+    );
+    assert_eq!(
+        out["query"]["date_range"],
+        json!(["2026-03-02T00:00:00+00:00", "2026-03-03T23:59:59+00:00"])
+    );
+    let staff = run(
+        q(
+            json!(["visitors", "pageviews"]),
+            json!({"include": {"internal": true}}),
+        ),
+        shop(),
+        None,
+    );
+    assert_eq!(results(&staff)[0].1, vec![json!(4), json!(8)]);
+}
+
+#[test]
+fn breakdowns_filters_and_goals() {
+    let pages = run(
+        q(
+            json!(["visitors", "pageviews", "time_on_page", "scroll_depth"]),
+            json!({"dimensions": ["event:page"]}),
+        ),
+        shop(),
+        None,
+    );
+    let rows = results(&pages);
+    // Ties on visitors are ordered by the dimension.
+    let order: Vec<&str> = rows.iter().map(|r| r.0[0].as_str()).collect();
+    assert_eq!(order, vec!["/", "/checkout", "/p/1", "/p/2"]);
+    assert_eq!(rows[1].1, vec![json!(2), json!(2), json!(15), json!(80)]);
+    assert_eq!(
+        rows[0].1[2],
+        json!(0),
+        "pages without engagement reports: 0 s over their visits"
+    );
+    // Pages seen by visitors from Google.
+    let google = run(
+        q(
+            json!(["visitors", "pageviews"]),
+            json!({"dimensions": ["event:page"], "filters": [["is", "visit:source", ["Google"]]]}),
+        ),
+        shop(),
+        None,
+    );
+    let rows = results(&google);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(
+        rows[0],
+        (vec!["/checkout".to_owned()], vec![json!(2), json!(2)])
+    );
+    let sources = run(
+        q(
+            json!(["visitors", "conversion_rate", "total_revenue"]),
+            json!({"dimensions": ["visit:source"], "filters": [["is", "event:goal", ["checkout_completed"]]]}),
+        ),
+        shop(),
+        None,
+    );
+    let rows = results(&sources);
+    assert_eq!(
+        rows,
+        vec![(
+            vec!["Google".to_owned()],
+            vec![
+                json!(1),
+                json!(33.33),
+                json!({"value": 20.0, "currency": "EUR", "long": "EUR 20.00", "short": "EUR 20.00"})
+            ]
+        )]
+    );
+    // Case-insensitive contains, `not`, regex, has_done.
+    let f = |filters: Value| {
+        let out = run(
+            q(json!(["visitors"]), json!({"filters": filters})),
+            shop(),
+            None,
+        );
+        results(&out)[0].1[0].clone()
+    };
+    assert_eq!(
+        f(json!([["contains", "event:page", ["CHECK"], {"case_sensitive": false}]])),
+        json!(2)
+    );
+    assert_eq!(
+        f(json!([["not", ["is", "visit:source", ["Google"]]]])),
+        json!(1)
+    );
+    assert_eq!(
+        f(json!([["matches", "event:page", ["^/p/[0-9]+$"]]])),
+        json!(3)
+    );
+    assert_eq!(
+        f(json!([[
+            "has_done",
+            ["is", "event:name", ["checkout_completed"]]
+        ]])),
+        json!(1)
+    );
+    assert_eq!(
+        f(json!([[
+            "has_not_done",
+            ["is", "event:goal", ["Visit /checkout"]]
+        ]])),
+        json!(1)
+    );
+    assert_eq!(f(json!([["is", "visit:device", ["Desktop"]]])), json!(3));
+    let bad = query::parse(br#"{"site_id":"shop","metrics":["visitors"],"date_range":"7d","filters":[["matches","event:page",["("]]]}"#).unwrap();
+    let bad = bad
+        .resolve(&Context {
+            zone: Zone::named("UTC"),
+            now: T0,
+            stats_start: None,
+        })
+        .unwrap();
+    assert!(filter::compile(bad.filters.as_ref().unwrap())
+        .unwrap_err()
+        .message()
+        .contains("not a regular expression"));
+}
+
+#[test]
+fn time_buckets_comparisons_and_labels() {
+    let out = run(
+        q(
+            json!(["visitors", "pageviews"]),
+            json!({"dimensions": ["time:day"], "include": {"time_labels": true, "comparisons": {"mode": "previous_period"}}}),
+        ),
+        shop(),
+        None,
+    );
+    let rows = results(&out);
+    assert_eq!(rows[0].0, vec!["2026-03-02"]);
+    assert_eq!(rows[0].1, vec![json!(2), json!(5)]);
+    assert_eq!(
+        out["meta"]["time_labels"],
+        json!(["2026-03-02", "2026-03-03"])
+    );
+    assert_eq!(
+        out["results"][0]["comparison"]["dimensions"],
+        json!(["2026-02-28"])
+    );
+    assert_eq!(out["results"][0]["comparison"]["change"], json!([100, 100]));
+    let hours = run(
+        q(
+            json!(["pageviews"]),
+            json!({"date_range": "day", "dimensions": ["time:hour"]}),
+        ),
+        vec![],
+        None,
+    );
+    assert_eq!(results(&hours).len(), 0);
+}
+
+#[test]
+fn funnels_count_visitors_in_order() {
+    let f = Funnel::stored(
+        7,
+        "buy",
+        r#"{"steps":[{"page":"/p/*"},{"page":"/checkout"},{"event":"checkout_completed"}],"within":"visit"}"#,
+    )
+    .unwrap();
+    let out = run(
+        q(json!(["visitors"]), json!({"funnel": 7})),
+        shop(),
+        Some((7, &f)),
+    );
+    let rows = results(&out);
+    assert_eq!(
+        rows.iter().map(|r| r.1[0].clone()).collect::<Vec<_>>(),
+        vec![json!(3), json!(2), json!(1)]
+    );
+    assert_eq!(
+        out["meta"]["funnel"]["steps"][2]["conversion_rate"],
+        json!(33.33)
+    );
+    assert_eq!(rows[0].0, vec!["Visit /p/*"]);
+}
