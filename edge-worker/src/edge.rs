@@ -107,6 +107,11 @@ pub async fn definition_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
     bounded_body(req, sightline_core::saved::MAX_BODY_BYTES).await
 }
 
+/// The body of a Stats API v2 query: JSON, at most `sightline_core::query::MAX_BODY_BYTES`.
+pub async fn query_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
+    bounded_body(req, sightline_core::query::MAX_BODY_BYTES).await
+}
+
 /// The `ADMIN_TOKEN` secret (or, in local development, a `--var`), when set and not empty.
 pub fn admin_token(env: &worker::Env) -> Option<String> {
     env.secret("ADMIN_TOKEN")
@@ -291,6 +296,8 @@ pub enum Cors {
     /// The stats API (and health): any page may read it with a bearer token. It takes no cookie,
     /// so `*` lends a page nothing it does not hold already; the dashboard may live elsewhere.
     Reader,
+    /// The query API (`POST /api/v2/query`): as [`Cors::Reader`], with a JSON body.
+    Query,
     /// No CORS headers at all (the admin API, whose token must never be in a page; and everything
     /// else): a browser on another origin cannot read the answer or pass a preflight.
     None,
@@ -301,6 +308,7 @@ pub fn with_cors(mut response: Response, cors: Cors) -> Response {
     let (methods, headers) = match cors {
         Cors::Beacon => ("POST, OPTIONS", "Content-Type"),
         Cors::Reader => ("GET, OPTIONS", "Authorization"),
+        Cors::Query => ("POST, OPTIONS", "Authorization, Content-Type"),
         Cors::None => return response,
     };
     let set = response.headers_mut();

@@ -9,13 +9,14 @@ use crate::error::AppError;
 use crate::routes;
 
 /// Who may call each API from a page on another origin: the collector and the stats API from
-/// any page, and the reading of saved segments and funnels (with a token, as the stats API);
+/// any page, the query API from any page with a token, and the reading of saved segments and funnels (with a token, as the stats API);
 /// their creation and deletion (the admin token's), the admin API and anything else from none.
 fn cors(method: &Method, segments: &[&str]) -> edge::Cors {
     let reading = matches!(method, Method::Get | Method::Options);
     match segments {
         ["api", "collect"] => edge::Cors::Beacon,
         ["api", "sites", _, "stats", _] | ["api", "health"] => edge::Cors::Reader,
+        ["api", "v2", "query"] => edge::Cors::Query,
         ["api", "sites", _, "segments" | "funnels", ..] if reading => edge::Cors::Reader,
         _ => edge::Cors::None,
     }
@@ -42,6 +43,7 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Post, ["api", "bench", "empty"]) if edge::test_hooks::bench_enabled(&env) => {
             routes::collect::empty(req).await
         }
+        (Method::Post, ["api", "v2", "query"]) => routes::query::handle(req, &env).await,
         (Method::Get, ["api", "sites", site, "stats", report]) => {
             routes::stats::handle(&req, &env, site, report).await
         }
@@ -94,6 +96,7 @@ pub async fn route(req: Request, env: Env) -> Response {
         (
             _,
             ["api", "collect"]
+            | ["api", "v2", "query"]
             | ["api", "sites", _, "stats", _]
             | ["api", "sites", _, "segments" | "funnels"]
             | ["api", "sites", _, "segments" | "funnels", _],

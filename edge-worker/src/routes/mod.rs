@@ -6,5 +6,6 @@ pub mod assets;
 pub mod collect;
 pub mod dead_letters;
 pub mod housekeeping;
+pub mod query;
 pub mod saved;
 pub mod stats;

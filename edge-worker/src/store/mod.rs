@@ -26,6 +26,7 @@ use crate::error::AppError;
 pub mod admin;
 pub mod dead_letters;
 pub mod ingest;
+pub mod query;
 pub mod saved;
 
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;

@@ -1,0 +1,112 @@
+//! `POST /api/v2/query`: Plausible's Stats API v2, answered by core's engine. Read the body (at
+//! most 64 KB), parse it (a 400 naming what is wrong), check the caller against the body's
+//! `site_id` (the site's read token or the admin token; anything else 401 with no data), replace
+//! saved segments with their filters, fetch a named funnel, resolve the ranges in the site's zone,
+//! read the raw events of the visits the ranges touch, answer. The test-hooks build adds
+//! `X-D1-Rows-Read`.
+
+use std::collections::BTreeMap;
+
+use sightline_core::engine::{self, Input};
+use sightline_core::query::{self, Context, ErrorKind, QueryError};
+use sightline_core::saved::{self, Funnel, Kind, Segment};
+use worker::{Env, Request, Response};
+
+use super::access;
+use crate::edge;
+use crate::error::AppError;
+use crate::store::Store;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Answers one query.
+pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
+    let body = edge::query_body(&mut req).await?;
+    let request = query::parse(&body)?;
+    let site = request.site_id.clone();
+    let store = Store::new(env)?;
+    access::site(&req, env, &store, &site).await?;
+    let settings = store
+        .query_settings(&site)
+        .await?
+        .ok_or(AppError::Missing("site"))?;
+    let request = if request.filters.iter().any(|f| !f.segments().is_empty()) {
+        let segments: BTreeMap<u64, Segment> = store
+            .saved(&site, Kind::Segment)
+            .await?
+            .iter()
+            .filter_map(|s| Some((s.id, Segment::stored(s.id, &s.name, &s.definition).ok()?)))
+            .collect();
+        saved::expand(request, &segments)?
+    } else {
+        request
+    };
+    let funnel = match request.funnel {
+        None => None,
+        Some(id) => {
+            let stored = store
+                .saved_one(&site, Kind::Funnel, id)
+                .await?
+                .ok_or_else(|| {
+                    QueryError::new(
+                        ErrorKind::InvalidFunnel,
+                        format!("Invalid funnel. The site has no funnel with id {id}."),
+                    )
+                })?;
+            Some((id, Funnel::stored(id, &stored.name, &stored.definition)?))
+        }
+    };
+    let now = edge::now();
+    let cx = Context {
+        zone: settings.zone,
+        now,
+        // The first rollup's local day, at noon UTC (the same local day in every zone).
+        stats_start: settings.first_day.map(|d| d * DAY_MS + DAY_MS / 2),
+    };
+    let q = request.resolve(&cx)?;
+    let spans = [Some(q.date_range), q.comparison];
+    let from = spans
+        .iter()
+        .flatten()
+        .map(|s| s.range.from)
+        .min()
+        .unwrap_or(now);
+    let to = spans
+        .iter()
+        .flatten()
+        .map(|s| s.range.to)
+        .max()
+        .unwrap_or(now);
+    let hits = store.hits(&site, from, to).await?;
+    let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
+        let first = spans
+            .iter()
+            .flatten()
+            .map(|s| s.first_day)
+            .min()
+            .unwrap_or(0);
+        let last = spans
+            .iter()
+            .flatten()
+            .map(|s| s.last_day)
+            .max()
+            .unwrap_or(0);
+        store.lost(&site, first, last).await?
+    } else {
+        BTreeMap::new()
+    };
+    let echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let answer = engine::answer(Input {
+        query: &q,
+        body: &echo,
+        zone: settings.zone,
+        hits,
+        funnel: funnel.as_ref().map(|(id, f)| (*id, f)),
+        kept_from: now - settings.retention_days * DAY_MS,
+        lost,
+    })?;
+    let response = edge::json(200, &answer);
+    #[cfg(feature = "test-hooks")]
+    let response = edge::test_hooks::with_rows_read(response, store.rows_read());
+    Ok(response)
+}

@@ -1,0 +1,144 @@
+//! Storage for the query API: what one Stats API v2 answer reads — the site's settings that
+//! resolve a query (time zone, retention, the first day with stats), the raw events of every
+//! visit that touches the query's ranges, and the browsers' reported losses per day.
+//! Must not: decide anything (core's `engine` does), or read a visit's events partly: a visit
+//! that began before the range is read from its start, so it is never counted as one that began
+//! in it.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use sightline_core::engine::Hit;
+use sightline_core::zone::Zone;
+
+use super::{number, text, Store};
+use crate::error::AppError;
+
+const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
+       (SELECT MIN(r.day) FROM rollups r WHERE r.site_id = s.id) AS first_day \
+     FROM sites s WHERE s.id = ?1";
+
+/// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
+/// (the `sessions` rows say where each visit begins and ends).
+const HITS_SQL: &str = "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS hi FROM sessions \
+       WHERE site_id = ?1 AND last_at >= ?2 AND started_at < ?3) \
+     SELECT ts, name, hostname, path, visitor_key AS visitor, session_key AS session, props, \
+       referrer_host AS referrer, source, channel, utm_source, utm_medium, utm_campaign, \
+       utm_content, utm_term, country, device, browser, os \
+     FROM events WHERE site_id = ?1 \
+       AND ts >= MIN(?2, COALESCE((SELECT lo FROM w), ?2)) \
+       AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3))";
+
+const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM rollups \
+     WHERE site_id = ?1 AND day >= ?2 AND day <= ?3 AND (data ->> '$.lost') > 0";
+
+/// What resolves a site's queries.
+#[derive(Debug, Clone, Copy)]
+pub struct QuerySettings {
+    /// Its time zone.
+    pub zone: Zone,
+    /// Days raw events are kept.
+    pub retention_days: i64,
+    /// The first local day with a rollup.
+    pub first_day: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct SettingsRow {
+    timezone: String,
+    retention_days: f64,
+    first_day: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct HitRow {
+    ts: f64,
+    name: String,
+    hostname: String,
+    path: String,
+    visitor: String,
+    session: String,
+    props: String,
+    referrer: Option<String>,
+    source: Option<String>,
+    channel: Option<String>,
+    utm_source: Option<String>,
+    utm_medium: Option<String>,
+    utm_campaign: Option<String>,
+    utm_content: Option<String>,
+    utm_term: Option<String>,
+    country: Option<String>,
+    device: Option<String>,
+    browser: Option<String>,
+    os: Option<String>,
+}
+
+impl From<HitRow> for Hit {
+    fn from(r: HitRow) -> Hit {
+        Hit {
+            ts: r.ts as i64,
+            name: r.name,
+            hostname: r.hostname,
+            path: r.path,
+            visitor: r.visitor,
+            session: r.session,
+            // Props were checked when stored; a row whose props cannot be read counts without them.
+            props: serde_json::from_str(&r.props).unwrap_or_default(),
+            referrer: r.referrer,
+            source: r.source,
+            channel: r.channel,
+            utm_source: r.utm_source,
+            utm_medium: r.utm_medium,
+            utm_campaign: r.utm_campaign,
+            utm_content: r.utm_content,
+            utm_term: r.utm_term,
+            country: r.country,
+            device: r.device,
+            browser: r.browser,
+            os: r.os,
+        }
+    }
+}
+
+impl Store {
+    /// A site's query settings; `None` for an unknown site.
+    pub async fn query_settings(&self, site: &str) -> Result<Option<QuerySettings>, AppError> {
+        let row: Option<SettingsRow> = self
+            .row(self.statement(SETTINGS_SQL, &[text(site)])?)
+            .await?;
+        Ok(row.map(|r| QuerySettings {
+            zone: Zone::named(&r.timezone),
+            retention_days: r.retention_days as i64,
+            first_day: r.first_day.map(|d| d as i64),
+        }))
+    }
+
+    /// The raw events of every visit touching `[from, to)` (ms).
+    pub async fn hits(&self, site: &str, from: i64, to: i64) -> Result<Vec<Hit>, AppError> {
+        let rows: Vec<HitRow> = self
+            .rows(self.statement(HITS_SQL, &[text(site), number(from), number(to)])?)
+            .await?;
+        Ok(rows.into_iter().map(Hit::from).collect())
+    }
+
+    /// Events browsers reported dropped, per local day in `first..=last`.
+    pub async fn lost(
+        &self,
+        site: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<BTreeMap<i64, i64>, AppError> {
+        #[derive(Deserialize)]
+        struct Row {
+            day: f64,
+            lost: f64,
+        }
+        let rows: Vec<Row> = self
+            .rows(self.statement(LOST_SQL, &[text(site), number(first), number(last)])?)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.day as i64, r.lost as i64))
+            .collect())
+    }
+}
