@@ -235,3 +235,20 @@ export async function siteApi(method, site, path, { body, token = "", headers = 
   }
   return { status: res.status, body: parsed, headers: res.headers };
 }
+
+/** POSTs a Stats API v2 query (`/api/v2/query`) with `token` as bearer (none when empty). */
+export async function v2query(body, token = TOKEN) {
+  const res = await request(`${BASE}/api/v2/query`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { unparsed: text.slice(0, 500) };
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}

@@ -96,7 +96,7 @@ export function vitalBucket(metric, value) {
  * The synthetic log for `sites` ([{ id, timezone, host }]) over the `days` days before `now`.
  * Returns { requests, events, expected, counts }.
  */
-export function generate({ sites, now, days = 14, seed = 20261124, visitorsPerDay = 80 }) {
+export function generate({ sites, now, days = 14, seed = 20261124, visitorsPerDay = 80, staffPerDay = 0 }) {
   const r = prng(seed);
   const events = []; // every event made, bots included: { site, ua, ip, visitor_id, session_id, event }
   const beacons = []; // { site, ua, ip, body, first }
@@ -171,6 +171,26 @@ export function generate({ sites, now, days = 14, seed = 20261124, visitorsPerDa
           t += r.int(40, 120) * 60 * 1000;
         }
       }
+      // Staff (with `staffPerDay`): the shop's own people on its admin pages, marked `is_internal` as
+      // the SDK marks a staff surface, some placing a test order.
+      for (let k = 0; k < staffPerDay; k++) {
+        const n = 100000 + k;
+        const visitor = { n, agent: AGENTS[0], strict: false, staff: true, visitorId: `staff${k}s${seed}${site.id.length}`, ip: `10.200.0.${k + 1}` };
+        const sessionId = `staff${k}d${d}x${site.id.length}`;
+        const arrival = ARRIVALS[0];
+        let t = start + d * DAY_MS + r.int(1, 20 * 3600) * 1000;
+        const visitEvents = [];
+        for (const [name, path, props] of [
+          ["pageview", "/admin/orders", null],
+          ["pageview", r.pick(["/admin/products", "/checkout"]), null],
+          ...(r.next() < 0.5 ? [["purchase", "/thank-you", { order_id: `test-${site.id}-${d}-${k}`, value: 1, currency: "EUR" }]] : []),
+        ]) {
+          t += r.int(5, 60) * 1000;
+          visitEvents.push({ id: id("st"), ts: t, name, url: `https://${site.host}${path}`, props: { ...(props ?? {}), is_internal: true } });
+        }
+        beacons.push({ site: site.id, ua: visitor.agent.ua, ip: visitor.ip, visitor, sessionId, events: visitEvents });
+        for (const e of visitEvents) events.push({ site: site.id, timezone: site.timezone, visitor, sessionId, arrival, event: e });
+      }
       // Bots crawl a few pages a day.
       for (let b = 0; b < 15; b++) {
         const ua = r.pick(BOTS);
@@ -211,12 +231,25 @@ export function generate({ sites, now, days = 14, seed = 20261124, visitorsPerDa
       events: b.events,
     },
   }));
-  const { rollups, stored } = expect(events, sites);
+  const { rollups, stored, kept } = expect(events, sites);
   const bots = events.filter((e) => e.bot).length;
-  return { requests, expected: rollups, counts: { events: events.length, bots, stored, requests: requests.length } };
+  return { requests, expected: rollups, log: kept, counts: { events: events.length, bots, stored, requests: requests.length } };
 }
 
 const tally = (map, value) => (map[value] ??= { u: 0, n: 0, a: 0 });
+
+/** Who the collector takes an event's sender for: the SDK's ids, or (strict mode) address and agent. */
+export function keysOf(x) {
+  const v = x.visitor;
+  const visitorKey = v.strict ? `strict ${v.ip.split(".").slice(0, 3).join(".")} ${v.agent.ua}` : v.visitorId;
+  return { visitorKey, sessionKey: v.strict ? "" : x.sessionId };
+}
+
+/** The path the collector stores for a URL: no query, a hash route (`#/…`) kept. */
+export function pathOf(url) {
+  const u = new URL(url);
+  return u.pathname + (u.hash.startsWith("#/") ? u.hash : "");
+}
 
 /**
  * The rollups every (site, day) must hold — { [site]: { [dayNumber]: Day } }, as core's JSON names
@@ -271,9 +304,7 @@ function expect(events, sites) {
   // Visits: one session's events in time order, split at 30 idle minutes.
   const bySession = new Map();
   for (const x of kept) {
-    const v = x.visitor;
-    const visitorKey = v.strict ? `strict ${x.visitor.ip.split(".").slice(0, 3).join(".")} ${v.agent.ua}` : v.visitorId;
-    const sessionKey = v.strict ? "" : x.sessionId;
+    const { visitorKey, sessionKey } = keysOf(x);
     const key = `${x.site}\u0000${visitorKey}\u0000${sessionKey}`;
     if (!bySession.has(key)) bySession.set(key, { site: x.site, visitorKey, list: [] });
     bySession.get(key).list.push(x);
@@ -342,5 +373,5 @@ function expect(events, sites) {
       }
     }
   }
-  return { rollups: out, stored: kept.length };
+  return { rollups: out, stored: kept.length, kept };
 }
