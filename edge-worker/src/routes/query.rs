@@ -19,6 +19,10 @@ use crate::store::Store;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
+/// Most raw events one answer reads (a worker holds them in memory, at about 300 bytes each). A
+/// query whose ranges hold more is refused with a 400 that says so, never half answered.
+pub const MAX_RAW_EVENTS: usize = 200_000;
+
 /// Answers one query.
 pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let body = edge::query_body(&mut req).await?;
@@ -77,7 +81,18 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         .map(|s| s.range.to)
         .max()
         .unwrap_or(now);
-    let hits = store.hits(&site, from, to).await?;
+    let hits = store
+        .hits(&site, from, to, MAX_RAW_EVENTS)
+        .await?
+        .ok_or_else(|| {
+            QueryError::new(
+                ErrorKind::InvalidDateRange,
+                format!(
+                    "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw events of \
+                     this site, more than one answer reads; ask for a shorter date_range."
+                ),
+            )
+        })?;
     let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
         let first = spans
             .iter()

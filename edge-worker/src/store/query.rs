@@ -27,7 +27,8 @@ const HITS_SQL: &str = "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS
        utm_content, utm_term, country, device, browser, os \
      FROM events WHERE site_id = ?1 \
        AND ts >= MIN(?2, COALESCE((SELECT lo FROM w), ?2)) \
-       AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3))";
+       AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) \
+     LIMIT ?4";
 
 const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM rollups \
      WHERE site_id = ?1 AND day >= ?2 AND day <= ?3 AND (data ->> '$.lost') > 0";
@@ -113,12 +114,23 @@ impl Store {
         }))
     }
 
-    /// The raw events of every visit touching `[from, to)` (ms).
-    pub async fn hits(&self, site: &str, from: i64, to: i64) -> Result<Vec<Hit>, AppError> {
+    /// The raw events of every visit touching `[from, to)` (ms), at most `max`; `None` when
+    /// there are more.
+    pub async fn hits(
+        &self,
+        site: &str,
+        from: i64,
+        to: i64,
+        max: usize,
+    ) -> Result<Option<Vec<Hit>>, AppError> {
+        let limit = number(max as i64 + 1);
         let rows: Vec<HitRow> = self
-            .rows(self.statement(HITS_SQL, &[text(site), number(from), number(to)])?)
+            .rows(self.statement(HITS_SQL, &[text(site), number(from), number(to), limit])?)
             .await?;
-        Ok(rows.into_iter().map(Hit::from).collect())
+        if rows.len() > max {
+            return Ok(None);
+        }
+        Ok(Some(rows.into_iter().map(Hit::from).collect()))
     }
 
     /// Events browsers reported dropped, per local day in `first..=last`.
