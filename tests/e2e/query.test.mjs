@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { generate, localTime } from "../traffic/generate.mjs";
 import { answer, funnel, visitsOf } from "../traffic/truth.mjs";
-import { ADMIN_TOKEN, createSite, replay, settled, siteApi, storedEvents, uid, v2query } from "./helpers.mjs";
+import { ADMIN_TOKEN, createSite, replay, settled, siteApi, stats, storedEvents, uid, v2query } from "./helpers.mjs";
 
 const run = uid("").slice(-6);
 const SITE = { id: `q-ber-${run}`, timezone: "Europe/Berlin", host: `q-ber-${run}.example` };
@@ -98,6 +98,13 @@ describe("query API", () => {
     // A staff test order is no conversion of the shop's.
     const orders = await v2query({ ...base, metrics: ["events"], filters: [["is", "event:goal", ["purchase"]], ["is", "event:page", ["/thank-you"]]] }, READ);
     assert.deepEqual(rows(orders.body), answer(visits, { metrics: ["events"], dims: [], filters: [["is", "event:goal", ["purchase"]]], from, to, internal: false }));
+    // Kept apart at write time: the daily rollups (the v1 reports) count customers only.
+    const v1 = (await stats(SITE.id, "overview", `period=custom&from=${from}&to=${to}`, READ)).body;
+    const [visitors, pageviews] = truth(false)["[]"];
+    assert.deepEqual([v1.visitors, v1.pageviews], [visitors, pageviews]);
+    const goals = (await stats(SITE.id, "goals", `period=custom&from=${from}&to=${to}`, READ)).body.results;
+    const purchases = answer(visits, { metrics: ["events"], dims: [], filters: [["is", "event:goal", ["purchase"]]], from, to, internal: false })["[]"][0];
+    assert.equal(goals.find((g) => g.value === "purchase")?.count, purchases);
   });
 
   test("comparisons, time labels, ordering and pagination", async () => {

@@ -3,8 +3,8 @@
 // - a visit is one session's events (staff and customers apart) with no gap over 30 minutes; it
 //   and its visitor count on the local day it started, when any of its events matches the filters;
 // - an event counts on its own local day when it matches;
-// - a visitor is a (local day, visitor) pair: keys are salted per day, so visitors over many days
-//   are the sum of each day's unique visitors;
+// - a visitor is a (local day, visitor, audience) triple: keys are salted per day, so visitors over
+//   many days are the sum of each day's unique visitors, and staff and customers are apart;
 // - values are named as Plausible names them (Direct / None, Desktop, ...).
 import { keysOf, localTime, pathOf } from "./generate.mjs";
 
@@ -131,7 +131,7 @@ function groups(visits, { dims, filters, from, to, internal }) {
         const g = get(k);
         if (g.visits.has(v)) continue;
         g.visits.add(v);
-        g.visitors.add(`${v.date} ${v.visitor}`);
+        g.visitors.add(`${v.date} ${v.visitor} ${v.internal}`);
         g.bounces += v.bounced ? 1 : 0;
         g.duration += v.last - v.start;
         g.visitPageviews += v.pageviews;

@@ -29,7 +29,7 @@ pub struct Visit {
     pub last: i64,
     /// The local day it started on.
     pub day: i64,
-    /// The visitor, as a number unique within [`Data`].
+    /// The visitor (of its audience), as a number unique within [`Data`].
     pub visitor: u32,
     /// Staff traffic.
     pub internal: bool,
@@ -82,7 +82,8 @@ pub fn build(mut hits: Vec<Hit>, zone: Zone) -> Data {
             &b.path,
         ))
     });
-    let mut visitors: HashMap<String, u32> = HashMap::new();
+    // A visitor is one audience's: a person with staff and customer visits is one of each.
+    let mut visitors: HashMap<(String, bool), u32> = HashMap::new();
     let mut visits = Vec::new();
     let mut i = 0;
     while i < hits.len() {
@@ -96,7 +97,8 @@ pub fn build(mut hits: Vec<Hit>, zone: Zone) -> Data {
             end += 1;
         }
         let next = visitors.len() as u32;
-        let visitor = *visitors.entry(hits[i].visitor.clone()).or_insert(next);
+        let key = (hits[i].visitor.clone(), hits[i].internal());
+        let visitor = *visitors.entry(key).or_insert(next);
         visits.push(visit(&hits, i..end, visitor, zone));
         i = end;
     }

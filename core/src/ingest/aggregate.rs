@@ -2,7 +2,8 @@
 //! events, and each site's time zone. Output: per (site, local day) a signed [`Day`] delta that,
 //! added to the stored rollup, makes it count every event, visit and visitor exactly once.
 //! Events count on their own local day and hour; a visit, and its visitor, on the day and hour it
-//! started. Must not: do I/O, or keep anything that identifies a visitor.
+//! started. Staff traffic (`is_internal` events, their visits) counts in the day's `staff` part,
+//! apart from customers'. Must not: do I/O, or keep anything that identifies a visitor.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -178,6 +179,10 @@ pub struct Day {
     /// Events visitors' browsers dropped unsent (a full outbox while offline), as they reported.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lost: i64,
+    /// Staff traffic of the day, counted apart (the same fields; its own `staff` stays empty).
+    /// Everything above counts customers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<Box<Day>>,
 }
 
 impl Day {
@@ -193,9 +198,21 @@ impl Day {
         self.hours.entry(hour).or_default()
     }
 
+    /// The counts of one audience: this day's (customers) or its staff part.
+    pub fn audience(&mut self, internal: bool) -> &mut Day {
+        if internal {
+            self.staff.get_or_insert_with(Box::default)
+        } else {
+            self
+        }
+    }
+
     /// Adds `delta`; a dimension already holding [`MAX_VALUES`] values, or [`MAX_DIM_BYTES`],
     /// counts a new one as [`OTHER`].
     pub fn apply(&mut self, delta: &Day) {
+        if let Some(staff) = &delta.staff {
+            self.audience(true).apply(staff);
+        }
         self.add_totals(delta);
         for (dim, values) in &delta.dims {
             let mine = self.dims.entry(dim.clone()).or_default();
@@ -224,6 +241,11 @@ impl Day {
     /// The same day without values (and hours, vitals buckets) whose counts all came back to zero. (A stored day keeps them:
     /// a value keeps its place under the cap, so a later change to it lands where it landed before.)
     pub fn without_zeros(mut self) -> Day {
+        self.staff = self
+            .staff
+            .take()
+            .map(|s| Box::new(s.without_zeros()))
+            .filter(|s| **s != Day::default());
         for values in self.dims.values_mut() {
             values.retain(|_, t| t.count != 0 || t.visitors != 0 || t.amount != 0.0);
         }
@@ -238,6 +260,9 @@ impl Day {
 
     /// Adds `other` without any cap (for reports over many days).
     pub fn merge(&mut self, other: &Day) {
+        if let Some(staff) = &other.staff {
+            self.audience(true).merge(staff);
+        }
         self.add_totals(other);
         for (dim, values) in &other.dims {
             let mine = self.dims.entry(dim.clone()).or_default();
@@ -357,7 +382,7 @@ fn visit_values(v: &Visit) -> Vec<(&'static str, String)> {
 /// Adds (`sign` = 1) or removes (−1) what one visit counts on its start day.
 fn count_visit(deltas: &mut Deltas, site: &str, zone: Zone, v: &Visit, sign: i64) {
     let at = zone.local(v.started_at);
-    let day = deltas.day(site, at.day);
+    let day = deltas.day(site, at.day).audience(v.internal);
     day.visits += sign;
     day.bounces += sign * i64::from(v.bounced());
     day.duration_ms += sign * v.duration();
@@ -376,12 +401,18 @@ enum Presence {
     Value(&'static str, String),
 }
 
-fn presence(visits: &[&Visit], zone: Zone) -> BTreeSet<(i64, Presence)> {
+/// A visitor's presence is per (local day, audience): a person with staff and customer visits on
+/// a day counts once in each.
+fn presence(visits: &[&Visit], zone: Zone) -> BTreeSet<((i64, bool), Presence)> {
     let mut set = BTreeSet::new();
-    // Per day: (start, hour) of the visitor's first visit.
-    let mut first: BTreeMap<i64, (i64, u8)> = BTreeMap::new();
+    // Per day and audience: (start, hour) of the visitor's first visit.
+    let mut first: BTreeMap<(i64, bool), (i64, u8)> = BTreeMap::new();
     for v in visits {
-        let at = zone.local(v.started_at);
+        let local = zone.local(v.started_at);
+        let at = DayOf {
+            day: (local.day, v.internal),
+            hour: local.hour,
+        };
         let earliest = first.entry(at.day).or_insert((v.started_at, at.hour));
         if v.started_at < earliest.0 {
             *earliest = (v.started_at, at.hour);
@@ -409,6 +440,12 @@ fn presence(visits: &[&Visit], zone: Zone) -> BTreeSet<(i64, Presence)> {
     set
 }
 
+/// A visit's (local day, audience) and local hour.
+struct DayOf {
+    day: (i64, bool),
+    hour: u8,
+}
+
 fn count_presence(day: &mut Day, key: &Presence, sign: i64) {
     match key {
         Presence::Day => day.visitors += sign,
@@ -430,7 +467,7 @@ impl Deltas {
 /// Counts one new event on its own local day and hour.
 fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
     let at = zone.local(e.ts);
-    let day = deltas.day(&e.site_id, at.day);
+    let day = deltas.day(&e.site_id, at.day).audience(e.internal());
     day.lost += i64::from(e.lost);
     if e.is_pageview() {
         day.pageviews += 1;
@@ -509,11 +546,11 @@ pub fn deltas(sessions: &Sessions, events: &[Event], zone_of: &dyn Fn(&str) -> Z
         let zone = zone_of(site);
         let was = presence(before.get(&visitor).map_or(&[][..], Vec::as_slice), zone);
         let is = presence(after.get(&visitor).map_or(&[][..], Vec::as_slice), zone);
-        for (day, key) in is.difference(&was) {
-            count_presence(deltas.day(site, *day), key, 1);
+        for ((day, internal), key) in is.difference(&was) {
+            count_presence(deltas.day(site, *day).audience(*internal), key, 1);
         }
-        for (day, key) in was.difference(&is) {
-            count_presence(deltas.day(site, *day), key, -1);
+        for ((day, internal), key) in was.difference(&is) {
+            count_presence(deltas.day(site, *day).audience(*internal), key, -1);
         }
     }
     deltas

@@ -96,7 +96,10 @@ pub fn plan(batch: Vec<Event>, known: Known) -> Plan {
             }
         }
     }
-    let fresh = dedupe::fresh(batch, &known.events, &known.orders);
+    let fresh: Vec<Event> = dedupe::fresh(batch, &known.events, &known.orders)
+        .into_iter()
+        .map(staff_apart)
+        .collect();
     let sessions = sessionise::sessionise(visits, &fresh);
     let zones = known.zones;
     let zone_of = |site: &str| zones.get(site).copied().unwrap_or(Zone::named("UTC"));
@@ -107,6 +110,18 @@ pub fn plan(batch: Vec<Event>, known: Known) -> Plan {
         deltas,
         unreadable_visits,
     }
+}
+
+/// What marks a staff event's session key: a session's staff events make visits of their own,
+/// never sharing one with its customers' events (docs/METRICS.md), so every visit, and every
+/// count made of it, is wholly one audience.
+pub const STAFF_SESSION: &str = "~staff";
+
+fn staff_apart(mut e: Event) -> Event {
+    if e.internal() && !e.session_key.ends_with(STAFF_SESSION) {
+        e.session_key.push_str(STAFF_SESSION);
+    }
+    e
 }
 
 /// A visit to write: its key, the version it will have, its times, its state as JSON.
@@ -337,6 +352,41 @@ mod tests {
         let writes = batches.into_iter().map(|b| store.consume(b)).collect();
         *days = store.days;
         writes
+    }
+
+    #[test]
+    fn staff_events_make_visits_of_their_own_and_count_apart() {
+        let staff = |mut e: Event| {
+            e.props = [("is_internal".to_owned(), PropValue::Bool(true))].into();
+            e
+        };
+        // One session: a customer's page, then an admin page and a test order, then another page.
+        let batch = vec![
+            ev("a", "s1", 0, "pageview", "/"),
+            staff(ev("b", "s1", 1, "pageview", "/admin")),
+            staff(purchase("c", 99.0)),
+            ev("d", "s1", 3, "pageview", "/p"),
+        ];
+        let mut days = BTreeMap::new();
+        let writes = consume(vec![batch.clone(), batch], &mut days);
+        assert!(writes[1].events.is_empty(), "resent: nothing new");
+        let day: Day = serde_json::from_str(&days[&("s".to_owned(), 0)].1).unwrap();
+        assert_eq!(
+            (day.pageviews, day.visits, day.visitors, day.bounces),
+            (2, 1, 1, 0)
+        );
+        assert!(!day.dims[dim::PAGES].contains_key("/admin"));
+        assert!(
+            !day.dims.contains_key(dim::GOALS),
+            "a staff test order is no conversion"
+        );
+        let staff = day.staff.as_deref().expect("staff counted apart");
+        assert_eq!(
+            (staff.pageviews, staff.visits, staff.visitors, staff.bounces),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(staff.dims[dim::GOALS]["purchase"].count, 1);
+        assert!(staff.staff.is_none());
     }
 
     #[test]

@@ -86,6 +86,12 @@ pub struct Event {
 }
 
 impl Event {
+    /// Staff traffic: the SDK marked it `is_internal` (a staff surface, or an `admin:` /
+    /// `instructor:` name). Counted apart from customers' (docs/METRICS.md).
+    pub fn internal(&self) -> bool {
+        matches!(self.props.get("is_internal"), Some(PropValue::Bool(true)))
+    }
+
     /// True for pageviews.
     pub fn is_pageview(&self) -> bool {
         self.name == PAGEVIEW

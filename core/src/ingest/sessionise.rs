@@ -69,6 +69,9 @@ pub struct Visit {
     pub names: BTreeSet<String>,
     /// Currencies of conversions with a value.
     pub currencies: BTreeSet<String>,
+    /// Staff traffic (its events are `is_internal`; a session's staff events make visits apart).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 impl Visit {
@@ -78,6 +81,7 @@ impl Visit {
             started_at: event.ts,
             last_at: event.ts,
             arrival: arrival(event),
+            internal: event.internal(),
             ..Visit::default()
         };
         visit.count(event);
