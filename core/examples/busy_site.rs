@@ -698,7 +698,13 @@ impl Sink {
 
 /// A rollup day as statements of at most [`MAX_STATEMENT_BYTES`]: its JSON in pieces, the first
 /// inserted and the rest appended (D1 takes no longer statement; the worker binds the JSON).
-fn rollup_statements(sink: &mut Sink, day: i64, version: u32, data: &str) -> std::io::Result<()> {
+fn rollup_statements(
+    sink: &mut Sink,
+    day: i64,
+    part: &str,
+    version: u32,
+    data: &str,
+) -> std::io::Result<()> {
     let mut rest = data;
     let mut first = true;
     while first || !rest.is_empty() {
@@ -708,9 +714,12 @@ fn rollup_statements(sink: &mut Sink, day: i64, version: u32, data: &str) -> std
         }
         let piece = Row::default().text(Some(&rest[..cut])).0;
         let sql = if first {
-            format!("{ROLLUPS_HEAD} VALUES ('{SITE}', {day}, {version}, {piece})")
+            format!("{ROLLUPS_HEAD} VALUES ('{SITE}', {day}, '{part}', {version}, {piece})")
         } else {
-            format!("UPDATE rollups SET data = data || {piece} WHERE site_id = '{SITE}' AND day = {day}")
+            format!(
+                "UPDATE day_parts SET data = data || {piece} \
+                 WHERE site_id = '{SITE}' AND day = {day} AND part = '{part}'"
+            )
         };
         sink.statement(&sql)?;
         rest = &rest[cut..];
@@ -764,7 +773,7 @@ const EVENTS_HEAD: &str =
 const SESSIONS_HEAD: &str =
     "INSERT INTO sessions (site_id, visitor_key, session_key, visit_no, version, \
      started_at, last_at, state)";
-const ROLLUPS_HEAD: &str = "INSERT INTO rollups (site_id, day, version, data)";
+const ROLLUPS_HEAD: &str = "INSERT INTO day_parts (site_id, day, part, version, data)";
 
 fn session_row(key: &VisitKey, version: u32, visit: &Visit, state: &str) -> String {
     Row::default()
@@ -781,11 +790,11 @@ fn session_row(key: &VisitKey, version: u32, visit: &Visit, state: &str) -> Stri
         .0
 }
 
-/// A stored rollup day: its day number, version and JSON.
-type RollupRow = (i64, u32, String);
+/// A stored rollup day part: its day number, part name, version and JSON.
+type RollupPart = (i64, String, u32, String);
 
-/// What one thread made: its counts, rollup days, raw event rows and visit rows.
-type ThreadOut = (Counts, Vec<RollupRow>, usize, usize);
+/// What one thread made: its counts, rollup day parts, raw event rows and visit rows.
+type ThreadOut = (Counts, Vec<RollupPart>, usize, usize);
 
 /// What one day's traffic came to.
 #[derive(Default)]
@@ -806,14 +815,14 @@ struct Sinks {
 /// store of its own (a day shares nothing with another: visitor keys change with the daily salt,
 /// so visits and dedupe keys never cross midnight, and a UTC site's events count on their own
 /// day; a visit still going at midnight ends there). Writes the events and visits the purge would
-/// keep; returns the counts and the day's rollup row (day, version, JSON).
+/// keep; returns the counts and the day's rollup parts (day, part, version, JSON).
 fn run_day(
     world: &World,
     day: i64,
     now: i64,
     per_day: usize,
     sinks: &mut Sinks,
-) -> std::io::Result<(Counts, Option<RollupRow>)> {
+) -> std::io::Result<(Counts, Vec<RollupPart>)> {
     let site = Site {
         id: SITE.into(),
         domains: vec![HOST.into()],
@@ -917,11 +926,11 @@ fn run_day(
                 .row(&session_row(key, *version, &visit, text))?;
         }
     }
-    let rollup = store
+    let rollup: Vec<RollupPart> = store
         .days
         .into_iter()
-        .next()
-        .map(|((_, n), (version, data))| (n, version, data));
+        .map(|((_, n, part), (version, data))| (n, part, version, data))
+        .collect();
     Ok((counts, rollup))
 }
 
@@ -1017,13 +1026,14 @@ fn main() -> std::io::Result<()> {
         raw_events += events;
         visits += sessions;
     }
-    rollups.sort_by_key(|(day, _, _)| *day);
+    rollups.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut sink = Sink::new(out, "rollups".into(), ROLLUPS_HEAD);
-    let mut day_bytes = Vec::new();
-    for (day, version, data) in &rollups {
-        day_bytes.push(data.len());
-        rollup_statements(&mut sink, *day, *version, data)?;
+    let mut bytes_by_day: std::collections::BTreeMap<i64, usize> = Default::default();
+    for (day, part, version, data) in &rollups {
+        *bytes_by_day.entry(*day).or_default() += data.len();
+        rollup_statements(&mut sink, *day, part, *version, data)?;
     }
+    let mut day_bytes: Vec<usize> = bytes_by_day.into_values().collect();
     sink.close()?;
     let mut site_sql = BufWriter::new(File::create(out.join("site.sql"))?);
     writeln!(
@@ -1048,7 +1058,7 @@ fn main() -> std::io::Result<()> {
         "events_stored": total.stored,
         "raw_events": raw_events,
         "visits": visits,
-        "rollup_days": rollups.len(),
+        "rollup_days": day_bytes.len(),
         "threads": threads,
         "pages_in_catalogue": world.pages.landing.items.len(),
         "products": world.pages.products.len(),

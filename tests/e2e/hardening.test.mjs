@@ -45,7 +45,7 @@ describe("hardening: the consumer path", () => {
     await storedEvents(site, 1);
     await eventually(() => d1(`SELECT COUNT(*) AS n FROM rollups WHERE site_id = '${site}'`)[0].n === 1, 20000, "a rollup");
     const before = (await admin("GET", "dead-letters")).body.set_aside_rows;
-    d1(`UPDATE rollups SET data = '{"pageviews":"broken"' WHERE site_id = '${site}'`);
+    d1(`UPDATE day_parts SET data = '{"pageviews":"broken"' WHERE site_id = '${site}' AND part = 'totals'`);
     const report = await stats(site, "overview", RECENT);
     assert.equal(report.status, 200, "a damaged day never makes a report fail");
     assert.equal((await send(beacon(site, [event(), event()]))).body.accepted, 2);

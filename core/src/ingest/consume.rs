@@ -1,16 +1,18 @@
 //! Stage: consume — the queue consumer's whole computation, as one pure step between its two reads
 //! and its write. Input: a batch's events, what storage holds of them ([`Known`]: event and order
-//! ids, the visitors' stored visits as text, the sites' time zones) and then the touched rollup days
-//! as text. Output: a [`Write`]: the new events, the visits and days to write (already serialised,
+//! ids, the visitors' stored visits as text, the sites' time zones) and then the touched rollup days'
+//! parts as text ([`parts`]). Output: a [`Write`]: the new events, the visits and days to write (already serialised,
 //! each with the version its guard expects), and the stored rows that could not be read, set aside.
 //! Stages, in order: read back (stored text → visits and days; what cannot be read is set aside, so
-//! it never blocks a site) → de-duplicate → sessionise → aggregate → roll → serialise.
+//! it never blocks a site) → de-duplicate → staff apart → sessionise → aggregate → roll → split
+//! into parts.
 //! Must not: do I/O; write a figure that does not read back (every amount is finite).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::aggregate::{self, Day, Deltas};
 use super::dedupe::{self, EventKey, OrderKey};
+use super::parts;
 use super::sessionise::{self, Sessions, StoredVisit, Visit, VisitKey};
 use super::Event;
 use crate::zone::Zone;
@@ -126,8 +128,11 @@ fn staff_apart(mut e: Event) -> Event {
 
 /// A visit to write: its key, the version it will have, its times, its state as JSON.
 pub type VisitRow = (VisitKey, u32, i64, i64, String);
-/// A day to write: its key, the version it was read at (0: new; the guard's), its new JSON.
-pub type DayRow = (DayKey, u32, String);
+/// A stored part of a rollup day: (site, local day, part name; see [`parts`]).
+pub type PartKey = (String, i64, String);
+/// A day to write: its key, the version its totals part was read at (0: new; the guard's), and
+/// the parts to write as (name, JSON): the totals always, and each part the batch changed.
+pub type DayRow = (DayKey, u32, Vec<(&'static str, String)>);
 
 /// Everything one guarded transaction writes.
 #[derive(Debug, Default)]
@@ -146,23 +151,38 @@ pub struct Write {
     pub set_aside: Vec<SetAside>,
 }
 
-/// Reads back the touched days (what cannot be read starts empty and is set aside), adds the
-/// deltas and serialises what is to be written.
-pub fn write(plan: Plan, days: Vec<Stored<DayKey>>) -> Write {
+/// Reads back the touched days from their parts (a part that cannot be read starts empty, is set
+/// aside and written anew), adds the deltas, and splits each day again: its totals part is always
+/// written (its version is the day's, which the guard checks), every other part only if it changed.
+pub fn write(plan: Plan, stored_parts: Vec<Stored<PartKey>>) -> Write {
     let mut set_aside: Vec<SetAside> = Vec::new();
+    let mut read: BTreeMap<DayKey, (u32, Vec<(String, String)>)> = BTreeMap::new();
+    for row in stored_parts {
+        let (site, day, part) = row.key;
+        let entry = read.entry((site, day)).or_default();
+        if part == parts::TOTALS {
+            entry.0 = row.version;
+        }
+        entry.1.push((part, row.text));
+    }
     let mut stored: BTreeMap<DayKey, (u32, Day)> = BTreeMap::new();
-    for row in days {
-        let day = serde_json::from_str::<Day>(&row.text).unwrap_or_else(|e| {
+    let mut texts: BTreeMap<DayKey, BTreeMap<String, String>> = BTreeMap::new();
+    for (key, (version, list)) in read {
+        let mut before: BTreeMap<String, String> = list.iter().cloned().collect();
+        let (day, unreadable) = parts::join(list);
+        for (part, text, reason) in unreadable {
+            // Never equal to what is written next: the part is rewritten, so it is set aside once.
+            before.insert(part.clone(), String::new());
             set_aside.push(SetAside {
                 kind: "day",
-                site_id: row.key.0.clone(),
-                key: row.key.1.to_string(),
-                text: row.text,
-                reason: e.to_string(),
+                site_id: key.0.clone(),
+                key: format!("{}/{part}", key.1),
+                text,
+                reason,
             });
-            Day::default()
-        });
-        stored.insert(row.key, (row.version, day));
+        }
+        stored.insert(key.clone(), (version, day));
+        texts.insert(key, before);
     }
     let Plan {
         fresh,
@@ -172,7 +192,22 @@ pub fn write(plan: Plan, days: Vec<Stored<DayKey>>) -> Write {
     } = plan;
     let days = aggregate::roll(stored, deltas)
         .into_iter()
-        .map(|(key, version, day)| (key, version, to_json(&day)))
+        .map(|(key, version, day)| {
+            let before = texts.remove(&key).unwrap_or_default();
+            let mut changed: Vec<(&'static str, String)> = parts::split(&day)
+                .into_iter()
+                .filter(|(name, text)| *name == parts::TOTALS || before.get(*name) != Some(text))
+                .collect();
+            // An unreadable part the day no longer has is written empty.
+            for name in parts::names() {
+                if before.get(name).is_some_and(String::is_empty)
+                    && !changed.iter().any(|(n, _)| *n == name)
+                {
+                    changed.push((name, "{}".to_owned()));
+                }
+            }
+            (key, version, changed)
+        })
         .collect();
     let mut read_visits: Vec<(VisitKey, u32)> = sessions
         .before
@@ -247,13 +282,24 @@ pub struct InMemory {
     pub orders: BTreeSet<OrderKey>,
     /// Stored visits: key → (version, JSON).
     pub visits: BTreeMap<VisitKey, (u32, String)>,
-    /// Stored rollup days: key → (version, JSON).
-    pub days: BTreeMap<DayKey, (u32, String)>,
+    /// Stored rollup day parts: key → (version, JSON).
+    pub days: BTreeMap<PartKey, (u32, String)>,
     /// Rows set aside.
     pub set_aside: Vec<SetAside>,
 }
 
 impl InMemory {
+    /// A stored day, joined from its parts (unreadable parts left out).
+    pub fn day(&self, site: &str, day: i64) -> Option<Day> {
+        let parts: Vec<(String, String)> = self
+            .days
+            .iter()
+            .filter(|((s, d, _), _)| s == site && *d == day)
+            .map(|((_, _, p), (_, text))| (p.clone(), text.clone()))
+            .collect();
+        (!parts.is_empty()).then(|| parts::join(parts).0)
+    }
+
     /// Runs one batch through [`plan`] and [`write`] against this storage and applies the write.
     /// Reads what the worker's store reads: the batch's stored event and order ids, and every
     /// stored visit of its visitors (a range of the keys, as in D1's primary key).
@@ -299,8 +345,9 @@ impl InMemory {
             .deltas
             .0
             .keys()
+            .flat_map(|(site, day)| parts::names().map(move |p| (site.clone(), *day, p.to_owned())))
             .filter_map(|k| {
-                self.days.get(k).map(|(version, text)| Stored {
+                self.days.get(&k).map(|(version, text)| Stored {
                     key: k.clone(),
                     version: *version,
                     text: text.clone(),
@@ -314,8 +361,11 @@ impl InMemory {
         for (k, version, _, _, text) in &w.visits {
             self.visits.insert(k.clone(), (*version, text.clone()));
         }
-        for (k, version, text) in &w.days {
-            self.days.insert(k.clone(), (version + 1, text.clone()));
+        for ((site, day), version, written) in &w.days {
+            for (part, text) in written {
+                let key = (site.clone(), *day, (*part).to_owned());
+                self.days.insert(key, (version + 1, text.clone()));
+            }
         }
         for e in &w.events {
             self.events.insert(dedupe::event_key(e));
@@ -344,14 +394,18 @@ mod tests {
     }
 
     /// Runs batches through plan → write as the consumer does, keeping what it writes.
-    fn consume(batches: Vec<Vec<Event>>, days: &mut BTreeMap<DayKey, (u32, String)>) -> Vec<Write> {
-        let mut store = InMemory {
-            days: std::mem::take(days),
+    fn consume(batches: Vec<Vec<Event>>, store: &mut InMemory) -> Vec<Write> {
+        batches.into_iter().map(|b| store.consume(b)).collect()
+    }
+
+    fn totals(version: u32, text: &str) -> InMemory {
+        InMemory {
+            days: BTreeMap::from([(
+                ("s".to_owned(), 0, parts::TOTALS.to_owned()),
+                (version, text.to_owned()),
+            )]),
             ..InMemory::default()
-        };
-        let writes = batches.into_iter().map(|b| store.consume(b)).collect();
-        *days = store.days;
-        writes
+        }
     }
 
     #[test]
@@ -367,10 +421,10 @@ mod tests {
             staff(purchase("c", 99.0)),
             ev("d", "s1", 3, "pageview", "/p"),
         ];
-        let mut days = BTreeMap::new();
-        let writes = consume(vec![batch.clone(), batch], &mut days);
+        let mut store = InMemory::default();
+        let writes = consume(vec![batch.clone(), batch], &mut store);
         assert!(writes[1].events.is_empty(), "resent: nothing new");
-        let day: Day = serde_json::from_str(&days[&("s".to_owned(), 0)].1).unwrap();
+        let day = store.day("s", 0).unwrap();
         assert_eq!(
             (day.pageviews, day.visits, day.visitors, day.bounces),
             (2, 1, 1, 0)
@@ -391,16 +445,18 @@ mod tests {
 
     #[test]
     fn huge_amounts_cannot_poison_a_day() {
-        let mut days = BTreeMap::new();
+        let mut store = InMemory::default();
         consume(
             vec![
                 vec![purchase("a", 1.7e308), purchase("b", 1.7e308)],
                 vec![purchase("c", 12.5)],
             ],
-            &mut days,
+            &mut store,
         );
-        let (_, text) = &days[&("s".to_owned(), 0)];
-        let day: Day = serde_json::from_str(text).expect("what was written reads back");
+        for text in store.days.values().map(|(_, t)| t) {
+            serde_json::from_str::<serde_json::Value>(text).expect("what was written reads back");
+        }
+        let day = store.day("s", 0).unwrap();
         let revenue = &day.dims[dim::REVENUE]["EUR"];
         assert_eq!((revenue.count, revenue.amount), (1, 12.5));
         assert_eq!(day.dims[dim::GOALS]["purchase"].count, 3, "all three count");
@@ -409,23 +465,32 @@ mod tests {
     #[test]
     fn an_unreadable_day_or_visit_is_set_aside_and_the_batch_still_counts() {
         // What an earlier build wrote for an overflowing sum: `null` reads as 0, the rest is kept.
-        let mut days = BTreeMap::from([(
-            ("s".to_owned(), 0),
-            (
-                3,
-                r#"{"pageviews":4,"dims":{"revenue":{"EUR":{"n":2,"a":null}}}}"#.to_owned(),
-            ),
-        )]);
-        let w = consume(vec![vec![ev("a", "s1", 1, "pageview", "/")]], &mut days);
+        let mut store = totals(
+            3,
+            r#"{"pageviews":4,"dims":{"revenue":{"EUR":{"n":2,"a":null}}}}"#,
+        );
+        let w = consume(vec![vec![ev("a", "s1", 1, "pageview", "/")]], &mut store);
         assert!(w[0].set_aside.is_empty());
-        let day: Day = serde_json::from_str(&days[&("s".to_owned(), 0)].1).unwrap();
-        assert_eq!(day.pageviews, 5);
-        // A row that cannot be read at all is set aside; the day starts again from this batch.
-        days.insert(("s".to_owned(), 0), (5, "{\"pageviews\":\"x\"".to_owned()));
-        let w = consume(vec![vec![ev("b", "s2", 1, "pageview", "/")]], &mut days);
-        assert_eq!(w[0].set_aside.len(), 1);
+        let day = store.day("s", 0).unwrap();
+        assert_eq!((day.pageviews, day.dims[dim::REVENUE]["EUR"].count), (5, 2));
+        // A part that cannot be read at all is set aside; it starts again from this batch.
+        let mut store = totals(5, "{\"pageviews\":\"x\"");
+        store.days.insert(
+            ("s".to_owned(), 0, dim::GOALS.to_owned()),
+            (5, "[".to_owned()),
+        );
+        let w = consume(vec![vec![ev("b", "s2", 1, "pageview", "/")]], &mut store);
+        assert_eq!(w[0].set_aside.len(), 2);
         assert_eq!(w[0].set_aside[0].kind, "day");
         assert_eq!(w[0].days[0].1, 5, "the guard expects the version read");
+        assert_eq!(
+            store.days[&("s".to_owned(), 0, dim::GOALS.to_owned())].1,
+            "{}",
+            "rewritten empty"
+        );
+        let w = consume(vec![vec![ev("c", "s2", 2, "pageview", "/")]], &mut store);
+        assert!(w[0].set_aside.is_empty(), "set aside once");
+        assert_eq!(store.day("s", 0).unwrap().pageviews, 2);
         let visit = Stored {
             key: VisitKey {
                 site_id: "s".into(),

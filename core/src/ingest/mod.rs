@@ -17,6 +17,7 @@ pub mod dedupe;
 pub mod enrich;
 pub mod gate;
 pub mod identify;
+pub mod parts;
 pub mod queue;
 pub mod sessionise;
 pub mod source;

@@ -23,6 +23,19 @@ pub enum Report {
     Breakdown(Dimension),
 }
 
+impl Report {
+    /// The stored parts of a rollup day ([`crate::ingest::parts`]) the report reads: its totals,
+    /// and a breakdown's dimension.
+    pub fn parts(self) -> Vec<&'static str> {
+        match self {
+            Report::Breakdown(d) if d != Dimension::Vitals => {
+                vec![crate::ingest::parts::TOTALS, d.key()]
+            }
+            _ => vec![crate::ingest::parts::TOTALS],
+        }
+    }
+}
+
 /// The dimensions a breakdown can group by: a closed set, each mapped to fixed SQL by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dimension {

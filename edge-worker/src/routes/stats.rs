@@ -62,6 +62,7 @@ async fn run(
             site,
             range.from.div_euclid(DAY_MS),
             range.to.div_euclid(DAY_MS),
+            &query.report.parts(),
         )
         .await?;
     let merged = rollup::merge(days.iter().map(|(_, day)| day));

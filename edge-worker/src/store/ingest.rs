@@ -3,14 +3,15 @@
 //! writes the batch's events, visits and rollups, guarded so that a concurrent consumer's write in
 //! between makes it fail (and the consumer read again) instead of counting twice.
 //! Lists travel as JSON parameters read with `json_each`, split so that none passes
-//! [`PARAM_BYTES`]; a rollup day is bound on its own (no second escaping of its JSON). Unreadable
+//! [`PARAM_BYTES`]; each part of a rollup day is bound on its own (no second escaping of its JSON). Unreadable
 //! stored rows that core set aside are moved to `set_aside` in the same transaction.
 //! Must not: decide anything (core's `consume` stage does), or parse stored state.
 
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
-use sightline_core::ingest::consume::{json_arrays, DayKey, Known, Stored, Write};
+use sightline_core::ingest::consume::{json_arrays, DayKey, Known, PartKey, Stored, Write};
+use sightline_core::ingest::parts;
 use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
 use sightline_core::zone::Zone;
@@ -35,13 +36,15 @@ const VISITS_SQL: &str = "SELECT s.site_id AS site_id, s.visitor_key AS visitor_
      ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]'";
 const ZONES_SQL: &str =
     "SELECT id, timezone FROM sites WHERE id IN (SELECT value FROM json_each(?1))";
-const DAYS_SQL: &str = "SELECT r.site_id AS site_id, r.day AS day, r.version AS version, \
-     r.data AS data FROM json_each(?1) j JOIN rollups r \
-     ON r.site_id = j.value ->> '$[0]' AND r.day = j.value ->> '$[1]'";
+/// The stored parts of the touched days: ?1 lists every (site, day, part) a day may have.
+const DAYS_SQL: &str = "SELECT p.site_id AS site_id, p.day AS day, p.part AS part, \
+     p.version AS version, p.data AS data FROM json_each(?1) j JOIN day_parts p \
+     ON p.site_id = j.value ->> '$[0]' AND p.part = j.value ->> '$[2]' \
+     AND p.day = j.value ->> '$[1]'";
 
 /// Fails the transaction (`json('stale')` raises "malformed JSON") unless, since the read:
 /// the visitors ?1 still have exactly ?2 visits, each read visit ?3 has its version, and each
-/// rollup day ?4 has its version (0: absent).
+/// rollup day ?4 has its version (its totals part's; 0: absent).
 const GUARD_SQL: &str = "SELECT json(CASE WHEN \
        (SELECT COUNT(*) FROM json_each(?1) j JOIN sessions s \
           ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]') = ?2 \
@@ -49,8 +52,8 @@ const GUARD_SQL: &str = "SELECT json(CASE WHEN \
           ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]' \
           AND s.session_key = j.value ->> '$[2]' AND s.visit_no = j.value ->> '$[3]' \
           WHERE s.version IS NOT j.value ->> '$[4]') \
-       AND NOT EXISTS (SELECT 1 FROM json_each(?4) j LEFT JOIN rollups r \
-          ON r.site_id = j.value ->> '$[0]' AND r.day = j.value ->> '$[1]' \
+       AND NOT EXISTS (SELECT 1 FROM json_each(?4) j LEFT JOIN day_parts r \
+          ON r.site_id = j.value ->> '$[0]' AND r.part = 'totals' AND r.day = j.value ->> '$[1]' \
           WHERE COALESCE(r.version, 0) <> j.value ->> '$[2]') \
      THEN '{}' ELSE 'stale: a concurrent consumer wrote first' END)";
 
@@ -121,9 +124,9 @@ const VISITS_UPSERT_SQL: &str = "INSERT INTO sessions (site_id, visitor_key, ses
      ON CONFLICT (site_id, visitor_key, session_key, visit_no) DO UPDATE SET \
        version = excluded.version, started_at = excluded.started_at, last_at = excluded.last_at, \
        state = excluded.state";
-const DAY_UPSERT_SQL: &str = "INSERT INTO rollups (site_id, day, version, data) \
-     VALUES (?1, ?2, ?3, ?4) \
-     ON CONFLICT (site_id, day) DO UPDATE SET version = excluded.version, data = excluded.data";
+const DAY_UPSERT_SQL: &str = "INSERT INTO day_parts (site_id, day, part, version, data) \
+     VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (site_id, part, day) DO UPDATE SET version = excluded.version, data = excluded.data";
 const SET_ASIDE_SQL: &str = "INSERT INTO set_aside (kind, site_id, key, data, reason, at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -161,6 +164,7 @@ struct ZoneRow {
 struct DayRow {
     site_id: String,
     day: f64,
+    part: String,
     version: f64,
     data: String,
 }
@@ -231,12 +235,14 @@ impl Store {
         Ok(known)
     }
 
-    /// The stored rollups of these (site, day)s, with their versions, as text (core reads them).
+    /// The stored parts of these (site, day)s, with their versions, as text (core reads them).
     pub async fn rollup_days(
         &self,
         keys: impl Iterator<Item = &DayKey>,
-    ) -> Result<Vec<Stored<DayKey>>, AppError> {
-        let keys: Vec<_> = keys.collect();
+    ) -> Result<Vec<Stored<PartKey>>, AppError> {
+        let keys: Vec<_> = keys
+            .flat_map(|(site, day)| parts::names().map(move |part| (site, day, part)))
+            .collect();
         let rows = self
             .statement(DAYS_SQL, &[json_param(&keys)?])?
             .all()
@@ -245,7 +251,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| Stored {
-                key: (r.site_id, r.day as i64),
+                key: (r.site_id, r.day as i64, r.part),
                 version: r.version as u32,
                 text: r.data,
             })
@@ -345,16 +351,19 @@ impl Store {
         for list in json_arrays(visits, PARAM_BYTES) {
             statements.push(self.statement(VISITS_UPSERT_SQL, &[text(&list)])?);
         }
-        for ((site, day), version, data) in &write.days {
-            statements.push(self.statement(
-                DAY_UPSERT_SQL,
-                &[
-                    text(site),
-                    number(*day),
-                    number(i64::from(*version) + 1),
-                    text(data),
-                ],
-            )?);
+        for ((site, day), version, parts) in &write.days {
+            for (part, data) in parts {
+                statements.push(self.statement(
+                    DAY_UPSERT_SQL,
+                    &[
+                        text(site),
+                        number(*day),
+                        text(part),
+                        number(i64::from(*version) + 1),
+                        text(data),
+                    ],
+                )?);
+            }
         }
         let events = write
             .events

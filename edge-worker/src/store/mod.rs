@@ -89,11 +89,13 @@ const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < ?1 - 8640
      COALESCE((SELECT retention_days FROM sites WHERE sites.id = sessions.site_id), 0)";
 /// Rollups are kept for as long as their site exists (events queued when a site was erased may
 /// have made some after the erasure).
-const PURGE_ROLLUPS_SQL: &str = "DELETE FROM rollups WHERE site_id NOT IN (SELECT id FROM sites)";
+const PURGE_ROLLUPS_SQL: &str = "DELETE FROM day_parts WHERE site_id NOT IN (SELECT id FROM sites)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 
-const ROLLUPS_SQL: &str = "SELECT day, data FROM rollups \
-     WHERE site_id = ?1 AND day >= ?2 AND day < ?3 ORDER BY day";
+/// The parts ?4 (a JSON list) of a site's days `[?2, ?3)`.
+const ROLLUPS_SQL: &str = "SELECT p.day AS day, p.part AS part, p.data AS data \
+     FROM json_each(?4) j JOIN day_parts p \
+     ON p.site_id = ?1 AND p.part = j.value AND p.day >= ?2 AND p.day < ?3 ORDER BY p.day";
 
 /// Visits with an event in the window, and their visitors and pageviews.
 const REALTIME_SQL: &str = "SELECT COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS visits, \
@@ -270,31 +272,44 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// The stored rollup days `[from_day, to_day)` of a site.
+    /// The stored rollup days `[from_day, to_day)` of a site, with only the parts named
+    /// (`core::ingest::parts`) read.
     pub async fn rollups(
         &self,
         site: &str,
         from_day: i64,
         to_day: i64,
+        parts: &[&str],
     ) -> Result<Vec<(i64, Day)>, AppError> {
         #[derive(Deserialize)]
         struct Row {
             day: f64,
+            part: String,
             data: String,
         }
+        let names = serde_json::to_string(parts).map_err(|e| AppError::Internal(e.to_string()))?;
         let rows: Vec<Row> = self
-            .rows(self.statement(ROLLUPS_SQL, &[text(site), number(from_day), number(to_day)])?)
+            .rows(self.statement(
+                ROLLUPS_SQL,
+                &[text(site), number(from_day), number(to_day), text(&names)],
+            )?)
             .await?;
-        // A row that cannot be read is left out of reports (the consumer sets it aside on its next
-        // write to that day): one damaged day never makes a report fail.
-        Ok(rows
+        let mut days: std::collections::BTreeMap<i64, Vec<(String, String)>> = Default::default();
+        for r in rows {
+            days.entry(r.day as i64).or_default().push((r.part, r.data));
+        }
+        // A part that cannot be read is left out of reports (the consumer sets it aside on its
+        // next write to that day): one damaged day never makes a report fail.
+        Ok(days
             .into_iter()
-            .filter_map(|r| match serde_json::from_str::<Day>(&r.data) {
-                Ok(day) => Some((r.day as i64, day)),
-                Err(e) => {
-                    worker::console_error!("an unreadable rollup of site {site} left out: {e}");
-                    None
+            .map(|(day, parts)| {
+                let (joined, unreadable) = sightline_core::ingest::parts::join(parts);
+                for (part, _, e) in unreadable {
+                    worker::console_error!(
+                        "an unreadable rollup part {part} of site {site} left out: {e}"
+                    );
                 }
+                (day, joined)
             })
             .collect())
     }

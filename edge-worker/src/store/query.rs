@@ -15,7 +15,7 @@ use super::{number, text, Store};
 use crate::error::AppError;
 
 const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
-       (SELECT MIN(r.day) FROM rollups r WHERE r.site_id = s.id) AS first_day \
+       (SELECT MIN(r.day) FROM day_parts r WHERE r.site_id = s.id AND r.part = 'totals') AS first_day \
      FROM sites s WHERE s.id = ?1";
 
 /// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
@@ -30,8 +30,9 @@ const HITS_SQL: &str = "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS
        AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) \
      LIMIT ?4";
 
-const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM rollups \
-     WHERE site_id = ?1 AND day >= ?2 AND day <= ?3 AND (data ->> '$.lost') > 0";
+const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM day_parts \
+     WHERE site_id = ?1 AND part = 'totals' AND day >= ?2 AND day <= ?3 \
+     AND (data ->> '$.lost') > 0";
 
 /// What resolves a site's queries.
 #[derive(Debug, Clone, Copy)]
