@@ -24,16 +24,33 @@ const lastDays = (n) => ({ period: "custom", from: date(Date.now() - (n - 1) * D
 /** A v1 report: `GET /api/sites/{site}/stats/{report}?…`. */
 const v1 = (report, params) => ({ method: "GET", path: `/api/sites/${seed.site}/stats/${report}?${new URLSearchParams(params)}` });
 
+/** A Stats API v2 query: `POST /api/v2/query` over the last `n` UTC days. */
+const v2 = (n, body) => {
+  const range = lastDays(n);
+  return { method: "POST", path: "/api/v2/query", body: { site_id: seed.site, date_range: [range.from, range.to], ...body } };
+};
+const OVERVIEW = { metrics: ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"] };
+const PAGES = { metrics: ["visitors", "pageviews"], dimensions: ["event:page"], pagination: { limit: 100 } };
+
 /** name, the issue's p95 floor in ms (null: none), and the request (null: not on this build). */
 export const QUERIES = [
-  { name: "overview, 91 days", floor: 50, request: v1("overview", lastDays(91)) },
-  { name: "top pages, 91 days", floor: 50, request: v1("pages", lastDays(91)) },
-  { name: "overview, 12 months", floor: 150, request: v1("overview", lastDays(365)) },
-  { name: "top pages, 12 months", floor: 150, request: v1("pages", lastDays(365)) },
-  { name: "sources, 30 days", floor: null, request: v1("sources", { period: "30d" }) },
-  { name: "timeseries, 91 days", floor: null, request: v1("timeseries", lastDays(91)) },
-  { name: "filtered breakdown (visit + event filter), 30 days", floor: 250, request: null },
+  { name: "v2 overview, 91 days", floor: 50, request: v2(91, OVERVIEW) },
+  { name: "v2 top pages, 91 days", floor: 50, request: v2(91, PAGES) },
+  { name: "v2 overview, 12 months", floor: 150, request: v2(365, OVERVIEW) },
+  { name: "v2 top pages, 12 months", floor: 150, request: v2(365, PAGES) },
+  { name: "v2 sources by day, 30 days", floor: null, request: v2(30, { metrics: ["visitors", "visits"], dimensions: ["time:day", "visit:source"] }) },
+  {
+    name: "v2 filtered breakdown (visit + event filter), 30 days",
+    floor: 250,
+    request: v2(30, { metrics: ["visitors", "pageviews"], dimensions: ["event:page"], filters: [["is", "visit:device", ["Mobile"]], ["contains", "event:page", ["/"]]] }),
+  },
   { name: "4-step funnel, 30 days", floor: 500, request: null },
+  { name: "v1 overview, 91 days", floor: null, request: v1("overview", lastDays(91)) },
+  { name: "v1 top pages, 91 days", floor: null, request: v1("pages", lastDays(91)) },
+  { name: "v1 overview, 12 months", floor: null, request: v1("overview", lastDays(365)) },
+  { name: "v1 top pages, 12 months", floor: null, request: v1("pages", lastDays(365)) },
+  { name: "v1 sources, 30 days", floor: null, request: v1("sources", { period: "30d" }) },
+  { name: "v1 timeseries, 91 days", floor: null, request: v1("timeseries", lastDays(91)) },
 ];
 
 async function send({ method, path, body }) {
@@ -45,7 +62,7 @@ async function send({ method, path, body }) {
   });
   const text = await res.text();
   const ms = performance.now() - start;
-  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+  if (res.status !== 200) return { refused: `${res.status}: ${JSON.parse(text).message ?? text.slice(0, 200)}` };
   const rows = res.headers.get("x-d1-rows-read");
   if (rows === null) throw new Error(`${method} ${path}: no X-D1-Rows-Read header (not the test-hooks build?)`);
   return { ms, rows: Number(rows), answer: JSON.parse(text) };
@@ -55,7 +72,9 @@ async function send({ method, path, body }) {
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 
 async function measure(query) {
-  for (let i = 0; i < WARMUP; i++) await send(query.request);
+  const first = await send(query.request);
+  if (first.refused) return { refused: first.refused };
+  for (let i = 1; i < WARMUP; i++) await send(query.request);
   const ms = [];
   const rows = [];
   let answer;
@@ -78,9 +97,14 @@ for (const query of QUERIES) {
     continue;
   }
   const m = await measure(query);
+  if (m.refused) {
+    results.push({ name: query.name, floor_ms: query.floor, available: true, refused: m.refused });
+    continue;
+  }
   results.push({ name: query.name, floor_ms: query.floor, available: true, request: query.request, n: m.n, p50_ms: m.p50, p95_ms: m.p95, rows_read: m.rows, rows_read_max: m.rowsMax });
   // The data is there: a report over the seeded days that counted nothing would measure nothing.
-  if (query.name.startsWith("overview") && !(m.answer.pageviews > 0)) throw new Error(`${query.name}: no pageviews in ${JSON.stringify(m.answer)}`);
+  const pageviews = m.answer.pageviews ?? m.answer.results?.[0]?.metrics?.[2];
+  if (query.name.includes("overview") && !(pageviews > 0)) throw new Error(`${query.name}: no pageviews in ${JSON.stringify(m.answer)}`);
 }
 
 let build = "unknown";
@@ -100,6 +124,10 @@ for (const r of results) {
   const floor = r.floor_ms === null ? "—" : `≤ ${r.floor_ms} ms`;
   if (!r.available) {
     console.log(`${pad(r.name, width)}  ${pad("n/a on this build", 30)}  ${floor}`);
+    continue;
+  }
+  if (r.refused) {
+    console.log(`${pad(r.name, width)}  ${pad(`refused (${r.refused.slice(0, 60)}…)`, 30)}  ${floor}  missed`);
     continue;
   }
   const verdict = r.floor_ms === null ? "" : r.p95_ms <= r.floor_ms ? "  met" : "  missed";

@@ -10,10 +10,13 @@
 //! Stages, in order: [`visits`] (events → visits, staff apart) → [`filter`] (the tree compiled,
 //! matched per event within its visit) → [`tally`] (grouped and counted per range) →
 //! [`funnel`] (for funnel queries) → [`shape`] (metrics, order, pages, comparisons, JSON).
+//! The queries the daily rollups hold exactly are answered from them instead ([`rollup`]), at any
+//! range.
 //! Must not: do I/O, read the clock, or hold SQL.
 
 pub mod filter;
 pub mod funnel;
+pub mod rollup;
 pub mod shape;
 pub mod tally;
 pub mod visits;
@@ -117,11 +120,29 @@ pub struct Input<'a> {
     pub kept_from: i64,
     /// Events browsers reported dropped, per local day (from the rollups).
     pub lost: BTreeMap<i64, i64>,
+    /// The rollup days, when [`rollup::parts_for`] said the rollups answer the query (the hits
+    /// are then not read).
+    pub days: Option<BTreeMap<i64, crate::ingest::aggregate::Day>>,
 }
 
 /// Answers the query.
 pub fn answer(input: Input<'_>) -> Result<Value, QueryError> {
     let q = input.query;
+    if let (Some(days), None) = (&input.days, input.funnel) {
+        let lost = rollup::lost(days, q.internal);
+        let cx = shape::Shaping {
+            query: q,
+            body: input.body,
+            zone: input.zone,
+            kept_from: i64::MIN,
+            lost: &lost,
+        };
+        let source = rollup::Rollups {
+            days,
+            internal: q.internal,
+        };
+        return shape::answer(&source, q, None, &cx);
+    }
     let hits: Vec<Hit> = if q.internal {
         input.hits
     } else {
@@ -139,5 +160,9 @@ pub fn answer(input: Input<'_>) -> Result<Value, QueryError> {
     if let Some((id, funnel)) = input.funnel {
         return Ok(funnel::answer(&data, compiled.as_ref(), id, funnel, &cx));
     }
-    shape::answer(&data, q, compiled.as_ref(), &cx)
+    let raw = tally::Raw {
+        data: &data,
+        zone: input.zone,
+    };
+    shape::answer(&raw, q, compiled.as_ref(), &cx)
 }

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::filter::{without_goals, Compiled};
-use super::tally::{self, bucket_day, date, label, Acc};
-use super::visits::Data;
+use super::tally::{bucket_day, date, label, Figures, Source};
 use crate::query::{Dimension, Direction, Metric, Query, SortKey, Span, TimeBucket, Vital};
 use crate::zone::Zone;
 
@@ -64,7 +63,7 @@ struct Bases {
 }
 
 fn bases(
-    data: &Data,
+    src: &dyn Source,
     span: &Span,
     filter: Option<&Compiled>,
     cx: &Shaping<'_>,
@@ -72,9 +71,9 @@ fn bases(
     let q = cx.query;
     let wants = |m: Metric| q.metrics.contains(&m);
     let visitors = |f: Option<&Compiled>, dims: &[Dimension]| {
-        tally::tally(data, span, f, dims, cx.zone)
+        src.groups(span, f, dims)
             .into_iter()
-            .map(|(k, a)| (k, a.visitors.len()))
+            .map(|(k, a)| (k, a.visitors as usize))
             .collect::<BTreeMap<_, _>>()
     };
     let total = if wants(Metric::Percentage) || wants(Metric::ConversionRate) {
@@ -180,36 +179,33 @@ fn p75(values: &[f64]) -> Option<f64> {
     rank.checked_sub(1).and_then(|i| sorted.get(i).copied())
 }
 
-fn metric(m: Metric, a: &Acc, key: &[String], b: &Bases) -> Value {
-    let visits = a.visits.len();
+fn metric(m: Metric, a: &Figures, key: &[String], b: &Bases) -> Value {
+    let visits = a.visits as usize;
+    let visitors = a.visitors as usize;
     let per_visit = |x: f64| if visits == 0 { 0.0 } else { x / visits as f64 };
     match m {
-        Metric::Visitors => json!(a.visitors.len()),
+        Metric::Visitors => json!(visitors),
         Metric::Visits => json!(visits),
         Metric::Pageviews => json!(a.pageviews),
         Metric::Events => json!(a.events),
         Metric::ViewsPerVisit => json!(round_to(per_visit(a.visit_pageviews as f64), 2)),
         Metric::BounceRate => json!(per_visit(a.bounces as f64 * 100.0).round() as i64),
         Metric::VisitDuration => json!(per_visit(a.duration_ms as f64 / 1000.0).round() as i64),
-        Metric::Percentage => percent(a.visitors.len(), b.total, 1),
-        Metric::ConversionRate => percent(a.visitors.len(), b.converting, 2),
+        Metric::Percentage => percent(visitors, b.total, 1),
+        Metric::ConversionRate => percent(visitors, b.converting, 2),
         Metric::GroupConversionRate => {
             let base: Vec<String> = b.kept.iter().map(|i| key[*i].clone()).collect();
-            percent(
-                a.visitors.len(),
-                b.groups.get(&base).copied().unwrap_or(0),
-                2,
-            )
+            percent(visitors, b.groups.get(&base).copied().unwrap_or(0), 2)
         }
         Metric::TotalRevenue => revenue(&a.revenue, false),
         Metric::AverageRevenue => revenue(&a.revenue, true),
-        Metric::TimeOnPage => match a.page_visits.len() {
+        Metric::TimeOnPage => match a.page_visits {
             0 => Value::Null,
             n => json!((a.engaged_s / n as f64).round() as i64),
         },
-        Metric::ScrollDepth => match a.scroll.len() {
-            0 => Value::Null,
-            n => json!((a.scroll.values().sum::<f64>() / n as f64).round() as i64),
+        Metric::ScrollDepth => match a.scroll {
+            (_, 0) => Value::Null,
+            (sum, n) => json!((sum / n as f64).round() as i64),
         },
         Metric::LostInBrowser => b.lost.map_or(Value::Null, |n| json!(n)),
         Metric::P75(vital) => {
@@ -387,14 +383,14 @@ fn coverage(cx: &Shaping<'_>, spans: &[&Span], meta: &mut Map<String, Value>) {
 }
 
 fn rows(
-    data: &Data,
+    src: &dyn Source,
     span: &Span,
     filter: Option<&Compiled>,
     cx: &Shaping<'_>,
 ) -> Result<Vec<Row>, crate::query::QueryError> {
     let q = cx.query;
-    let b = bases(data, span, filter, cx)?;
-    let mut groups = tally::tally(data, span, filter, &q.dimensions, cx.zone);
+    let b = bases(src, span, filter, cx)?;
+    let mut groups = src.groups(span, filter, &q.dimensions);
     if q.dimensions.is_empty() {
         groups.entry(vec![]).or_default();
     }
@@ -411,12 +407,12 @@ fn rows(
 
 /// Answers a metrics query.
 pub fn answer(
-    data: &Data,
+    src: &dyn Source,
     q: &Query,
     filter: Option<&Compiled>,
     cx: &Shaping<'_>,
 ) -> Result<Value, crate::query::QueryError> {
-    let mut main = rows(data, &q.date_range, filter, cx)?;
+    let mut main = rows(src, &q.date_range, filter, cx)?;
     main.sort_by(|a, b| compare_rows(q, a, b));
     let total_rows = main.len();
     let page: Vec<_> = main
@@ -445,7 +441,7 @@ pub fn answer(
         Some(c) => {
             spans.push(c);
             let before: BTreeMap<Vec<String>, Vec<Value>> =
-                rows(data, c, filter, cx)?.into_iter().collect();
+                rows(src, c, filter, cx)?.into_iter().collect();
             // A time bucket is compared with the bucket at the same place in the other range.
             let mapping: BTreeMap<String, String> = match time {
                 Some((_, bucket)) => time_labels(&q.date_range, bucket, cx.zone)
@@ -492,7 +488,7 @@ fn rows_for_empty(cx: &Shaping<'_>, span: &Span) -> Vec<Value> {
     cx.query
         .metrics
         .iter()
-        .map(|m| metric(*m, &Acc::default(), &key, &b))
+        .map(|m| metric(*m, &Figures::default(), &key, &b))
         .collect()
 }
 

@@ -51,6 +51,88 @@ pub struct Acc {
     pub vitals: BTreeMap<&'static str, Vec<f64>>,
 }
 
+/// A group's counts as numbers: what every metric is computed from, whichever data they came
+/// from (raw events' [`Acc`], or the daily rollups).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Figures {
+    /// Visitors ((local day, visitor, audience) triples).
+    pub visitors: i64,
+    /// Visits.
+    pub visits: i64,
+    /// Visits that bounced.
+    pub bounces: i64,
+    /// Summed visit duration, ms.
+    pub duration_ms: i64,
+    /// The visits' pageviews.
+    pub visit_pageviews: i64,
+    /// Pageviews.
+    pub pageviews: i64,
+    /// Events (not the SDK's measurements).
+    pub events: i64,
+    /// Conversions with a value, per currency: (count, sum).
+    pub revenue: BTreeMap<String, (i64, f64)>,
+    /// Visits with a pageview (what `time_on_page` divides by).
+    pub page_visits: i64,
+    /// Engaged seconds.
+    pub engaged_s: f64,
+    /// Deepest scroll per (visit, page): their sum and count.
+    pub scroll: (f64, i64),
+    /// Web vital values per metric.
+    pub vitals: BTreeMap<&'static str, Vec<f64>>,
+}
+
+impl From<&Acc> for Figures {
+    fn from(a: &Acc) -> Figures {
+        Figures {
+            visitors: a.visitors.len() as i64,
+            visits: a.visits.len() as i64,
+            bounces: a.bounces,
+            duration_ms: a.duration_ms,
+            visit_pageviews: a.visit_pageviews,
+            pageviews: a.pageviews,
+            events: a.events,
+            revenue: a.revenue.clone(),
+            page_visits: a.page_visits.len() as i64,
+            engaged_s: a.engaged_s,
+            scroll: (a.scroll.values().sum(), a.scroll.len() as i64),
+            vitals: a.vitals.clone(),
+        }
+    }
+}
+
+/// Where a query's groups come from: raw events, or the daily rollups.
+pub trait Source {
+    /// The groups of `span` by `dims`, with events matching `filter`.
+    fn groups(
+        &self,
+        span: &Span,
+        filter: Option<&Compiled>,
+        dims: &[Dimension],
+    ) -> BTreeMap<Vec<String>, Figures>;
+}
+
+/// Raw events in visits, as a [`Source`].
+pub struct Raw<'a> {
+    /// The events in visits.
+    pub data: &'a Data,
+    /// The site's zone.
+    pub zone: Zone,
+}
+
+impl Source for Raw<'_> {
+    fn groups(
+        &self,
+        span: &Span,
+        filter: Option<&Compiled>,
+        dims: &[Dimension],
+    ) -> BTreeMap<Vec<String>, Figures> {
+        tally(self.data, span, filter, dims, self.zone)
+            .iter()
+            .map(|(k, a)| (k.clone(), Figures::from(a)))
+            .collect()
+    }
+}
+
 impl Acc {
     fn add_event(&mut self, data: &Data, i: usize, vi: u32) {
         let h = &data.hits[i];

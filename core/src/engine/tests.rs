@@ -90,6 +90,7 @@ fn run(body: Value, hits: Vec<Hit>, funnel: Option<(u64, &Funnel)>) -> Value {
         funnel,
         kept_from: T0 - 30 * DAY,
         lost: BTreeMap::from([(T0 / DAY, 4)]),
+        days: None,
     })
     .unwrap()
 }

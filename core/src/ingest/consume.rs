@@ -520,22 +520,7 @@ mod tests {
         // Values of the longest kept length, of characters escaped six-fold, in every dimension.
         let long = "\u{1}".repeat(2000);
         let mut day = Day::default();
-        for d in [
-            dim::PAGES,
-            dim::ENTRY,
-            dim::EXIT,
-            dim::SOURCES,
-            dim::CHANNELS,
-            dim::REFERRERS,
-            dim::UTM,
-            dim::COUNTRIES,
-            dim::DEVICES,
-            dim::BROWSERS,
-            dim::OS,
-            dim::EVENTS,
-            dim::GOALS,
-            dim::REVENUE,
-        ] {
+        for &d in parts::DIMENSIONS {
             let mut delta = Day::default();
             let values = delta.dims.entry(d.to_owned()).or_default();
             for i in 0..MAX_VALUES * 2 {

@@ -2,7 +2,8 @@
 //! most 64 KB), parse it (a 400 naming what is wrong), check the caller against the body's
 //! `site_id` (the site's read token or the admin token; anything else 401 with no data), replace
 //! saved segments with their filters, fetch a named funnel, resolve the ranges in the site's zone,
-//! read the raw events of the visits the ranges touch, answer. The test-hooks build adds
+//! read what answers it — the daily rollups' parts for what they hold, else the raw events of the
+//! visits the ranges touch — and answer. The test-hooks build adds
 //! `X-D1-Rows-Read`.
 
 use std::collections::BTreeMap;
@@ -69,46 +70,63 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     };
     let q = request.resolve(&cx)?;
     let spans = [Some(q.date_range), q.comparison];
-    let from = spans
+    let first_day = spans
         .iter()
         .flatten()
-        .map(|s| s.range.from)
+        .map(|s| s.first_day)
         .min()
-        .unwrap_or(now);
-    let to = spans
+        .unwrap_or(0);
+    let last_day = spans
         .iter()
         .flatten()
-        .map(|s| s.range.to)
+        .map(|s| s.last_day)
         .max()
-        .unwrap_or(now);
-    let hits = store
-        .hits(&site, from, to, MAX_RAW_EVENTS)
-        .await?
-        .ok_or_else(|| {
-            QueryError::new(
-                ErrorKind::InvalidDateRange,
-                format!(
-                    "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw events of \
-                     this site, more than one answer reads; ask for a shorter date_range."
-                ),
+        .unwrap_or(0);
+    // What the daily rollups hold is read from them, whatever the range; the rest from raw events.
+    let (hits, lost, days) = match engine::rollup::parts_for(&q) {
+        Some(parts) => {
+            let days = store
+                .rollups(&site, first_day, last_day + 1, &parts)
+                .await?;
+            (
+                Vec::new(),
+                BTreeMap::new(),
+                Some(days.into_iter().collect()),
             )
-        })?;
-    let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
-        let first = spans
-            .iter()
-            .flatten()
-            .map(|s| s.first_day)
-            .min()
-            .unwrap_or(0);
-        let last = spans
-            .iter()
-            .flatten()
-            .map(|s| s.last_day)
-            .max()
-            .unwrap_or(0);
-        store.lost(&site, first, last).await?
-    } else {
-        BTreeMap::new()
+        }
+        None => {
+            let from = spans
+                .iter()
+                .flatten()
+                .map(|s| s.range.from)
+                .min()
+                .unwrap_or(now);
+            let to = spans
+                .iter()
+                .flatten()
+                .map(|s| s.range.to)
+                .max()
+                .unwrap_or(now);
+            let hits = store
+                .hits(&site, from, to, MAX_RAW_EVENTS)
+                .await?
+                .ok_or_else(|| {
+                    QueryError::new(
+                        ErrorKind::InvalidDateRange,
+                        format!(
+                            "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw \
+                             events of this site, more than one answer reads; ask for a shorter \
+                             date_range."
+                        ),
+                    )
+                })?;
+            let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
+                store.lost(&site, first_day, last_day).await?
+            } else {
+                BTreeMap::new()
+            };
+            (hits, lost, None)
+        }
     };
     let echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let answer = engine::answer(Input {
@@ -119,6 +137,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         funnel: funnel.as_ref().map(|(id, f)| (*id, f)),
         kept_from: now - settings.retention_days * DAY_MS,
         lost,
+        days,
     })?;
     let response = edge::json(200, &answer);
     #[cfg(feature = "test-hooks")]

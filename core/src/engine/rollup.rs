@@ -1,0 +1,204 @@
+//! The daily rollups as a [`Source`]: they answer, at any range (rollups are kept as long as the
+//! site, raw events only for its retention) and from a few small rows, the queries they hold
+//! exactly — no filters, whole local days, at most one dimension a day keeps (with or without a
+//! day, week or month bucket), and the metrics a day counts for it. Everything else is answered
+//! from raw events. The two agree: both follow docs/METRICS.md (the test suite compares both with
+//! one ground truth). Input: a query, then the days' parts the store read. Output: which parts to
+//! read, then the groups. Must not: answer a query it does not hold exactly.
+
+use std::collections::BTreeMap;
+
+use super::filter::{Compiled, MEASUREMENTS};
+use super::tally::{bucket_day, date, Figures, Source};
+use crate::ingest::aggregate::{dim, Day, Tally};
+use crate::ingest::parts;
+use crate::query::{Dimension, Metric, Query, Span, TimeBucket};
+
+/// The day's dimension that answers a query dimension, and what its counts are.
+fn day_dimension(d: &Dimension) -> Option<(&'static str, Counted)> {
+    Some(match d {
+        Dimension::Page => (dim::PAGES, Counted::Pageviews),
+        Dimension::Goal => (dim::EVENTS, Counted::Events),
+        Dimension::EntryPage => (dim::ENTRY, Counted::Visits),
+        Dimension::ExitPage => (dim::EXIT, Counted::Visits),
+        Dimension::Source => (dim::SOURCES, Counted::Visits),
+        Dimension::Channel => (dim::CHANNELS, Counted::Visits),
+        Dimension::Referrer => (dim::REFERRERS, Counted::Visits),
+        Dimension::UtmCampaign => (dim::UTM, Counted::Visits),
+        Dimension::Country => (dim::COUNTRIES, Counted::Visits),
+        Dimension::Device => (dim::DEVICES, Counted::Visits),
+        Dimension::Browser => (dim::BROWSERS, Counted::Visits),
+        Dimension::Os => (dim::OS, Counted::Visits),
+        _ => return None,
+    })
+}
+
+/// What a day's dimension counts per value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    Pageviews,
+    Visits,
+    Events,
+}
+
+/// The parts of each day to read when the rollups answer the query, else `None`.
+pub fn parts_for(q: &Query) -> Option<Vec<&'static str>> {
+    if q.filters.is_some() || q.funnel.is_some() {
+        return None;
+    }
+    let spans = [Some(&q.date_range), q.comparison.as_ref()];
+    if spans.iter().flatten().any(|s| !s.whole_days) {
+        return None;
+    }
+    let mut plain = q.dimensions.iter().filter(|d| !d.is_time());
+    let first = plain.next();
+    if plain.next().is_some() {
+        return None;
+    }
+    let time_ok = q
+        .dimensions
+        .iter()
+        .all(|d| !matches!(d, Dimension::Time(TimeBucket::Hour | TimeBucket::Auto)));
+    if !time_ok {
+        return None;
+    }
+    let mut want = vec![parts::TOTALS];
+    match first {
+        None => {
+            let ok = q.metrics.iter().all(|m| {
+                matches!(
+                    m,
+                    Metric::Visitors
+                        | Metric::Visits
+                        | Metric::Pageviews
+                        | Metric::ViewsPerVisit
+                        | Metric::BounceRate
+                        | Metric::VisitDuration
+                        | Metric::Events
+                        | Metric::LostInBrowser
+                )
+            });
+            if !ok {
+                return None;
+            }
+            if q.metrics.contains(&Metric::Events) {
+                want.push(dim::EVENTS);
+            }
+        }
+        Some(d) => {
+            let (name, counted) = day_dimension(d)?;
+            let ok = q.metrics.iter().all(|m| match m {
+                Metric::Visitors | Metric::Percentage => true,
+                Metric::Visits => counted == Counted::Visits,
+                Metric::Pageviews => counted == Counted::Pageviews,
+                Metric::Events | Metric::ConversionRate => counted == Counted::Events,
+                _ => false,
+            });
+            if !ok {
+                return None;
+            }
+            want.push(name);
+        }
+    }
+    if q.internal {
+        want.push(parts::STAFF);
+    }
+    Some(want)
+}
+
+/// A stored value as the query API names it (`None`: no value, no row).
+fn named(d: &Dimension, value: &str) -> Option<String> {
+    let text = match (d, value) {
+        (Dimension::Source | Dimension::Referrer, "") => "Direct / None",
+        (Dimension::Channel, "") => "Direct",
+        (_, "") => return None,
+        (Dimension::Device, "desktop") => "Desktop",
+        (Dimension::Device, "mobile") => "Mobile",
+        (Dimension::Device, "tablet") => "Tablet",
+        (Dimension::Goal, name) if MEASUREMENTS.contains(&name) => return None,
+        (_, other) => other,
+    };
+    Some(text.to_owned())
+}
+
+/// The rollup days of a site: (local day, day as read).
+pub struct Rollups<'a> {
+    /// The days read.
+    pub days: &'a BTreeMap<i64, Day>,
+    /// Staff traffic counts too.
+    pub internal: bool,
+}
+
+fn add_totals(f: &mut Figures, d: &Day) {
+    f.visitors += d.visitors;
+    f.visits += d.visits;
+    f.bounces += d.bounces;
+    f.duration_ms += d.duration_ms;
+    f.visit_pageviews += d.pageviews;
+    f.pageviews += d.pageviews;
+    f.events += d.pageviews;
+    if let Some(events) = d.dims.get(dim::EVENTS) {
+        f.events += events
+            .iter()
+            .filter(|(name, _)| !MEASUREMENTS.contains(&name.as_str()))
+            .map(|(_, t)| t.count)
+            .sum::<i64>();
+    }
+}
+
+fn add_value(f: &mut Figures, t: &Tally, counted: Counted) {
+    f.visitors += t.visitors;
+    match counted {
+        Counted::Visits => f.visits += t.count,
+        Counted::Pageviews => f.pageviews += t.count,
+        Counted::Events => f.events += t.count,
+    }
+}
+
+impl Source for Rollups<'_> {
+    fn groups(
+        &self,
+        span: &Span,
+        _filter: Option<&Compiled>,
+        dims: &[Dimension],
+    ) -> BTreeMap<Vec<String>, Figures> {
+        let mut out: BTreeMap<Vec<String>, Figures> = BTreeMap::new();
+        let plain = dims.iter().find(|d| !d.is_time());
+        for (n, day) in self.days.range(span.first_day..=span.last_day) {
+            let audiences = [Some(day), day.staff.as_deref().filter(|_| self.internal)];
+            let time = |value: Option<String>| -> Vec<String> {
+                dims.iter()
+                    .map(|d| match d {
+                        Dimension::Time(b) => date(bucket_day(*b, *n).max(span.first_day)),
+                        _ => value.clone().unwrap_or_default(),
+                    })
+                    .collect()
+            };
+            for d in audiences.into_iter().flatten() {
+                match plain.and_then(|p| day_dimension(p).map(|x| (p, x))) {
+                    None => add_totals(out.entry(time(None)).or_default(), d),
+                    Some((p, (name, counted))) => {
+                        for (value, t) in d.dims.get(name).into_iter().flatten() {
+                            if let Some(v) = named(p, value) {
+                                add_value(out.entry(time(Some(v))).or_default(), t, counted);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // A value whose counts all came back to zero has no row (as in raw events).
+        out.retain(|_, f| *f != Figures::default());
+        out
+    }
+}
+
+/// Browsers' reported losses per local day, customers' (and staff's when asked for).
+pub fn lost(days: &BTreeMap<i64, Day>, internal: bool) -> BTreeMap<i64, i64> {
+    days.iter()
+        .map(|(n, d)| {
+            let staff = d.staff.as_ref().filter(|_| internal).map_or(0, |s| s.lost);
+            (*n, d.lost + staff)
+        })
+        .collect()
+}
