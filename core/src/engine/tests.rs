@@ -334,3 +334,137 @@ fn funnels_count_visitors_in_order() {
     );
     assert_eq!(rows[0].0, vec!["Visit /p/*"]);
 }
+
+/// The hits as the collector's events, through the consumer's own path into rollup days.
+fn rolled(hits: &[Hit]) -> BTreeMap<i64, crate::ingest::aggregate::Day> {
+    use crate::ingest::consume::InMemory;
+    use crate::ingest::enrich::Enrichment;
+    use crate::ingest::Event;
+    let events: Vec<Event> = hits
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Event {
+            site_id: "shop".into(),
+            event_id: format!("e{i}"),
+            ts: h.ts,
+            received_at: h.ts,
+            name: h.name.clone(),
+            hostname: h.hostname.clone(),
+            path: h.path.clone(),
+            enrichment: Enrichment {
+                referrer_host: h.referrer.clone(),
+                source: h.source.clone(),
+                channel: h.channel.clone(),
+                device: h.device.clone(),
+                country: h.country.clone(),
+                ..Enrichment::default()
+            },
+            visitor_key: h.visitor.clone(),
+            session_key: h.session.clone(),
+            props: h.props.clone(),
+            order_id: None,
+            lost: 0,
+        })
+        .collect();
+    let mut store = InMemory::default();
+    // Two batches, out of order: the rollups must not depend on how events arrive.
+    let (a, b) = events.split_at(events.len() / 2);
+    store.consume(b.to_vec());
+    store.consume(a.to_vec());
+    let days: std::collections::BTreeSet<i64> = store.days.keys().map(|(_, d, _)| *d).collect();
+    days.into_iter()
+        .map(|d| (d, store.day("shop", d).unwrap()))
+        .collect()
+}
+
+#[test]
+fn the_rollups_answer_what_they_hold_as_raw_events_do() {
+    let hits = shop();
+    let days = rolled(&hits);
+    let cx = Context {
+        zone: Zone::named("UTC"),
+        now: T0 + 3 * DAY,
+        stats_start: Some(T0 - 10 * DAY),
+    };
+    let eligible = [
+        q(
+            json!([
+                "visitors",
+                "visits",
+                "pageviews",
+                "views_per_visit",
+                "bounce_rate",
+                "visit_duration",
+                "events"
+            ]),
+            json!({}),
+        ),
+        q(
+            json!(["visitors", "pageviews"]),
+            json!({"include": {"internal": true}}),
+        ),
+        q(
+            json!(["visitors", "pageviews", "percentage"]),
+            json!({"dimensions": ["event:page"]}),
+        ),
+        q(
+            json!(["visitors", "visits"]),
+            json!({"dimensions": ["visit:source", "time:day"]}),
+        ),
+        q(
+            json!(["visitors", "visits"]),
+            json!({"dimensions": ["visit:device"], "include": {"comparisons": {"mode": "previous_period"}}}),
+        ),
+        q(
+            json!(["visitors", "events", "conversion_rate"]),
+            json!({"dimensions": ["event:goal"]}),
+        ),
+        q(
+            json!(["visitors"]),
+            json!({"dimensions": ["visit:entry_page"]}),
+        ),
+    ];
+    for body in eligible {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let query = query::parse(&bytes).unwrap().resolve(&cx).unwrap();
+        assert!(rollup::parts_for(&query).is_some(), "{body}");
+        let from_rollups = answer(Input {
+            query: &query,
+            body: &body,
+            zone: cx.zone,
+            hits: vec![],
+            funnel: None,
+            kept_from: T0 - 30 * DAY,
+            lost: BTreeMap::new(),
+            days: Some(days.clone()),
+        })
+        .unwrap();
+        let from_raw = run(body.clone(), hits.clone(), None);
+        assert_eq!(from_rollups["results"], from_raw["results"], "{body}");
+    }
+    for body in [
+        q(
+            json!(["visitors"]),
+            json!({"filters": [["is", "visit:source", ["Google"]]]}),
+        ),
+        q(
+            json!(["visitors"]),
+            json!({"dimensions": ["event:props:product"]}),
+        ),
+        q(
+            json!(["pageviews"]),
+            json!({"date_range": "day", "dimensions": ["time:hour"]}),
+        ),
+        q(
+            json!(["visitors", "time_on_page"]),
+            json!({"dimensions": ["event:page"]}),
+        ),
+        q(json!(["lcp_p75"]), json!({})),
+    ] {
+        let query = query::parse(&serde_json::to_vec(&body).unwrap())
+            .unwrap()
+            .resolve(&cx)
+            .unwrap();
+        assert_eq!(rollup::parts_for(&query), None, "raw events answer {body}");
+    }
+}
