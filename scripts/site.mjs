@@ -10,6 +10,13 @@
 //   delete <id>                                erase the site and all its data
 //   dead-letters                               what the dead-letter queue kept (`npm run dead-letters`)
 //   dead-letters replay                        send the oldest 100 kept back to be stored (exactly once)
+//   segments <id>                              list a site's saved segments
+//   segment <id> --name <n> --filters '<JSON filter list>'     save one (Stats API v2 filters)
+//   funnels <id>                               list a site's saved funnels
+//   funnel <id> --name <n> --steps '<JSON steps>' [--hours <1–24>]   save one (steps: {page} or {event})
+//   unsave <id> segments|funnels <n>           delete saved segment or funnel number n
+//   query <id> '<JSON query>'                  ask the Stats API v2 (`site_id` filled in), e.g.
+//          '{"metrics":["visitors"],"date_range":"7d","dimensions":["visit:source"]}'
 // The worker is SIGHTLINE_URL (default http://127.0.0.1:8787); the token is ADMIN_TOKEN, or the one in
 // .dev.vars that `npm start` wrote.
 import { existsSync, readFileSync } from "node:fs";
@@ -26,6 +33,9 @@ const { positionals, values } = parseArgs({
     ga4: { type: "string" },
     umami: { type: "string" },
     active: { type: "string" },
+    filters: { type: "string" },
+    steps: { type: "string" },
+    hours: { type: "string" },
   },
 });
 const base = process.env.SIGHTLINE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
@@ -47,23 +57,42 @@ const settings = () => ({
   ...(values.active ? { active: values.active === "true" } : {}),
 });
 
-const [command, id] = positionals;
+const [command, id, ...rest] = positionals;
+const json = (text, what) => {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    console.error(`${what}: not JSON: ${text}`);
+    process.exit(2);
+  }
+};
+const admin = (path) => `/api/admin/${path}`;
 const calls = {
-  tenant: () => ["POST", "tenants", { id, ...(values.name ? { name: values.name } : {}) }],
-  tenants: () => ["GET", "tenants"],
-  create: () => ["POST", "sites", { id, tenant: values.tenant, ...settings() }],
-  show: () => ["GET", `sites/${id}`],
-  update: () => ["PATCH", `sites/${id}`, settings()],
-  rotate: () => ["POST", `sites/${id}/tokens`],
-  delete: () => ["DELETE", `sites/${id}`],
-  "dead-letters": () => (id === "replay" ? ["POST", "dead-letters/replay"] : ["GET", "dead-letters"]),
+  tenant: () => ["POST", admin("tenants"), { id, ...(values.name ? { name: values.name } : {}) }],
+  tenants: () => ["GET", admin("tenants")],
+  create: () => ["POST", admin("sites"), { id, tenant: values.tenant, ...settings() }],
+  show: () => ["GET", admin(`sites/${id}`)],
+  update: () => ["PATCH", admin(`sites/${id}`), settings()],
+  rotate: () => ["POST", admin(`sites/${id}/tokens`)],
+  delete: () => ["DELETE", admin(`sites/${id}`)],
+  "dead-letters": () => (id === "replay" ? ["POST", admin("dead-letters/replay")] : ["GET", admin("dead-letters")]),
+  segments: () => ["GET", `/api/sites/${id}/segments`],
+  segment: () => ["POST", `/api/sites/${id}/segments`, { name: values.name, filters: json(values.filters, "--filters") }],
+  funnels: () => ["GET", `/api/sites/${id}/funnels`],
+  funnel: () => [
+    "POST",
+    `/api/sites/${id}/funnels`,
+    { name: values.name, steps: json(values.steps, "--steps"), ...(values.hours ? { within: { hours: Number(values.hours) } } : {}) },
+  ],
+  unsave: () => ["DELETE", `/api/sites/${id}/${rest[0]}/${rest[1]}`],
+  query: () => ["POST", "/api/v2/query", { ...json(rest[0], "the query"), site_id: id }],
 };
 if (!calls[command] || (!["tenants", "dead-letters"].includes(command) && !id)) {
   console.error(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n"));
   process.exit(2);
 }
 const [method, path, body] = calls[command]();
-const res = await fetch(`${base}/api/admin/${path}`, {
+const res = await fetch(`${base}${path}`, {
   method,
   headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
   body: body === undefined ? undefined : JSON.stringify(body),

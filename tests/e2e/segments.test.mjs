@@ -3,7 +3,8 @@
 // bodies answered 4xx with the fault named, never 5xx; CORS; and a deleted site's definitions gone.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { ADMIN_TOKEN, BASE, admin, createSite, d1, request, siteApi, uid } from "./helpers.mjs";
+import { execFileSync } from "node:child_process";
+import { ADMIN_TOKEN, BASE, ROOT, admin, createSite, d1, request, siteApi, uid } from "./helpers.mjs";
 
 const KINDS = ["segments", "funnels"];
 const SEGMENT = {
@@ -228,5 +229,19 @@ describe("saved segments and funnels", () => {
     for (const kind of KINDS) {
       assert.deepEqual((await siteApi("GET", gone.id, kind, { token: gone.read })).body, { [kind]: [] });
     }
+  });
+
+  test("npm run site: save, list and delete segments and funnels, and ask a query", () => {
+    const site = (...args) =>
+      JSON.parse(execFileSync("node", ["scripts/site.mjs", ...args], { cwd: ROOT, env: { ...process.env, SIGHTLINE_URL: BASE, ADMIN_TOKEN }, encoding: "utf8" }));
+    const made = site("segment", a.id, "--name", "From Google", "--filters", JSON.stringify([["is", "visit:source", ["Google"]]]));
+    assert.equal(made.name, "From Google");
+    assert.ok(site("segments", a.id).segments.some((s) => s.id === made.id));
+    const funnel = site("funnel", a.id, "--name", "Buy", "--steps", JSON.stringify([{ page: "/" }, { event: "purchase" }]), "--hours", "2");
+    assert.deepEqual(funnel.within, { hours: 2 });
+    assert.ok(site("funnels", a.id).funnels.some((f) => f.id === funnel.id));
+    const answer = site("query", a.id, JSON.stringify({ metrics: ["visitors"], date_range: "7d", filters: [["is", "segment", [made.id]]] }));
+    assert.deepEqual(answer.results, [{ metrics: [0], dimensions: [] }]);
+    assert.deepEqual(site("unsave", a.id, "segments", String(made.id)), { deleted: made.id });
   });
 });

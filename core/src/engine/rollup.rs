@@ -82,7 +82,7 @@ pub fn parts_for(q: &Query) -> Option<Vec<&'static str>> {
                 return None;
             }
             if q.metrics.contains(&Metric::Events) {
-                want.push(dim::EVENTS);
+                want.extend(parts::part_of(dim::EVENTS));
             }
         }
         Some(d) => {
@@ -97,7 +97,7 @@ pub fn parts_for(q: &Query) -> Option<Vec<&'static str>> {
             if !ok {
                 return None;
             }
-            want.push(name);
+            want.extend(parts::part_of(name));
         }
     }
     if q.internal {

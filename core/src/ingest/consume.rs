@@ -475,16 +475,16 @@ mod tests {
         assert_eq!((day.pageviews, day.dims[dim::REVENUE]["EUR"].count), (5, 2));
         // A part that cannot be read at all is set aside; it starts again from this batch.
         let mut store = totals(5, "{\"pageviews\":\"x\"");
-        store.days.insert(
-            ("s".to_owned(), 0, dim::GOALS.to_owned()),
-            (5, "[".to_owned()),
-        );
+        let goals = parts::part_of(dim::GOALS).unwrap().to_owned();
+        store
+            .days
+            .insert(("s".to_owned(), 0, goals.clone()), (5, "[".to_owned()));
         let w = consume(vec![vec![ev("b", "s2", 1, "pageview", "/")]], &mut store);
         assert_eq!(w[0].set_aside.len(), 2);
         assert_eq!(w[0].set_aside[0].kind, "day");
         assert_eq!(w[0].days[0].1, 5, "the guard expects the version read");
         assert_eq!(
-            store.days[&("s".to_owned(), 0, dim::GOALS.to_owned())].1,
+            store.days[&("s".to_owned(), 0, goals)].1,
             "{}",
             "rewritten empty"
         );

@@ -12,7 +12,29 @@ use super::aggregate::{dim, Day, Tally};
 pub const TOTALS: &str = "totals";
 /// The part holding the day's staff traffic, whole.
 pub const STAFF: &str = "staff";
-/// The dimension parts, one per dimension of a day.
+/// The parts holding dimensions, each `{dimension: {value: counts}}` of the dimensions it groups:
+/// the three that grow with a site's pages alone, the visit's small ones together (a batch
+/// changes most of them at once: one row written, not eight), events with goals and revenue.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    (dim::PAGES, &[dim::PAGES]),
+    (dim::ENTRY, &[dim::ENTRY]),
+    (dim::EXIT, &[dim::EXIT]),
+    (
+        "visits",
+        &[
+            dim::SOURCES,
+            dim::CHANNELS,
+            dim::REFERRERS,
+            dim::UTM,
+            dim::COUNTRIES,
+            dim::DEVICES,
+            dim::BROWSERS,
+            dim::OS,
+        ],
+    ),
+    (dim::EVENTS, &[dim::EVENTS, dim::GOALS, dim::REVENUE]),
+];
+/// Every dimension of a day, in its parts' order.
 pub const DIMENSIONS: &[&str] = &[
     dim::PAGES,
     dim::ENTRY,
@@ -34,7 +56,15 @@ pub const DIMENSIONS: &[&str] = &[
 pub fn names() -> impl Iterator<Item = &'static str> {
     [TOTALS, STAFF]
         .into_iter()
-        .chain(DIMENSIONS.iter().copied())
+        .chain(GROUPS.iter().map(|(part, _)| *part))
+}
+
+/// The part holding dimension `dimension`.
+pub fn part_of(dimension: &str) -> Option<&'static str> {
+    GROUPS
+        .iter()
+        .find(|(_, dims)| dims.contains(&dimension))
+        .map(|(part, _)| *part)
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -42,8 +72,8 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// A day as its parts: (part, JSON). The totals always; a dimension or the staff part when the
-/// day has it.
+/// A day as its parts: (part, JSON). The totals always; a dimension part or the staff part when
+/// the day has any of it.
 pub fn split(day: &Day) -> Vec<(&'static str, String)> {
     let totals = Day {
         pageviews: day.pageviews,
@@ -58,9 +88,13 @@ pub fn split(day: &Day) -> Vec<(&'static str, String)> {
         staff: None,
     };
     let mut out = vec![(TOTALS, json(&totals))];
-    for name in DIMENSIONS {
-        if let Some(values) = day.dims.get(*name) {
-            out.push((*name, json(values)));
+    for (part, dims) in GROUPS {
+        let held: BTreeMap<&str, &BTreeMap<String, Tally>> = dims
+            .iter()
+            .filter_map(|d| day.dims.get(*d).map(|values| (*d, values)))
+            .collect();
+        if !held.is_empty() {
+            out.push((*part, json(&held)));
         }
     }
     if let Some(staff) = &day.staff {
@@ -95,10 +129,8 @@ pub fn join(parts: Vec<(String, String)>) -> (Day, Vec<Unreadable>) {
                 Err(e) => unreadable.push((name, text, e.to_string())),
             }
         } else {
-            match serde_json::from_str::<BTreeMap<String, Tally>>(&text) {
-                Ok(values) => {
-                    day.dims.insert(name, values);
-                }
+            match serde_json::from_str::<BTreeMap<String, BTreeMap<String, Tally>>>(&text) {
+                Ok(dims) => day.dims.extend(dims),
                 Err(e) => unreadable.push((name, text, e.to_string())),
             }
         }

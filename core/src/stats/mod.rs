@@ -29,7 +29,11 @@ impl Report {
     pub fn parts(self) -> Vec<&'static str> {
         match self {
             Report::Breakdown(d) if d != Dimension::Vitals => {
-                vec![crate::ingest::parts::TOTALS, d.key()]
+                let part = crate::ingest::parts::part_of(d.key());
+                [crate::ingest::parts::TOTALS]
+                    .into_iter()
+                    .chain(part)
+                    .collect()
             }
             _ => vec![crate::ingest::parts::TOTALS],
         }
