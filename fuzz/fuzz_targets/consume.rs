@@ -71,10 +71,13 @@ fn store(batches: Vec<Vec<Event>>) -> InMemory {
             let visit: Visit = serde_json::from_str(text).expect("a written visit reads back");
             assert!(visit.last_at >= visit.started_at);
         }
-        for (_, _, text) in &write.days {
-            assert!(text.len() <= MAX_DAY_BYTES, "a day of {} bytes", text.len());
-            let day: Day = serde_json::from_str(text).expect("a written day reads back");
-            check_finite(&day);
+        for ((site, day), _, parts) in &write.days {
+            let bytes: usize = parts.iter().map(|(_, text)| text.len()).sum();
+            assert!(bytes <= MAX_DAY_BYTES, "a day of {bytes} bytes");
+            let owned = parts.iter().map(|(p, t)| ((*p).to_owned(), t.clone())).collect();
+            let (_, unreadable) = sightline_core::ingest::parts::join(owned);
+            assert!(unreadable.is_empty(), "a written part reads back: {unreadable:?}");
+            check_finite(&memory.day(site, *day).expect("a written day reads back"));
         }
         assert!(
             write.set_aside.is_empty(),
@@ -85,10 +88,10 @@ fn store(batches: Vec<Vec<Event>>) -> InMemory {
 }
 
 fn days(memory: &InMemory) -> Vec<Day> {
-    memory
-        .days
-        .values()
-        .map(|(_, text)| serde_json::from_str(text).expect("a stored day reads back"))
+    let keys: std::collections::BTreeSet<(&String, i64)> =
+        memory.days.keys().map(|(site, day, _)| (site, *day)).collect();
+    keys.into_iter()
+        .map(|(site, day)| memory.day(site, day).expect("a stored day reads back"))
         .collect()
 }
 
