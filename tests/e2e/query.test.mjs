@@ -4,10 +4,12 @@
 // compared with tests/traffic/truth.mjs, computed from the log alone. Also: who may ask (401 with
 // no data), bad queries (400 naming the fault, never 5xx).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { generate, localTime } from "../traffic/generate.mjs";
 import { answer, funnel, visitsOf } from "../traffic/truth.mjs";
-import { ADMIN_TOKEN, createSite, replay, settled, siteApi, stats, storedEvents, uid, v2query } from "./helpers.mjs";
+import { ADMIN_TOKEN, ROOT, createSite, replay, settled, siteApi, stats, storedEvents, uid, v2query } from "./helpers.mjs";
 
 const run = uid("").slice(-6);
 const SITE = { id: `q-ber-${run}`, timezone: "Europe/Berlin", host: `q-ber-${run}.example` };
@@ -151,6 +153,30 @@ describe("query API", () => {
     const bySegment = await v2query({ site_id: SITE.id, metrics, date_range: [from, to], filters: [["is", "segment", [segment.body.id]]] }, READ);
     assert.equal(bySegment.status, 200, JSON.stringify(bySegment.body));
     assert.deepEqual(rows(bySegment.body), answer(visits, { metrics, dims: [], filters, from, to, internal: false }));
+  });
+
+  test("Plausible's documented request bodies are answered in the documented shape", async () => {
+    const made = await siteApi("POST", SITE.id, "segments", { token: ADMIN_TOKEN, body: { name: "Docs", filters: [["is", "visit:source", ["Google"]]] } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const examples = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/plausible-v2-examples.json"), "utf8"));
+    assert.ok(examples.length >= 20);
+    for (const example of examples) {
+      // Our site, and the docs' segment 2 as one of ours.
+      const body = JSON.parse(JSON.stringify({ ...example, site_id: SITE.id }).replace('["is","segment",[2]]', `["is","segment",[${made.body.id}]]`));
+      const got = await v2query(body, READ);
+      assert.equal(got.status, 200, `${JSON.stringify(example)} → ${JSON.stringify(got.body)}`);
+      assert.deepEqual(Object.keys(got.body).sort(), ["meta", "query", "results"]);
+      const dims = body.dimensions ?? [];
+      for (const row of got.body.results) {
+        assert.equal(row.metrics.length, body.metrics.length, JSON.stringify(row));
+        assert.equal(row.dimensions.length, dims.length, JSON.stringify(row));
+      }
+      assert.equal(got.body.query.site_id, SITE.id);
+      assert.equal(got.body.query.date_range.length, 2);
+      if (body.include?.total_rows) assert.equal(typeof got.body.meta.total_rows, "number");
+      if (body.include?.time_labels) assert.ok(Array.isArray(got.body.meta.time_labels));
+      if (body.pagination) assert.ok(got.body.results.length <= body.pagination.limit);
+    }
   });
 
   test("who may ask: the site's read token or the admin token; anything else 401 with no data", async () => {

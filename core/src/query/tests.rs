@@ -59,64 +59,17 @@ fn ms(text: &str) -> i64 {
 // ---- Plausible's documentation examples -------------------------------------------------------
 
 /// The request bodies of the Stats API v2 reference (plausible.io/docs/stats-api, "Examples" and
-/// the tables of date ranges and filters), as the docs give them.
-const DOC_EXAMPLES: &[&str] = &[
-    r#"{ "site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d" }"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors", "events"], "date_range": "7d"}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": ["2024-08-01", "2024-08-15"]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors", "pageviews", "bounce_rate"], "date_range": "7d",
-        "filters": [["is_not", "visit:country_name", [""]]],
-        "dimensions": ["visit:country_name", "visit:city_name"]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors", "events", "pageviews"], "date_range": "7d",
-        "dimensions": ["visit:utm_medium", "visit:utm_source"]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "filters": [["contains", "event:page", ["/docs", "/pricing"]],
-                    ["is", "visit:country_name", ["Estonia", "United States of America"]]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "filters": [["contains", "event:page", ["blog"], {"case_sensitive": false}]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors", "events"], "filters": [["is", "segment", [2]]],
-        "date_range": "7d"}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors", "events"], "date_range": "7d",
-        "filters": [["is", "visit:os", ["GNU/Linux", "Mac"]]], "dimensions": ["time:day"]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "day",
-        "dimensions": ["time:hour"], "include": {"time_labels": true}}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "dimensions": ["time:day", "event:props:is_customer"],
-        "order_by": [["time:day", "asc"], ["event:props:is_customer", "desc"]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors", "events", "pageviews"], "date_range": "7d",
-        "dimensions": ["visit:utm_medium", "visit:utm_source"], "include": {"total_rows": true},
-        "pagination": {"limit": 3, "offset": 1}}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "all",
-        "dimensions": ["visit:source"], "include": {"imports": true}}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "all",
-        "dimensions": ["visit:source"], "filters": [["is", "visit:country_name", ["Estonia"]]],
-        "include": {"imports": true}}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["total_revenue"], "date_range": "all",
-        "dimensions": ["event:goal"]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["total_revenue"], "date_range": "all",
-        "filters": [["is", "event:goal", ["PurchaseUSD", "PurchaseEUR"]]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "all",
-        "filters": [["is", "event:goal", ["Signup"]], ["has_done", ["is", "event:page", ["/pricing"]]]]}"#,
-    // The date-range table's date-time pair, and the filter table's rows.
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"],
-        "date_range": ["2024-01-01T12:00:00+02:00", "2024-01-01T15:59:59+02:00"]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "filters": [["matches", "event:page", ["^/user/\\d+$"]], ["matches_not", "event:page", ["^/admin"]],
-                    ["contains_not", "event:page", ["docs", "pricing"]], ["is_not", "event:page", ["/pricing"]]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "filters": [["and", [["is", "visit:country_name", ["Germany"]], ["is", "visit:city_name", ["Berlin"]]]]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "filters": [["or", [["is", "visit:country_name", ["Germany"]], ["is", "visit:city_name", ["Tallinn"]]]]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "filters": [["not", ["is", "visit:country_name", ["Germany"]]]]}"#,
-    r#"{"site_id": "dummy.site", "metrics": ["visitors"], "date_range": "7d",
-        "order_by": [["visitors", "desc"], ["visit:country_name", "asc"]],
-        "dimensions": ["visit:country_name"]}"#,
-];
+/// the tables of date ranges and filters), as the docs give them; the e2e suite runs them too.
+const DOC_EXAMPLES_JSON: &str = include_str!("../../../tests/fixtures/plausible-v2-examples.json");
+
+fn doc_examples() -> Vec<String> {
+    let list: Vec<Value> = serde_json::from_str(DOC_EXAMPLES_JSON).expect("the examples are JSON");
+    list.iter().map(Value::to_string).collect()
+}
 
 #[test]
 fn plausibles_documented_requests_are_accepted() {
-    for body in DOC_EXAMPLES {
+    for body in &doc_examples() {
         let q = query(body);
         assert_eq!(q.site_id, "dummy.site");
         assert!(q.date_range.range.from < q.date_range.range.to, "{body}");
@@ -126,14 +79,14 @@ fn plausibles_documented_requests_are_accepted() {
 
 #[test]
 fn documented_requests_read_into_their_types() {
-    let q = query(DOC_EXAMPLES[3]);
+    let q = query(&doc_examples()[3]);
     assert_eq!(
         q.metrics,
         [Metric::Visitors, Metric::Pageviews, Metric::BounceRate]
     );
     assert_eq!(q.dimensions, [Dimension::CountryName, Dimension::CityName]);
     assert!(!q.dimensions[1].recorded() && q.dimensions[0].recorded());
-    let q = query(DOC_EXAMPLES[6]);
+    let q = query(&doc_examples()[6]);
     let Some(Filter::Condition(c)) = &q.filters else {
         panic!("{:?}", q.filters)
     };
@@ -143,13 +96,13 @@ fn documented_requests_read_into_their_types() {
         (&["blog".to_owned()][..], false)
     );
     assert_eq!(
-        query(DOC_EXAMPLES[7]).filters,
+        query(&doc_examples()[7]).filters,
         Some(Filter::Segment(vec![2]))
     );
-    let q = query(DOC_EXAMPLES[9]);
+    let q = query(&doc_examples()[9]);
     assert_eq!(q.dimensions, [Dimension::Time(TimeBucket::Hour)]);
     assert!(q.include.time_labels);
-    let q = query(DOC_EXAMPLES[11]);
+    let q = query(&doc_examples()[11]);
     assert_eq!(
         q.pagination,
         Pagination {
@@ -158,18 +111,18 @@ fn documented_requests_read_into_their_types() {
         }
     );
     assert!(q.include.total_rows);
-    let q = query(DOC_EXAMPLES[16]);
+    let q = query(&doc_examples()[16]);
     let Some(Filter::And(top)) = &q.filters else {
         panic!("{:?}", q.filters)
     };
     assert!(matches!(&top[1], Filter::HasDone(inner)
         if matches!(&**inner, Filter::Condition(c) if c.dimension == Dimension::Page)));
     assert_eq!(
-        query(DOC_EXAMPLES[10]).dimensions[1],
+        query(&doc_examples()[10]).dimensions[1],
         Dimension::Prop("is_customer".into())
     );
     assert_eq!(
-        query(DOC_EXAMPLES[18]).filters.map(|f| match f {
+        query(&doc_examples()[18]).filters.map(|f| match f {
             Filter::And(list) => list.len(),
             _ => 1,
         }),
@@ -912,10 +865,7 @@ fn random_and_mutated_queries_never_panic() {
         }
         run(&v, &mut rng);
     }
-    let examples: Vec<Value> = DOC_EXAMPLES
-        .iter()
-        .map(|b| serde_json::from_str(b).unwrap())
-        .collect();
+    let examples: Vec<Value> = serde_json::from_str(DOC_EXAMPLES_JSON).unwrap();
     for _ in 0..20_000 {
         let mut v = examples[rng.below(examples.len())].clone();
         for _ in 0..1 + rng.below(3) {
