@@ -520,7 +520,7 @@ mod tests {
         // Values of the longest kept length, of characters escaped six-fold, in every dimension.
         let long = "\u{1}".repeat(2000);
         let mut day = Day::default();
-        for &d in parts::DIMENSIONS {
+        for d in parts::dimensions() {
             let mut delta = Day::default();
             let values = delta.dims.entry(d.to_owned()).or_default();
             for i in 0..MAX_VALUES * 2 {

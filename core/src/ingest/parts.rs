@@ -35,22 +35,9 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     (dim::EVENTS, &[dim::EVENTS, dim::GOALS, dim::REVENUE]),
 ];
 /// Every dimension of a day, in its parts' order.
-pub const DIMENSIONS: &[&str] = &[
-    dim::PAGES,
-    dim::ENTRY,
-    dim::EXIT,
-    dim::SOURCES,
-    dim::CHANNELS,
-    dim::REFERRERS,
-    dim::UTM,
-    dim::COUNTRIES,
-    dim::DEVICES,
-    dim::BROWSERS,
-    dim::OS,
-    dim::EVENTS,
-    dim::GOALS,
-    dim::REVENUE,
-];
+pub fn dimensions() -> impl Iterator<Item = &'static str> {
+    GROUPS.iter().flat_map(|(_, dims)| dims.iter().copied())
+}
 
 /// Every part a day may have.
 pub fn names() -> impl Iterator<Item = &'static str> {
