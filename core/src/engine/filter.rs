@@ -112,7 +112,7 @@ fn condition(c: &Condition) -> Result<Cond, QueryError> {
                                 ErrorKind::InvalidFilters,
                                 format!(
                                     "Invalid filters. `{p}` is not a regular expression ({}).",
-                                    first_line(&e.to_string())
+                                    cause(&e.to_string())
                                 ),
                             )
                         })
@@ -127,7 +127,8 @@ fn condition(c: &Condition) -> Result<Cond, QueryError> {
     })
 }
 
-fn first_line(s: &str) -> &str {
+/// The line of a regex error that says what is wrong (its last).
+fn cause(s: &str) -> &str {
     s.lines().last().unwrap_or(s).trim()
 }
 

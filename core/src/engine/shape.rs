@@ -450,7 +450,7 @@ pub fn answer(
                     .collect(),
                 None => BTreeMap::new(),
             };
-            let empty = rows_for_empty(cx, c);
+            let empty = rows_for_empty(cx);
             page.into_iter()
                 .map(|(dims, metrics)| {
                     let mut other = dims.clone();
@@ -475,7 +475,7 @@ pub fn answer(
 }
 
 /// The metrics of a group with nothing in it.
-fn rows_for_empty(cx: &Shaping<'_>, span: &Span) -> Vec<Value> {
+fn rows_for_empty(cx: &Shaping<'_>) -> Vec<Value> {
     let b = Bases {
         total: 0,
         converting: 0,
@@ -483,7 +483,6 @@ fn rows_for_empty(cx: &Shaping<'_>, span: &Span) -> Vec<Value> {
         kept: vec![],
         lost: None,
     };
-    let _ = span;
     let key = vec![String::new(); cx.query.dimensions.len()];
     cx.query
         .metrics

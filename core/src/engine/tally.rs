@@ -22,33 +22,20 @@ use crate::zone::Zone;
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
 const EPOCH_CE_DAYS: i64 = 719_163;
 
-/// What a group's metrics are computed from.
+/// What a group's metrics are computed from, as it is counted: the sums, and the sets whose
+/// sizes are counts (a visit or visitor counted once however many of its events match).
 #[derive(Debug, Default, Clone)]
 pub struct Acc {
+    /// The sums (the set sizes are filled in by [`Figures::from`]).
+    pub sums: Figures,
     /// (local day, visitor) pairs of the counted visits.
     pub visitors: HashSet<(i64, u32)>,
     /// The counted visits.
     pub visits: HashSet<u32>,
-    /// Counted visits that bounced.
-    pub bounces: i64,
-    /// Their summed duration, ms.
-    pub duration_ms: i64,
-    /// Their pageviews (all of them, for `views_per_visit`).
-    pub visit_pageviews: i64,
-    /// Matching pageviews.
-    pub pageviews: i64,
-    /// Matching events (pageviews and custom events; not the SDK's measurements).
-    pub events: i64,
-    /// Conversions with a value, per currency: (count, sum).
-    pub revenue: BTreeMap<String, (i64, f64)>,
     /// Visits with a matching pageview (what `time_on_page` divides by).
     pub page_visits: HashSet<u32>,
-    /// Engaged seconds reported by matching `engagement` events.
-    pub engaged_s: f64,
     /// The deepest scroll per (visit, page) of matching `engagement` events.
     pub scroll: HashMap<(u32, String), f64>,
-    /// Web vital values of matching `web_vital` events, per metric.
-    pub vitals: BTreeMap<&'static str, Vec<f64>>,
 }
 
 /// A group's counts as numbers: what every metric is computed from, whichever data they came
@@ -86,16 +73,9 @@ impl From<&Acc> for Figures {
         Figures {
             visitors: a.visitors.len() as i64,
             visits: a.visits.len() as i64,
-            bounces: a.bounces,
-            duration_ms: a.duration_ms,
-            visit_pageviews: a.visit_pageviews,
-            pageviews: a.pageviews,
-            events: a.events,
-            revenue: a.revenue.clone(),
             page_visits: a.page_visits.len() as i64,
-            engaged_s: a.engaged_s,
             scroll: (a.scroll.values().sum(), a.scroll.len() as i64),
-            vitals: a.vitals.clone(),
+            ..a.sums.clone()
         }
     }
 }
@@ -137,24 +117,24 @@ impl Acc {
     fn add_event(&mut self, data: &Data, i: usize, vi: u32) {
         let h = &data.hits[i];
         if h.name == PAGEVIEW {
-            self.pageviews += 1;
+            self.sums.pageviews += 1;
             self.page_visits.insert(vi);
         }
         if !MEASUREMENTS.contains(&h.name.as_str()) {
-            self.events += 1;
+            self.sums.events += 1;
         }
         if commerce::CONVERSIONS.contains(&h.name.as_str()) {
             let value = h.number("value").and_then(summable);
             let currency = h.prop("currency").and_then(|c| commerce::currency(&c));
             if let (Some(value), Some(currency)) = (value, currency) {
-                let r = self.revenue.entry(currency).or_default();
+                let r = self.sums.revenue.entry(currency).or_default();
                 r.0 += 1;
                 r.1 += value;
             }
         }
         match h.name.as_str() {
             "engagement" => {
-                self.engaged_s += h.number("seconds").unwrap_or(0.0).clamp(0.0, 86_400.0);
+                self.sums.engaged_s += h.number("seconds").unwrap_or(0.0).clamp(0.0, 86_400.0);
                 if let Some(depth) = h.number("scroll") {
                     let deepest = self.scroll.entry((vi, h.path.clone())).or_insert(0.0);
                     *deepest = deepest.max(depth.clamp(0.0, 100.0));
@@ -164,7 +144,7 @@ impl Acc {
                 let metric = h.prop("metric");
                 let metric = VITALS.iter().find(|m| Some(**m) == metric.as_deref());
                 if let (Some(metric), Some(value)) = (metric, h.number("value")) {
-                    self.vitals.entry(metric).or_default().push(value);
+                    self.sums.vitals.entry(metric).or_default().push(value);
                 }
             }
             _ => {}
@@ -174,9 +154,9 @@ impl Acc {
     fn add_visit(&mut self, vi: u32, v: &Visit) {
         if self.visits.insert(vi) {
             self.visitors.insert((v.day, v.visitor));
-            self.bounces += i64::from(v.bounced);
-            self.duration_ms += v.duration();
-            self.visit_pageviews += i64::from(v.pageviews);
+            self.sums.bounces += i64::from(v.bounced);
+            self.sums.duration_ms += v.duration();
+            self.sums.visit_pageviews += i64::from(v.pageviews);
         }
     }
 }

@@ -69,19 +69,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         stats_start: settings.first_day.map(|d| d * DAY_MS + DAY_MS / 2),
     };
     let q = request.resolve(&cx)?;
-    let spans = [Some(q.date_range), q.comparison];
-    let first_day = spans
-        .iter()
-        .flatten()
-        .map(|s| s.first_day)
-        .min()
-        .unwrap_or(0);
-    let last_day = spans
-        .iter()
-        .flatten()
-        .map(|s| s.last_day)
-        .max()
-        .unwrap_or(0);
+    // Both ranges are read at once: the query's, and the comparison's (itself when none).
+    let (main, other) = (q.date_range, q.comparison.unwrap_or(q.date_range));
+    let first_day = main.first_day.min(other.first_day);
+    let last_day = main.last_day.max(other.last_day);
     // What the daily rollups hold is read from them, whatever the range; the rest from raw events.
     let (hits, lost, days) = match engine::rollup::parts_for(&q) {
         Some(parts) => {
@@ -95,18 +86,8 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             )
         }
         None => {
-            let from = spans
-                .iter()
-                .flatten()
-                .map(|s| s.range.from)
-                .min()
-                .unwrap_or(now);
-            let to = spans
-                .iter()
-                .flatten()
-                .map(|s| s.range.to)
-                .max()
-                .unwrap_or(now);
+            let from = main.range.from.min(other.range.from);
+            let to = main.range.to.max(other.range.to);
             let hits = store
                 .hits(&site, from, to, MAX_RAW_EVENTS)
                 .await?
