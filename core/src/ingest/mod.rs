@@ -12,6 +12,7 @@ pub mod agent;
 pub mod aggregate;
 pub mod anonymise;
 pub mod bots;
+pub mod compact;
 pub mod consume;
 pub mod dedupe;
 pub mod enrich;
