@@ -115,6 +115,9 @@ impl Visit {
     }
 
     fn count(&mut self, event: &Event) {
+        // A page counts its visitors by any event on it (the query API's `event:page`): the
+        // page of a purchase sent without a pageview, too.
+        remember(&mut self.pages, &event.path);
         if event.is_pageview() {
             self.pageviews += 1;
             let page = (event.ts, event.path.clone());
@@ -124,7 +127,6 @@ impl Visit {
             if self.exit.as_ref().is_none_or(|e| page > *e) {
                 self.exit = Some(page);
             }
-            remember(&mut self.pages, &event.path);
         } else {
             if !NON_INTERACTIVE.contains(&event.name.as_str()) {
                 self.interactive += 1;
