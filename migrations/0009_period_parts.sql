@@ -3,10 +3,12 @@
 --
 -- The cron (core's `ingest::compact`) sums a site's closed ISO weeks (Monday to Sunday) and
 -- calendar months from their `day_parts`, into the same parts, and stamps each with the sum of its
--- days' versions (their `totals` rows') when it read them. Every write of a day raises that day's
--- version, so a period whose stamp differs from that sum now is stale: reports skip it (they read
--- its days) and the next run sums it again. A stamp below zero marks a period too big to store
--- (a part over the size one row takes) at that sum: it is not summed again until a day changes.
+-- days' versions (their `totals` rows') when it read them; the write is guarded by that sum, so a
+-- day changed after the read leaves the period unstored. Whatever writes a day drops the periods
+-- holding it in the same transaction (the consumer does; so must any later writer of day_parts),
+-- so a stored period is always its days' exact sum and reports use it as it is; the next run sums
+-- it again. A stamp below zero marks a period too big to store (a part over the size one row
+-- takes): reports never use it, and it is tried again when one of its days changes.
 
 CREATE TABLE period_parts (
   site_id    TEXT NOT NULL,
@@ -17,3 +19,6 @@ CREATE TABLE period_parts (
   data       TEXT NOT NULL,
   PRIMARY KEY (site_id, part, first_day, last_day)
 ) WITHOUT ROWID;
+
+-- The consumer's drop of a written day's periods: the periods of a site ending on or after a day.
+CREATE INDEX period_parts_last ON period_parts (site_id, last_day);

@@ -72,6 +72,7 @@ pub async fn route(req: Request, env: Env) -> Response {
                     routes::admin::rotate_tokens(&env, id).await
                 }
                 (Method::Get, ["dead-letters"]) => routes::dead_letters::summary(&env).await,
+                (Method::Post, ["compact"]) => routes::housekeeping::compact_now(&env).await,
                 (Method::Post, ["dead-letters", "replay"]) => {
                     routes::dead_letters::replay(&env).await
                 }
@@ -88,7 +89,8 @@ pub async fn route(req: Request, env: Env) -> Response {
                     | ["sites", _]
                     | ["sites", _, "tokens"]
                     | ["dead-letters"]
-                    | ["dead-letters", "replay"],
+                    | ["dead-letters", "replay"]
+                    | ["compact"],
                 ) => Err(AppError::MethodNotAllowed),
                 _ => Err(AppError::NotFound),
             },

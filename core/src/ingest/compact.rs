@@ -3,12 +3,12 @@
 //! days reads a few rows per part instead of one per day — a year of top pages reads 12 months,
 //! not 365 pages parts.
 //!
-//! A period is stamped with the sum of its days' versions when it is summed. Every write of a day
-//! raises that day's version, so a period whose stamp differs from its days' sum now is stale: the
-//! reader skips it (it reads the days) and the next run sums it again. Sums are exact: a period
-//! holds exactly the sum of its days (no cap), so an answer from periods equals one from days.
-//! A period too big to store (a part over [`MAX_PART_BYTES`]) is remembered with a negative stamp
-//! and tried again only when one of its days changes.
+//! A period is stamped with the sum of its days' versions when it is summed, and stored only while
+//! that sum holds (a day written meanwhile leaves it unstored); whatever writes a day drops the
+//! periods holding it. So a stored period is always exactly the sum of its days (no cap: an
+//! answer from periods equals one from days), and a period with no row, or whose stamp is not its
+//! days' sum, is due. A period too big to store (a part over [`MAX_PART_BYTES`]) is remembered
+//! with its stamp negated and tried again only when one of its days changes.
 //!
 //! Input: the site's first day with stats and its local today; the periods' stamps and their days'
 //! current sums; the days of one period. Output: which periods to sum, newest first, within a

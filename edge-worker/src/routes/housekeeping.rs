@@ -1,22 +1,112 @@
 //! The cron's work: purge raw events past each site's retention (and of erased sites) and salts
-//! older than two days. Runs on the `[triggers] crons` schedule; `wrangler dev --test-scheduled`
-//! exposes it locally at `/__scheduled`. Must not: touch rollups.
+//! older than two days, then sum closed weeks and months (core's `ingest::compact`) within a
+//! budget of days read. Runs on the `[triggers] crons` schedule; `wrangler dev --test-scheduled`
+//! exposes it locally at `/__scheduled`; `POST /api/admin/compact` runs the summing on demand
+//! (after an import, say). Must not: change a day's rollups.
 
-use worker::Env;
+use serde::Serialize;
+use sightline_core::ingest::{compact, parts};
+use worker::{Env, Response};
 
 use crate::edge;
+use crate::error::AppError;
 use crate::store::Store;
 
 /// Runs the housekeeping once; failures are logged and left to the next run.
 pub async fn run(env: &Env) {
-    let result = match Store::new(env) {
-        Ok(store) => store.purge(edge::now()).await,
-        Err(e) => Err(e),
+    let store = match Store::new(env) {
+        Ok(store) => store,
+        Err(e) => return worker::console_error!("housekeeping failed: {e:?}"),
     };
-    match result {
+    match store.purge(edge::now()).await {
         Ok(purged) => {
             worker::console_log!("housekeeping: {purged} raw events past retention purged")
         }
-        Err(e) => worker::console_error!("housekeeping failed: {e:?}"),
+        Err(e) => worker::console_error!("housekeeping: purge failed: {e:?}"),
     }
+    match summing(&store, compact::DAYS_PER_RUN).await {
+        Ok(done) => worker::console_log!(
+            "housekeeping: {} weeks and months summed, {} still due",
+            done.summed,
+            done.due
+        ),
+        Err(e) => worker::console_error!("housekeeping: summing failed: {e:?}"),
+    }
+}
+
+/// `POST /api/admin/compact` (admin token): one summing pass now; answers what it did and what
+/// is still due (call again until `due` is 0).
+pub async fn compact_now(env: &Env) -> Result<Response, AppError> {
+    let store = Store::new(env)?;
+    let done = summing(&store, compact::DAYS_PER_RUN).await?;
+    Ok(edge::json(200, &done))
+}
+
+/// What one summing pass did.
+#[derive(Debug, Default, Serialize)]
+pub struct Summing {
+    /// Periods summed and stored (or marked too big to store).
+    pub summed: usize,
+    /// Periods a day changed under while they were summed (they are summed again next run).
+    pub raced: usize,
+    /// Periods still due after this pass, over every site.
+    pub due: usize,
+}
+
+/// Sums due periods of every site with stats, newest first, reading at most `budget` days in all.
+async fn summing(store: &Store, budget: i64) -> Result<Summing, AppError> {
+    store.purge_periods().await?;
+    let now = edge::now();
+    let mut done = Summing::default();
+    let mut left = budget;
+    for site in store.stats_sites().await? {
+        let today = site.zone.local(now).day;
+        let periods = compact::closed(site.first_day, today);
+        if periods.is_empty() {
+            continue;
+        }
+        let statuses = store.period_statuses(&site.id, &periods).await?;
+        let due = compact::due(&statuses, left.max(0));
+        let all_due = compact::due(&statuses, i64::MAX).len();
+        let mut summed_here = 0;
+        for period in due {
+            if left <= 0 {
+                break;
+            }
+            left -= period.days();
+            let days = store.period_days(&site.id, period).await?;
+            let stamp = compact::stamp(&days.iter().map(|(d, (v, _))| (*d, *v)).collect());
+            let joined: Vec<_> = days
+                .into_values()
+                .map(|(_, stored)| {
+                    let (day, unreadable) = parts::join(stored);
+                    for (part, _, e) in unreadable {
+                        worker::console_error!(
+                            "an unreadable rollup part {part} of site {} left out of a period: {e}",
+                            site.id
+                        );
+                    }
+                    day
+                })
+                .collect();
+            let stored = match compact::sum(&joined) {
+                compact::Summed::Parts(parts) => {
+                    store.store_period(&site.id, period, stamp, &parts).await?
+                }
+                compact::Summed::TooBig => {
+                    store
+                        .store_period(&site.id, period, -stamp, &[(parts::TOTALS, "{}".into())])
+                        .await?
+                }
+            };
+            if stored {
+                done.summed += 1;
+                summed_here += 1;
+            } else {
+                done.raced += 1;
+            }
+        }
+        done.due += all_due.saturating_sub(summed_here);
+    }
+    Ok(done)
 }

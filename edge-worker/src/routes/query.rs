@@ -2,8 +2,8 @@
 //! most 64 KB), parse it (a 400 naming what is wrong), check the caller against the body's
 //! `site_id` (the site's read token or the admin token; anything else 401 with no data), replace
 //! saved segments with their filters, fetch a named funnel, resolve the ranges in the site's zone,
-//! read what answers it — the daily rollups' parts for what they hold, else the raw events of the
-//! visits the ranges touch — and answer. The test-hooks build adds
+//! read what answers it — the rollups' parts for what they hold (days, or the closed weeks and
+//! months the cron summed), else the raw events of the visits the ranges touch — and answer. The test-hooks build adds
 //! `X-D1-Rows-Read`.
 
 use std::collections::BTreeMap;
@@ -73,12 +73,27 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let (main, other) = (q.date_range, q.comparison.unwrap_or(q.date_range));
     let first_day = main.first_day.min(other.first_day);
     let last_day = main.last_day.max(other.last_day);
-    // What the daily rollups hold is read from them, whatever the range; the rest from raw events.
+    // Summed weeks and months stand in for their days when no time bucket splits the range and
+    // the two ranges do not overlap (each piece then lies in one range); else the days are read.
+    let apart = main.last_day < other.first_day || other.last_day < main.first_day;
+    let buckets = q.dimensions.iter().any(|d| d.is_time());
+    let (ranges, periods) = if apart {
+        (
+            vec![
+                (main.first_day, main.last_day),
+                (other.first_day, other.last_day),
+            ],
+            !buckets,
+        )
+    } else {
+        (
+            vec![(first_day, last_day)],
+            !buckets && q.comparison.is_none(),
+        )
+    };
     let (hits, lost, days) = match engine::rollup::parts_for(&q) {
         Some(parts) => {
-            let days = store
-                .rollups(&site, first_day, last_day + 1, &parts)
-                .await?;
+            let days = store.rollups(&site, &ranges, &parts, periods).await?;
             (
                 Vec::new(),
                 BTreeMap::new(),

@@ -60,9 +60,13 @@ async fn run(
     let days = store
         .rollups(
             site,
-            range.from.div_euclid(DAY_MS),
-            range.to.div_euclid(DAY_MS),
+            &[(
+                range.from.div_euclid(DAY_MS),
+                range.to.div_euclid(DAY_MS) - 1,
+            )],
             &query.report.parts(),
+            // A timeseries needs its days; every other report sums them.
+            query.report != Report::Timeseries,
         )
         .await?;
     let merged = rollup::merge(days.iter().map(|(_, day)| day));

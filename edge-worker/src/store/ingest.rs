@@ -1,6 +1,7 @@
 //! Storage for the queue consumer: what D1 already knows of a batch (event ids, order ids, the
 //! visitors' visits, the sites' time zones, the touched rollup days), and one transaction that
-//! writes the batch's events, visits and rollups, guarded so that a concurrent consumer's write in
+//! writes the batch's events, visits and rollups (dropping the summed weeks and months of the days
+//! it changes), guarded so that a concurrent consumer's write in
 //! between makes it fail (and the consumer read again) instead of counting twice.
 //! Lists travel as JSON parameters read with `json_each`, split so that none passes
 //! [`PARAM_BYTES`]; each part of a rollup day is bound on its own (no second escaping of its JSON). Unreadable
@@ -127,6 +128,10 @@ const VISITS_UPSERT_SQL: &str = "INSERT INTO sessions (site_id, visitor_key, ses
 const DAY_UPSERT_SQL: &str = "INSERT INTO day_parts (site_id, day, part, version, data) \
      VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT (site_id, part, day) DO UPDATE SET version = excluded.version, data = excluded.data";
+/// A written day's summed weeks and months are stale: dropped in the same transaction (the cron sums
+/// them again; reports read the days meanwhile). Local days of today and yesterday are in none.
+const PERIODS_STALE_SQL: &str = "DELETE FROM period_parts WHERE site_id = ?1 AND last_day >= ?2 \
+     AND first_day <= ?2";
 const SET_ASIDE_SQL: &str = "INSERT INTO set_aside (kind, site_id, key, data, reason, at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -352,6 +357,7 @@ impl Store {
             statements.push(self.statement(VISITS_UPSERT_SQL, &[text(&list)])?);
         }
         for ((site, day), version, parts) in &write.days {
+            statements.push(self.statement(PERIODS_STALE_SQL, &[text(site), number(*day)])?);
             for (part, data) in parts {
                 statements.push(self.statement(
                     DAY_UPSERT_SQL,

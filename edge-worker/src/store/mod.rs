@@ -24,6 +24,7 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 use crate::error::AppError;
 
 pub mod admin;
+pub mod compact;
 pub mod dead_letters;
 pub mod ingest;
 pub mod query;
@@ -92,10 +93,23 @@ const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < ?1 - 8640
 const PURGE_ROLLUPS_SQL: &str = "DELETE FROM day_parts WHERE site_id NOT IN (SELECT id FROM sites)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 
-/// The parts ?4 (a JSON list) of a site's days `[?2, ?3)`.
-const ROLLUPS_SQL: &str = "SELECT p.day AS day, p.part AS part, p.data AS data \
-     FROM json_each(?4) j JOIN day_parts p \
-     ON p.site_id = ?1 AND p.part = j.value AND p.day >= ?2 AND p.day < ?3 ORDER BY p.day";
+/// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first day: when
+/// ?5 is 1, each summed month inside the range, then each summed week inside it that no such
+/// month overlaps, then the days no chosen period holds. A stored period is its days' exact sum
+/// (a write of a day drops its periods); a negative stamp marks one too big to store.
+const ROLLUPS_SQL: &str = "WITH summed AS MATERIALIZED (SELECT first_day AS f, last_day AS l \
+       FROM period_parts WHERE ?5 = 1 AND site_id = ?1 AND part = 'totals' \
+       AND first_day >= ?2 AND last_day <= ?3 AND stamp > 0), \
+     chosen AS MATERIALIZED (SELECT f, l FROM summed WHERE l - f > 6 \
+       UNION ALL SELECT w.f, w.l FROM summed w WHERE w.l - w.f <= 6 AND NOT EXISTS \
+         (SELECT 1 FROM summed m WHERE m.l - m.f > 6 AND m.f <= w.l AND w.f <= m.l)) \
+     SELECT c.f AS day, p.part AS part, p.data AS data FROM chosen c JOIN json_each(?4) j \
+       JOIN period_parts p ON p.site_id = ?1 AND p.part = j.value AND p.first_day = c.f \
+       AND p.last_day = c.l \
+     UNION ALL \
+     SELECT d.day AS day, d.part AS part, d.data AS data FROM json_each(?4) j JOIN day_parts d \
+       ON d.site_id = ?1 AND d.part = j.value AND d.day >= ?2 AND d.day <= ?3 \
+       WHERE NOT EXISTS (SELECT 1 FROM chosen c WHERE d.day BETWEEN c.f AND c.l)";
 
 /// Visits with an event in the window, and their visitors and pageviews.
 const REALTIME_SQL: &str = "SELECT COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS visits, \
@@ -272,14 +286,17 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// The stored rollup days `[from_day, to_day)` of a site, with only the parts named
-    /// (`core::ingest::parts`) read.
+    /// A site's stored rollups over each range of local days `(first, last)` (inclusive), with
+    /// only the parts named (`core::ingest::parts`) read: days, or — when `periods` — also the
+    /// closed weeks and months the cron summed (`core::ingest::compact`), each keyed by its
+    /// first day. Ranges must not overlap (a day is read once); each is read in one statement,
+    /// all in one round trip.
     pub async fn rollups(
         &self,
         site: &str,
-        from_day: i64,
-        to_day: i64,
+        ranges: &[(i64, i64)],
         parts: &[&str],
+        periods: bool,
     ) -> Result<Vec<(i64, Day)>, AppError> {
         #[derive(Deserialize)]
         struct Row {
@@ -288,15 +305,26 @@ impl Store {
             data: String,
         }
         let names = serde_json::to_string(parts).map_err(|e| AppError::Internal(e.to_string()))?;
-        let rows: Vec<Row> = self
-            .rows(self.statement(
-                ROLLUPS_SQL,
-                &[text(site), number(from_day), number(to_day), text(&names)],
-            )?)
-            .await?;
+        let statements = ranges
+            .iter()
+            .map(|(first, last)| {
+                self.statement(
+                    ROLLUPS_SQL,
+                    &[
+                        text(site),
+                        number(*first),
+                        number(*last),
+                        text(&names),
+                        number(i64::from(periods)),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut days: std::collections::BTreeMap<i64, Vec<(String, String)>> = Default::default();
-        for r in rows {
-            days.entry(r.day as i64).or_default().push((r.part, r.data));
+        for result in self.batch(statements).await? {
+            for r in result.results::<Row>()? {
+                days.entry(r.day as i64).or_default().push((r.part, r.data));
+            }
         }
         // A part that cannot be read is left out of reports (the consumer sets it aside on its
         // next write to that day): one damaged day never makes a report fail.
