@@ -111,7 +111,7 @@ let build = "unknown";
 try {
   build = execFileSync("git", ["describe", "--always", "--dirty"], { encoding: "utf8" }).trim();
 } catch {}
-if (RESULTS) writeFileSync(RESULTS, JSON.stringify({ build, at: new Date().toISOString(), runs: RUNS, load_seconds: Number(process.env.BENCH_LOAD_SECONDS ?? NaN), seed, results }, null, 2));
+if (RESULTS) writeFileSync(RESULTS, JSON.stringify({ build, at: new Date().toISOString(), runs: RUNS, load_seconds: Number(process.env.BENCH_LOAD_SECONDS ?? NaN), compact_seconds: Number(process.env.BENCH_COMPACT_SECONDS ?? NaN), seed, results }, null, 2));
 
 const pad = (s, n) => String(s).padEnd(n);
 const left = (s, n) => String(s).padStart(n);

@@ -381,7 +381,13 @@ fn rolled(hits: &[Hit]) -> BTreeMap<i64, crate::ingest::aggregate::Day> {
 fn the_rollups_answer_what_they_hold_as_raw_events_do() {
     let mut hits = shop();
     // A conversion the page sent without a pageview of its page: the page counts its visitor.
-    hits.push(hit("b", "s2", T0 + 141 * MIN, "signup_completed", "/welcome"));
+    hits.push(hit(
+        "b",
+        "s2",
+        T0 + 141 * MIN,
+        "signup_completed",
+        "/welcome",
+    ));
     let days = rolled(&hits);
     let cx = Context {
         zone: Zone::named("UTC"),

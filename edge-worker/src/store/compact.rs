@@ -30,7 +30,7 @@ const STATUS_SQL: &str = "SELECT j.value ->> 0 AS first, j.value ->> 1 AS last, 
 
 /// Every part (?4, a JSON list of names) of a site's days `[?2, ?3]`, with its version.
 const DAYS_SQL: &str = "SELECT p.day AS day, p.part AS part, p.version AS version, p.data AS data \
-     FROM json_each(?4) j JOIN day_parts p \
+     FROM json_each(?4) j CROSS JOIN day_parts p \
      ON p.site_id = ?1 AND p.part = j.value AND p.day >= ?2 AND p.day <= ?3";
 
 const DELETE_SQL: &str =

@@ -95,21 +95,27 @@ const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 
 /// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first day: when
 /// ?5 is 1, each summed month inside the range, then each summed week inside it that no such
-/// month overlaps, then the days no chosen period holds. A stored period is its days' exact sum
-/// (a write of a day drops its periods); a negative stamp marks one too big to store.
-const ROLLUPS_SQL: &str = "WITH summed AS MATERIALIZED (SELECT first_day AS f, last_day AS l \
+/// month overlaps, then the days of the gaps between the chosen periods (which never overlap). A stored period is its days'
+/// exact sum (a write of a day drops its periods); a negative stamp marks one too big to store.
+/// `CROSS JOIN` keeps SQLite's join order: the part names first, so each part is a range of its
+/// key, not a scan of the site.
+const ROLLUPS_SQL: &str = "WITH months AS MATERIALIZED (SELECT first_day AS f, last_day AS l \
        FROM period_parts WHERE ?5 = 1 AND site_id = ?1 AND part = 'totals' \
-       AND first_day >= ?2 AND last_day <= ?3 AND stamp > 0), \
-     chosen AS MATERIALIZED (SELECT f, l FROM summed WHERE l - f > 6 \
-       UNION ALL SELECT w.f, w.l FROM summed w WHERE w.l - w.f <= 6 AND NOT EXISTS \
-         (SELECT 1 FROM summed m WHERE m.l - m.f > 6 AND m.f <= w.l AND w.f <= m.l)) \
-     SELECT c.f AS day, p.part AS part, p.data AS data FROM chosen c JOIN json_each(?4) j \
-       JOIN period_parts p ON p.site_id = ?1 AND p.part = j.value AND p.first_day = c.f \
+       AND first_day >= ?2 AND last_day <= ?3 AND stamp > 0 AND last_day - first_day > 6), \
+     chosen AS MATERIALIZED (SELECT f, l FROM months UNION ALL \
+       SELECT w.first_day, w.last_day FROM period_parts w WHERE ?5 = 1 AND w.site_id = ?1 \
+         AND w.part = 'totals' AND w.first_day >= ?2 AND w.last_day <= ?3 AND w.stamp > 0 \
+         AND w.last_day - w.first_day <= 6 \
+         AND NOT EXISTS (SELECT 1 FROM months m WHERE m.f <= w.last_day AND w.first_day <= m.l)), \
+     gaps AS (SELECT COALESCE(lag(l) OVER (ORDER BY f), ?2 - 1) + 1 AS a, f - 1 AS b FROM chosen \
+       UNION ALL SELECT COALESCE(MAX(l), ?2 - 1) + 1, ?3 FROM chosen) \
+     SELECT c.f AS day, p.part AS part, p.data AS data FROM chosen c CROSS JOIN json_each(?4) j \
+       CROSS JOIN period_parts p ON p.site_id = ?1 AND p.part = j.value AND p.first_day = c.f \
        AND p.last_day = c.l \
      UNION ALL \
-     SELECT d.day AS day, d.part AS part, d.data AS data FROM json_each(?4) j JOIN day_parts d \
-       ON d.site_id = ?1 AND d.part = j.value AND d.day >= ?2 AND d.day <= ?3 \
-       WHERE NOT EXISTS (SELECT 1 FROM chosen c WHERE d.day BETWEEN c.f AND c.l)";
+     SELECT d.day AS day, d.part AS part, d.data AS data FROM gaps g CROSS JOIN json_each(?4) j \
+       CROSS JOIN day_parts d ON d.site_id = ?1 AND d.part = j.value AND d.day >= g.a \
+       AND d.day <= g.b WHERE g.a <= g.b";
 
 /// Visits with an event in the window, and their visitors and pageviews.
 const REALTIME_SQL: &str = "SELECT COUNT(DISTINCT visitor_key) AS visitors, COUNT(*) AS visits, \
