@@ -315,16 +315,19 @@ function expect(events, sites) {
     let visit = null;
     for (const x of list) {
       if (!visit || x.event.ts > visit.last + IDLE_MS) {
-        visit = { site, first: x, start: x.event.ts, last: x.event.ts, pageviews: [], interactive: 0, names: new Set(), currencies: new Set() };
+        visit = { site, first: x, start: x.event.ts, last: x.event.ts, pageviews: [], paths: new Set(), interactive: 0, names: new Set(), currencies: new Set() };
         const k = `${site}\u0000${visitorKey}`;
         if (!visitsByVisitor.has(k)) visitsByVisitor.set(k, []);
         visitsByVisitor.get(k).push(visit);
       }
       visit.last = x.event.ts;
       const e = x.event;
+      const u = new URL(e.url);
+      const path = u.pathname + (u.hash.startsWith("#/") ? u.hash : "");
+      // A page counts its visitors by any event on it (a purchase sent without a pageview too).
+      visit.paths.add(path);
       if (e.name === "pageview") {
-        const u = new URL(e.url);
-        visit.pageviews.push({ ts: e.ts, path: u.pathname + (u.hash.startsWith("#/") ? u.hash : "") });
+        visit.pageviews.push({ ts: e.ts, path });
       } else {
         if (!NON_INTERACTIVE.has(e.name)) visit.interactive++;
         visit.names.add(e.name);
@@ -356,7 +359,7 @@ function expect(events, sites) {
       seen.set(at.day, mine);
       if (v.start < mine.start) Object.assign(mine, { start: v.start, hour: at.hour });
       for (const [d, value] of values) mine.values.add(`${d}\u0000${value}`);
-      for (const p of v.pageviews) mine.values.add(`pages\u0000${p.path}`);
+      for (const p of v.paths) mine.values.add(`pages\u0000${p}`);
       for (const n of v.names) {
         mine.values.add(`events\u0000${n}`);
         if (CONVERSIONS.has(n)) mine.values.add(`goals\u0000${n}`);
