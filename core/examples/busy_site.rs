@@ -893,6 +893,7 @@ fn run_day(
             country: Some(b.visitor.country),
             salt: salt.as_bytes(),
             max_client_age_ms: MAX_CLIENT_AGE_MS,
+            server: false,
         };
         let Ok(beacon) = parse_beacon(b.body.as_bytes()) else {
             continue;

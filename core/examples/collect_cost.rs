@@ -55,6 +55,7 @@ fn main() {
         country: Some("DE"),
         salt: b"0123456789abcdef0123456789abcdef",
         max_client_age_ms: MAX_IMPORT_AGE_MS,
+        server: false,
     };
     let runs: usize = std::env::args()
         .nth(1)

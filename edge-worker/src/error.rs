@@ -64,7 +64,9 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Wire(_) | AppError::Stats(_) | AppError::Admin(_) | AppError::Query(_) => 400,
-            AppError::Unauthorized(_) | AppError::Gate(GateError::WrongWriteToken) => 401,
+            AppError::Unauthorized(_)
+            | AppError::Gate(GateError::WrongWriteToken | GateError::WriteTokenRequired) => 401,
+            AppError::Gate(GateError::SiteMismatch) => 400,
             AppError::Gate(GateError::RateLimited) => 429,
             AppError::Gate(_) | AppError::AdminDisabled | AppError::Forbidden(_) => 403,
             AppError::NotFound | AppError::Missing(_) => 404,

@@ -39,6 +39,9 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Options, ["api", ..]) => Ok(edge::preflight()),
         (Method::Get, ["api", "health"]) => Ok(edge::json(200, &serde_json::json!({"ok": true}))),
         (Method::Post, ["api", "collect"]) => routes::collect::handle(req, &env).await,
+        (Method::Post, ["api", "sites", site, "events"]) => {
+            routes::collect::server(req, &env, site).await
+        }
         #[cfg(feature = "test-hooks")]
         (Method::Post, ["api", "bench", "empty"]) if edge::test_hooks::bench_enabled(&env) => {
             routes::collect::empty(req).await
@@ -98,6 +101,7 @@ pub async fn route(req: Request, env: Env) -> Response {
         (
             _,
             ["api", "collect"]
+            | ["api", "sites", _, "events"]
             | ["api", "v2", "query"]
             | ["api", "sites", _, "stats", _]
             | ["api", "sites", _, "segments" | "funnels"]

@@ -31,5 +31,6 @@ pub fn browser() -> Context<'static> {
         country: Some("DE"),
         salt: b"salt-of-the-day",
         max_client_age_ms: MAX_CLIENT_AGE_MS,
+        server: false,
     }
 }

@@ -364,6 +364,7 @@ fn rolled(hits: &[Hit]) -> BTreeMap<i64, crate::ingest::aggregate::Day> {
             props: h.props.clone(),
             order_id: None,
             lost: 0,
+            server: false,
         })
         .collect();
     let mut store = InMemory::default();

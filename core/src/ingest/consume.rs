@@ -332,10 +332,17 @@ impl InMemory {
                 .map(dedupe::event_key)
                 .filter(|k| self.events.contains(k))
                 .collect(),
-            orders: batch
+            // Every stored report of the batch's orders, whoever made it (as the store reads).
+            orders: self
+                .orders
                 .iter()
-                .filter_map(dedupe::order_key)
-                .filter(|k| self.orders.contains(k))
+                .filter(|k| {
+                    batch
+                        .iter()
+                        .filter_map(dedupe::order_key)
+                        .any(|o| (&o.0, &o.1, &o.2) == (&k.0, &k.1, &k.2))
+                })
+                .cloned()
                 .collect(),
             visits,
             zones: BTreeMap::new(),

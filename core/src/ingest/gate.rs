@@ -37,6 +37,10 @@ pub enum GateError {
     WrongWriteToken,
     /// Over the beacons-per-minute limit of the site, or of one anonymised address on the site.
     RateLimited,
+    /// A server-side event (`POST /api/sites/{site}/events`) came without a bearer token.
+    WriteTokenRequired,
+    /// A server-side beacon's `site` is not the site its path names.
+    SiteMismatch,
 }
 
 /// Seconds a rate-limited sender is told to wait (the limits count per minute).
@@ -65,6 +69,8 @@ impl GateError {
             GateError::OriginRequired => "origin_required",
             GateError::WrongWriteToken => "unauthorized",
             GateError::RateLimited => "rate_limited",
+            GateError::WriteTokenRequired => "unauthorized",
+            GateError::SiteMismatch => "site_mismatch",
         }
     }
 
@@ -83,6 +89,10 @@ impl GateError {
             GateError::WrongWriteToken => {
                 "the bearer token is not this site's write token (browsers send none)".into()
             }
+            GateError::WriteTokenRequired => {
+                "server-side events need `Authorization: Bearer <the site's write token>`".into()
+            }
+            GateError::SiteMismatch => "the beacon's `site` is not the site this path names".into(),
             GateError::RateLimited => format!(
                 "too many beacons from this site or address; retry after {RETRY_AFTER_SECONDS} s"
             ),
@@ -117,6 +127,23 @@ pub fn check(
     } else {
         Err(GateError::OriginNotAllowed(host.to_owned()))
     }
+}
+
+/// What a server-side sender (`POST /api/sites/{path_site}/events`) must present before its body
+/// is read further: a bearer token (checked against the site's write token by [`check`]), and a
+/// beacon for the site its path names.
+pub fn check_server(
+    path_site: &str,
+    beacon_site: &str,
+    write_token_hash: Option<&str>,
+) -> Result<(), GateError> {
+    if write_token_hash.is_none() {
+        return Err(GateError::WriteTokenRequired);
+    }
+    if beacon_site != path_site {
+        return Err(GateError::SiteMismatch);
+    }
+    Ok(())
 }
 
 /// True when `host` is one of the site's domains or a subdomain of one.
@@ -249,6 +276,19 @@ mod tests {
             Err(GateError::UnknownSite),
             "an unknown site is named as such, whoever asks"
         );
+    }
+
+    #[test]
+    fn a_server_sender_needs_a_token_and_its_paths_site() {
+        assert_eq!(
+            check_server("shop", "shop", None),
+            Err(GateError::WriteTokenRequired)
+        );
+        assert_eq!(
+            check_server("shop", "other", Some("hash")),
+            Err(GateError::SiteMismatch)
+        );
+        assert_eq!(check_server("shop", "shop", Some("hash")), Ok(()));
     }
 
     #[test]

@@ -35,8 +35,19 @@ impl Identity {
             (None, Some(id)) => keyed_hash(salt, &["sdk", site, id]),
             (None, None) => keyed_hash(salt, &["strict", site, anon_ip, user_agent]),
         };
-        let session_id = ids.session;
-        let session_key = keyed_hash(salt, &["visit", &visitor_key, session_id.unwrap_or("")]);
+        Identity::visiting(salt, visitor_key, ids.session.unwrap_or(""))
+    }
+
+    /// The keys of a server-side request that names no visitor or user (a payment webhook):
+    /// a visitor and visit of its own, derived from `anchor` (its first event's id), never from
+    /// the server's address or agent, which would make every such request one visitor.
+    pub fn server(salt: &[u8], site: &str, anchor: &str) -> Self {
+        Identity::visiting(salt, keyed_hash(salt, &["server", site, anchor]), "")
+    }
+
+    /// A visitor's keys for the session id `session` (empty: none).
+    fn visiting(salt: &[u8], visitor_key: String, session: &str) -> Self {
+        let session_key = keyed_hash(salt, &["visit", &visitor_key, session]);
         Identity {
             visitor_key,
             session_key,

@@ -49,6 +49,10 @@ pub struct Context<'a> {
     /// How old a client timestamp may be: [`crate::wire::MAX_CLIENT_AGE_MS`] for browsers,
     /// [`crate::wire::MAX_IMPORT_AGE_MS`] for a sender holding the site's write token.
     pub max_client_age_ms: i64,
+    /// A server-side sender at `POST /api/sites/{site}/events` (holding the write token): no
+    /// browser context, so the user agent neither drops the beacon as a bot's nor gives a device,
+    /// browser, OS or country, and a beacon without ids is a visitor of its own.
+    pub server: bool,
 }
 
 /// One stored event: only the privacy-safe fields (no IP, no user agent, no query string, no email).
@@ -85,6 +89,10 @@ pub struct Event {
     /// beacon's first event, so a redelivered or resent beacon counts them once (with that event).
     #[serde(default)]
     pub lost: u32,
+    /// Sent by a server (`POST /api/sites/{site}/events`), not a browser: its order counts once
+    /// per site, whoever reported it first (a payment webhook and the buyer's beacon).
+    #[serde(default)]
+    pub server: bool,
 }
 
 impl Event {
@@ -132,18 +140,33 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         session: beacon.session_id.as_deref(),
     };
     let mut outcome = Outcome::default();
-    if bots::is_bot(ctx.user_agent) {
+    // A server's user agent says nothing of a visitor (a payment provider's webhook client is no
+    // bot to drop, and no browser to count).
+    if !ctx.server && bots::is_bot(ctx.user_agent) {
         outcome.drop_events(DropReason::Bot, beacon.events.len() as u32);
         return outcome;
     }
-    let identity = identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent);
+    let identity = if ctx.server && ids.user.is_none() && ids.visitor.is_none() {
+        // No ids: the request is a visitor of its own, named by its first event's id (a resent
+        // request is the same visitor), never the server's address and agent.
+        let anchor = beacon.events.first().and_then(|e| e.id.as_str());
+        identify::Identity::server(ctx.salt, &beacon.site, anchor.unwrap_or_default())
+    } else {
+        identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent)
+    };
+    let sender = if ctx.server {
+        enrich::Enrichment::default()
+    } else {
+        enrich::Sender::new(ctx.user_agent, ctx.country).tags()
+    };
     let mut queued = Queued {
         v: queue::QUEUE_VERSION,
         site: site.id.clone(),
         received_at: ctx.received_at,
         visitor_key: identity.visitor_key,
         session_key: identity.session_key,
-        sender: enrich::Sender::new(ctx.user_agent, ctx.country).tags(),
+        sender,
+        server: ctx.server,
         pages: Vec::new(),
         events: Vec::with_capacity(beacon.events.len()),
     };
@@ -237,6 +260,7 @@ mod tests {
             country: Some("DE"),
             salt: b"salt-of-the-day",
             max_client_age_ms: crate::wire::MAX_CLIENT_AGE_MS,
+            server: false,
         }
     }
 
@@ -337,6 +361,61 @@ mod tests {
         let out = run(&parse_beacon(body).unwrap(), &site(), &ctx);
         assert!(out.queued.is_empty());
         assert_eq!(out.dropped[&DropReason::Bot], 2);
+    }
+
+    #[test]
+    fn a_server_sender_is_no_browser() {
+        let webhook = |ids: &str, first: &str| {
+            let body = format!(
+                r#"{{"v":1,"site":"demo",{ids}"events":[{{"id":"{first}","ts":{NOW},"name":"checkout_completed","url":"http://localhost/thanks","props":{{"order_id":"o-1"}}}}]}}"#
+            );
+            let ctx = Context {
+                user_agent: "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                client_ip: Some("198.51.100.7"),
+                server: true,
+                ..ctx()
+            };
+            let out = run(&parse_beacon(body.as_bytes()).unwrap(), &site(), &ctx);
+            rows(&out).remove(0)
+        };
+        let e = webhook("", "w1");
+        assert!(e.server, "marked server-sent");
+        assert_eq!(e.order_id.as_deref(), Some("o-1"));
+        let sender = &e.enrichment;
+        assert_eq!(
+            (&sender.country, &sender.browser, &sender.os, &sender.device),
+            (&None, &None, &None, &None),
+            "the server's agent and address describe no visitor"
+        );
+        assert_ne!(
+            e.visitor_key,
+            webhook("", "w2").visitor_key,
+            "without ids each request is a visitor of its own, not one per server"
+        );
+        assert_eq!(
+            e.visitor_key,
+            webhook("", "w1").visitor_key,
+            "a resend is the same"
+        );
+        let browser = |ids: &str| {
+            let body = format!(
+                r#"{{"v":1,"site":"demo",{ids}"events":[{{"id":"b","ts":{NOW},"name":"pageview","url":"http://localhost/"}}]}}"#
+            );
+            rows(&run(
+                &parse_beacon(body.as_bytes()).unwrap(),
+                &site(),
+                &ctx(),
+            ))
+            .remove(0)
+        };
+        for ids in [r#""user_id":"u-7","#, r#""visitor_id":"v-7","#] {
+            let (server, page) = (webhook(ids, "w1"), browser(ids));
+            assert_eq!(
+                server.visitor_key, page.visitor_key,
+                "{ids}: the page's visitor"
+            );
+            assert!(!page.server);
+        }
     }
 
     #[test]

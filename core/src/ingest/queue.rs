@@ -37,6 +37,10 @@ pub struct Queued {
     pub session_key: String,
     /// Country, browser, OS and device class (the other fields are empty).
     pub sender: Enrichment,
+    /// Sent by a server with the site's write token (`POST /api/sites/{site}/events`); absent
+    /// for a browser's beacon (and in messages from before it existed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server: bool,
     /// The distinct pages of the beacon's events.
     pub pages: Vec<Page>,
     /// The events.
@@ -157,6 +161,7 @@ impl Queued {
             visitor_key: self.visitor_key.clone(),
             session_key: self.session_key.clone(),
             sender: self.sender.clone(),
+            server: self.server,
             pages: used
                 .iter()
                 .filter_map(|&p| self.pages.get(p).cloned())
@@ -189,6 +194,7 @@ impl Queued {
             visitor_key,
             session_key,
             sender,
+            server,
             pages,
             events,
             ..
@@ -211,6 +217,7 @@ impl Queued {
                     props: item.props,
                     order_id: item.order_id,
                     lost: item.lost,
+                    server,
                 })
             })
             .collect()
@@ -233,6 +240,7 @@ mod tests {
                 browser: Some("Firefox".into()),
                 ..Enrichment::default()
             },
+            server: false,
             pages: vec![Page {
                 host: "shop.example".into(),
                 path: "/".into(),

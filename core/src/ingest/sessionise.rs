@@ -352,6 +352,7 @@ pub(crate) mod tests {
             props: Default::default(),
             order_id: None,
             lost: 0,
+            server: false,
         }
     }
 

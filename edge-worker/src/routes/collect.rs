@@ -1,4 +1,5 @@
-//! `POST /api/collect`: one beacon in, `202 {"accepted","dropped","reasons"}` out.
+//! `POST /api/collect` (a browser's beacon) and `POST /api/sites/{site}/events` (a server's, with
+//! the site's write token): one beacon in, `202 {"accepted","dropped","reasons"}` out.
 //! Reads the request (edge), parses it, rate-limits it and gates it (core; the limits before any D1
 //! read), runs the ingest stages (core), enqueues the events (the consumer stores them,
 //! de-duplicated by event id), answers. Bad bodies are 4xx; bad events (and events of foreign
@@ -16,11 +17,30 @@ use crate::edge;
 use crate::error::AppError;
 use crate::store::Store;
 
-/// Handles one beacon.
-pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
+/// Handles one browser beacon (or an import with the write token).
+pub async fn handle(req: Request, env: &Env) -> Result<Response, AppError> {
+    beacon(req, env, None).await
+}
+
+/// Handles one server-side beacon for `site` (`POST /api/sites/{site}/events`): the write token
+/// required, no browser context (core's `Context::server`).
+pub async fn server(req: Request, env: &Env, site: &str) -> Result<Response, AppError> {
+    beacon(req, env, Some(site)).await
+}
+
+/// One beacon; `server` names the site of a server-side sender's path.
+async fn beacon(mut req: Request, env: &Env, server: Option<&str>) -> Result<Response, AppError> {
     let inbound = edge::inbound(&req);
+    let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
+    if server.is_some() && write_token.is_none() {
+        // Refused before the body is read.
+        return Err(GateError::WriteTokenRequired.into());
+    }
     let body = edge::beacon_body(&mut req).await?;
     let mut beacon = parse_beacon(&body)?;
+    if let Some(path_site) = server {
+        gate::check_server(path_site, &beacon.site, write_token.as_deref())?;
+    }
     if Faults::applies_to(&beacon.site) && edge::inject_fault(env, edge::FaultPoint::Collect) {
         return Err(AppError::Injected);
     }
@@ -33,7 +53,6 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     }
     let store = Store::new(env)?;
     let received_at = edge::now();
-    let write_token = token::bearer(inbound.authorization.as_deref()).map(token::hash);
     let site = gate::check(
         site(&store, env, &beacon.site, &anonymised, received_at).await?,
         inbound.origin.as_deref(),
@@ -53,6 +72,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         } else {
             MAX_CLIENT_AGE_MS
         },
+        server: server.is_some(),
     };
     let mut outcome = ingest::run(&beacon, &site, &ctx);
     outcome.drop_events(DropReason::ForeignHost, foreign);

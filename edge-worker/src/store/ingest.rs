@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use sightline_core::ingest::consume::{json_arrays, DayKey, Known, PartKey, Stored, Write};
-use sightline_core::ingest::parts;
 use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
+use sightline_core::ingest::{dedupe, parts};
 use sightline_core::zone::Zone;
 
 use super::{number, text, Store};
@@ -27,10 +27,14 @@ const PARAM_BYTES: usize = 900_000;
 const KNOWN_EVENTS_SQL: &str = "SELECT e.site_id AS site_id, e.event_id AS event_id \
      FROM json_each(?1) j JOIN events e \
      ON e.site_id = j.value ->> '$[0]' AND e.event_id = j.value ->> '$[1]'";
-const KNOWN_ORDERS_SQL: &str = "SELECT e.site_id AS site_id, e.name AS name, \
-     e.order_id AS order_id, e.visitor_key AS visitor_key FROM json_each(?1) j JOIN events e \
+/// Every stored report of the batch's orders (site, name, order id), whoever made it, with its
+/// owner: the visitor key of a browser's, `server` for a server's (core's `dedupe::SERVER`).
+const KNOWN_ORDERS_SQL: &str = "SELECT DISTINCT e.site_id AS site_id, e.name AS name, \
+     e.order_id AS order_id, \
+     CASE WHEN e.sender = 'server' THEN 'server' ELSE e.visitor_key END AS owner \
+     FROM json_each(?1) j JOIN events e \
      ON e.site_id = j.value ->> '$[0]' AND e.name = j.value ->> '$[1]' \
-     AND e.order_id = j.value ->> '$[2]' AND e.visitor_key = j.value ->> '$[3]'";
+     AND e.order_id = j.value ->> '$[2]'";
 const VISITS_SQL: &str = "SELECT s.site_id AS site_id, s.visitor_key AS visitor_key, \
      s.session_key AS session_key, s.visit_no AS visit_no, s.version AS version, s.state AS state \
      FROM json_each(?1) j JOIN sessions s \
@@ -64,10 +68,10 @@ const GUARD_SQL: &str = "SELECT json(CASE WHEN \
 const EVENTS_SQL: &str = "INSERT INTO events (site_id, event_id, ts, received_at, \
      name, hostname, path, referrer_host, utm_source, utm_medium, utm_campaign, utm_term, \
      utm_content, country, visitor_key, session_key, props, source, channel, device, browser, os, \
-     order_id) \
+     order_id, sender) \
      SELECT e ->> 0, e ->> 1, e ->> 2, e ->> 3, e ->> 4, e ->> 5, e ->> 6, e ->> 7, e ->> 8, \
        e ->> 9, e ->> 10, e ->> 11, e ->> 12, e ->> 13, e ->> 14, e ->> 15, e ->> 16, e ->> 17, \
-       e ->> 18, e ->> 19, e ->> 20, e ->> 21, e ->> 22 \
+       e ->> 18, e ->> 19, e ->> 20, e ->> 21, e ->> 22, e ->> 23 \
      FROM (SELECT value AS e FROM json_each(?1))";
 
 /// One event as [`EVENTS_SQL`] reads it: a JSON array of its columns, in the statement's order.
@@ -78,7 +82,7 @@ impl serde::Serialize for EventColumns<'_> {
         use serde::ser::SerializeTuple;
         let e = self.0;
         let t = &e.enrichment;
-        let mut row = serializer.serialize_tuple(23)?;
+        let mut row = serializer.serialize_tuple(24)?;
         row.serialize_element(&e.site_id)?;
         row.serialize_element(&e.event_id)?;
         row.serialize_element(&e.ts)?;
@@ -111,6 +115,7 @@ impl serde::Serialize for EventColumns<'_> {
         ] {
             row.serialize_element(tag)?;
         }
+        row.serialize_element(&e.server.then_some(dedupe::SERVER))?;
         row.end()
     }
 }
@@ -146,7 +151,7 @@ struct OrderRow {
     site_id: String,
     name: String,
     order_id: String,
-    visitor_key: String,
+    owner: String,
 }
 
 #[derive(Deserialize)]
@@ -191,11 +196,7 @@ impl Store {
         let ids: Vec<_> = events.iter().map(|e| (&e.site_id, &e.event_id)).collect();
         let orders: Vec<_> = events
             .iter()
-            .filter_map(|e| {
-                e.order_id
-                    .as_ref()
-                    .map(|o| (&e.site_id, &e.name, o, &e.visitor_key))
-            })
+            .filter_map(|e| e.order_id.as_ref().map(|o| (&e.site_id, &e.name, o)))
             .collect();
         let visitors: BTreeSet<(&str, &str)> = events
             .iter()
@@ -220,7 +221,7 @@ impl Store {
         for r in orders.results::<OrderRow>()? {
             known
                 .orders
-                .insert((r.site_id, r.name, r.order_id, r.visitor_key));
+                .insert((r.site_id, r.name, r.order_id, r.owner));
         }
         for r in visits.results::<VisitRow>()? {
             known.visits.push(Stored {
