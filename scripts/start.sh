@@ -23,7 +23,8 @@ cat <<INFO
     storefront   http://127.0.0.1:$PORT/
     dashboard    http://127.0.0.1:$PORT/dashboard/#site=demo&token=dev-demo-token
     loader       http://127.0.0.1:$PORT/sightline.js
-    demo site    id "demo", read token "dev-demo-token" (local D1 only)
+    demo site    id "demo", read token "dev-demo-token", write token "dev-demo-write-token"
+                 (server-side events; local D1 only)
     admin API    http://127.0.0.1:$PORT/api/admin/  token "$ADMIN_TOKEN" (in .dev.vars)
                  or: npm run site -- create shop --tenant local --domain shop.example
 
