@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs, once; a warm second run skips every step.
-# Usage: scripts/setup.sh [--with-browser]   (--with-browser adds Debian's Chromium for the tests)
+# Usage: scripts/setup.sh [--with-browser]   (--with-browser adds what the tests need from Debian:
+# Chromium, and promtool from the prometheus package for the /metrics and ops/ checks)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -28,10 +29,10 @@ if [ "$(cat node_modules/.sightline-lock 2>/dev/null)" != "$lock_sum" ]; then
   echo "$lock_sum" > node_modules/.sightline-lock
 fi
 
-if [ "${1:-}" = "--with-browser" ] && [ ! -x /usr/bin/chromium ]; then
-  log "installing Chromium from Debian"
+if [ "${1:-}" = "--with-browser" ] && { [ ! -x /usr/bin/chromium ] || ! command -v promtool >/dev/null; }; then
+  log "installing Chromium and promtool (prometheus) from Debian"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver prometheus >/dev/null
 fi
 log "tools ready"

@@ -51,6 +51,8 @@ pub mod faults;
 #[cfg(feature = "server")]
 pub mod ingest;
 #[cfg(feature = "server")]
+pub mod ops;
+#[cfg(feature = "server")]
 pub mod query;
 #[cfg(feature = "server")]
 pub mod saved;

@@ -7,8 +7,11 @@
 //! jitter, then dead-lettered: the dead-letter queue's batches are kept whole in D1 and counted, for
 //! an admin to re-ingest (`POST /api/admin/dead-letters/replay`). Must not: log event contents.
 
+use std::cell::Cell;
+
 use sightline_core::faults::Faults;
 use sightline_core::ingest::{consume, queue, Event, Queued};
+use sightline_core::ops::{self, Drops, Pending};
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::edge;
@@ -26,15 +29,14 @@ const EVENTS_PER_WRITE: usize = 1000;
 pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     let dead = batch.queue() == DEAD_LETTER_QUEUE;
     let mut readable = Vec::new();
+    let mut drops: Vec<Drops> = Vec::new();
     let mut unreadable = 0;
     for message in batch.raw_iter() {
-        match message
-            .body()
-            .as_string()
-            .as_deref()
-            .and_then(Queued::decode)
-        {
-            Some(events) => readable.push((message, events)),
+        match message.body().as_string().as_deref().and_then(Queued::read) {
+            Some((events, dropped)) => {
+                readable.push((message, events));
+                drops.push(dropped);
+            }
             None => {
                 // A message this consumer cannot read will never be readable: count it, drop it.
                 unreadable += 1;
@@ -63,7 +65,15 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         }
         let chunk = &readable[start..end];
         let events: Vec<Event> = chunk.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
-        finish(env, chunk, store(env, &events).await);
+        let mut dropped = Drops::new();
+        for (key, n) in drops[start..end].iter().flatten() {
+            *dropped.entry(key.clone()).or_default() += n;
+        }
+        let oldest = chunk
+            .iter()
+            .map(|(m, _)| m.timestamp().as_millis() as i64)
+            .min();
+        finish(env, chunk, store(env, &events, &dropped, oldest).await);
         start = end;
     }
 }
@@ -77,6 +87,10 @@ fn finish(env: &Env, messages: &[(worker::RawMessage, Vec<Event>)], result: Resu
             if let AppError::Internal(detail) = &error {
                 worker::console_error!("queue messages failed, retrying: {detail}");
             }
+            pend(Pending {
+                retries: messages.len() as u64,
+                ..Pending::default()
+            });
             let now = edge::now();
             let max = edge::retry_max_delay_s(env);
             for (message, _) in messages {
@@ -101,11 +115,28 @@ pub async fn store_message(env: &Env, text: &str) -> Result<usize, AppError> {
             "not a queue message this consumer reads".into(),
         ))
     })?;
-    store(env, &events).await?;
+    store(env, &events, &Drops::new(), None).await?;
     Ok(events.len())
 }
 
-async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
+thread_local! {
+    /// What this isolate counted outside a written transaction, added with its next one.
+    static PENDING: Cell<Pending> = Cell::new(Pending::default());
+}
+
+/// Adds to this isolate's pending counts.
+fn pend(more: Pending) {
+    PENDING.with(|p| p.set(p.get().plus(more)));
+}
+
+/// Stores a part of a batch: its events, the collector's drops its messages carried, and when its
+/// oldest message was enqueued (ms).
+async fn store(
+    env: &Env,
+    events: &[Event],
+    drops: &Drops,
+    oldest: Option<i64>,
+) -> Result<(), AppError> {
     let now = edge::now();
     if events.iter().any(|e| edge::in_outage(env, &e.site_id, now))
         || (events.iter().any(|e| Faults::applies_to(&e.site_id))
@@ -117,7 +148,7 @@ async fn store(env: &Env, events: &[Event]) -> Result<(), AppError> {
     let mut tries = 0;
     loop {
         tries += 1;
-        match write_once(&store, events.to_vec()).await {
+        match write_once(&store, events.to_vec(), drops, oldest).await {
             Ok(()) => return Ok(()),
             // Most likely a concurrent consumer wrote the same visitors or days first: read again.
             Err(_) if tries < CONFLICT_TRIES => {
@@ -134,15 +165,45 @@ const CONFLICT_TRIES: u32 = 3;
 
 /// Reads what storage knows, has core plan the batch, reads the days it touches, has core make the
 /// write, and writes it in one guarded transaction.
-async fn write_once(store: &Store, events: Vec<Event>) -> Result<(), AppError> {
-    let known = store.known(&events).await?;
-    let plan = consume::plan(events, known);
-    if plan.fresh.is_empty() && plan.unreadable_visits.is_empty() {
-        return Ok(());
-    }
-    let days = store.rollup_days(plan.deltas.0.keys()).await?;
+/// The batch's counters (core's `ops`: events stored and dropped, the collector's drops its
+/// messages carried, this isolate's pending counts) go into the same transaction, or on their own
+/// when the batch writes nothing else.
+async fn write_once(
+    store: &Store,
+    events: Vec<Event>,
+    drops: &Drops,
+    oldest: Option<i64>,
+) -> Result<(), AppError> {
+    let started = edge::now();
+    let read = events.clone();
+    let pending = PENDING.with(|p| p.take());
+    let plan = if events.is_empty() {
+        None
+    } else {
+        let known = store.known(&events).await.inspect_err(|_| pend(pending))?;
+        Some(consume::plan(events, known))
+    };
+    let Some(plan) = plan.filter(|p| !p.fresh.is_empty() || !p.unreadable_visits.is_empty()) else {
+        let counters = ops::increments(&read, &[], drops, pending, oldest, edge::now());
+        return store
+            .add_counters(&counters)
+            .await
+            .inspect_err(|_| pend(pending));
+    };
+    let days = store
+        .rollup_days(plan.deltas.0.keys())
+        .await
+        .inspect_err(|_| pend(pending))?;
     let write = consume::write(plan, days);
-    let written = store.commit(&write, edge::now()).await?;
+    let counters = ops::increments(&read, &write.events, drops, pending, oldest, edge::now());
+    let written = store
+        .commit(&write, &counters, edge::now())
+        .await
+        .inspect_err(|_| pend(pending))?;
+    pend(Pending {
+        rows_written: written as u64,
+        ..Pending::timed(edge::now() - started)
+    });
     // One line per batch: D1 bills rows written, and `npm run bench:collector` reads this.
     worker::console_log!(
         "ingest: {} events stored, {} D1 rows written",

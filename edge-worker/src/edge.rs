@@ -121,6 +121,29 @@ pub fn admin_token(env: &worker::Env) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// The token `GET /metrics` wants: the `METRICS_TOKEN` secret (or var), else the admin token.
+pub fn metrics_token(env: &worker::Env) -> Option<String> {
+    env.secret("METRICS_TOKEN")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("METRICS_TOKEN").map(|v| v.to_string()))
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| admin_token(env))
+}
+
+/// A plain-text answer (the Prometheus exposition: `content_type` names its format).
+pub fn text(status: u16, body: String, content_type: &str) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", content_type);
+    let _ = headers.set("Cache-Control", "no-store");
+    match Response::ok(body) {
+        Ok(r) => r.with_status(status).with_headers(headers),
+        Err(_) => Response::empty()
+            .map(|r| r.with_status(500))
+            .unwrap_or_else(|_| Response::builder().fixed(Vec::new())),
+    }
+}
+
 /// The URL's query as decoded pairs.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     req.url()
@@ -254,16 +277,8 @@ pub fn random_hex(n: usize) -> String {
 
 /// A JSON response (CORS headers are the router's: [`with_cors`]).
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
-    let headers = Headers::new();
-    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
-    let _ = headers.set("Cache-Control", "no-store");
-    match Response::ok(text) {
-        Ok(r) => r.with_status(status).with_headers(headers),
-        Err(_) => Response::empty()
-            .map(|r| r.with_status(500))
-            .unwrap_or_else(|_| Response::builder().fixed(Vec::new())),
-    }
+    let body = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    text(status, body, "application/json; charset=utf-8")
 }
 
 /// The response with `Retry-After: seconds`.

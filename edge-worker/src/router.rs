@@ -37,6 +37,8 @@ pub async fn route(req: Request, env: Env) -> Response {
     let cors = cors(&req.method(), &segments);
     let result = match (req.method(), segments.as_slice()) {
         (Method::Options, ["api", ..]) => Ok(edge::preflight()),
+        (Method::Get, ["metrics"]) => routes::metrics::handle(&req, &env).await,
+        (_, ["metrics"]) => Err(AppError::MethodNotAllowed),
         (Method::Get, ["api", "health"]) => Ok(edge::json(200, &serde_json::json!({"ok": true}))),
         (Method::Post, ["api", "collect"]) => routes::collect::handle(req, &env).await,
         (Method::Post, ["api", "sites", site, "events"]) => {

@@ -144,6 +144,13 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
     // bot to drop, and no browser to count).
     if !ctx.server && bots::is_bot(ctx.user_agent) {
         outcome.drop_events(DropReason::Bot, beacon.events.len() as u32);
+        // No events, but a message the consumer reads (the drops may ride on it).
+        outcome.queued = Queued {
+            v: queue::QUEUE_VERSION,
+            site: site.id.clone(),
+            received_at: ctx.received_at,
+            ..Queued::default()
+        };
         return outcome;
     }
     let identity = if ctx.server && ids.user.is_none() && ids.visitor.is_none() {
@@ -167,6 +174,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         session_key: identity.session_key,
         sender,
         server: ctx.server,
+        dropped: BTreeMap::new(),
         pages: Vec::new(),
         events: Vec::with_capacity(beacon.events.len()),
     };
@@ -361,6 +369,11 @@ mod tests {
         let out = run(&parse_beacon(body).unwrap(), &site(), &ctx);
         assert!(out.queued.is_empty());
         assert_eq!(out.dropped[&DropReason::Bot], 2);
+        assert_eq!(
+            Queued::read(&out.queued.encode()).map(|(events, _)| events),
+            Some(vec![]),
+            "an empty message the consumer reads, for the drops to ride on"
+        );
     }
 
     #[test]

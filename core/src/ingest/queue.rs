@@ -10,6 +10,8 @@
 //! events into parts that fit ([`Queued::encode_parts`]).
 //! Must not: hold anything an [`Event`] may not hold (no IP, no user agent).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::enrich::{self, Enrichment};
@@ -41,6 +43,11 @@ pub struct Queued {
     /// for a browser's beacon (and in messages from before it existed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub server: bool,
+    /// The events the collector dropped from this beacon, per reason code, counted by the consumer
+    /// (`GET /metrics`); a beacon with none accepted travels as a message of drops alone. On the
+    /// first part only of a message cut in parts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dropped: BTreeMap<String, u32>,
     /// The distinct pages of the beacon's events.
     pub pages: Vec<Page>,
     /// The events.
@@ -145,7 +152,9 @@ impl Queued {
         }
         let (first, second) = self.events.split_at(self.events.len() / 2);
         let mut parts = self.with_events(first).encode_parts(max)?;
-        parts.extend(self.with_events(second).encode_parts(max)?);
+        let mut rest = self.with_events(second);
+        rest.dropped.clear(); // counted once, with the first part
+        parts.extend(rest.encode_parts(max)?);
         Ok(parts)
     }
 
@@ -162,6 +171,7 @@ impl Queued {
             session_key: self.session_key.clone(),
             sender: self.sender.clone(),
             server: self.server,
+            dropped: self.dropped.clone(),
             pages: used
                 .iter()
                 .filter_map(|&p| self.pages.get(p).cloned())
@@ -180,10 +190,23 @@ impl Queued {
     /// Reads a message of version 3 or 2 into the rows to store; `None` for anything else (and for
     /// a message whose event points at a page it does not have).
     pub fn decode(text: &str) -> Option<Vec<Event>> {
-        let queued = serde_json::from_str::<Queued>(text).ok()?;
-        (queued.v == QUEUE_VERSION || queued.v == 2)
-            .then(|| queued.into_events())
-            .flatten()
+        Queued::read(text).map(|(events, _)| events)
+    }
+
+    /// Reads a message as [`Queued::decode`] does, with the collector's drops it carries, per
+    /// (site, reason).
+    pub fn read(text: &str) -> Option<(Vec<Event>, crate::ops::Drops)> {
+        let mut queued = serde_json::from_str::<Queued>(text).ok()?;
+        if queued.v != QUEUE_VERSION && queued.v != 2 {
+            return None;
+        }
+        let dropped = std::mem::take(&mut queued.dropped);
+        let site = queued.site.clone();
+        let drops = dropped
+            .into_iter()
+            .map(|(reason, n)| ((site.clone(), reason), u64::from(n)))
+            .collect();
+        Some((queued.into_events()?, drops))
     }
 
     /// The rows to store, each with every field written out.
@@ -241,6 +264,7 @@ mod tests {
                 ..Enrichment::default()
             },
             server: false,
+            dropped: BTreeMap::new(),
             pages: vec![Page {
                 host: "shop.example".into(),
                 path: "/".into(),
@@ -287,6 +311,21 @@ mod tests {
         assert_eq!(Queued::decode(&v2).unwrap(), events);
     }
 
+    /// The drops of several parts, summed.
+    trait Concat {
+        fn concat_counts(self) -> crate::ops::Drops;
+    }
+
+    impl Concat for Vec<crate::ops::Drops> {
+        fn concat_counts(self) -> crate::ops::Drops {
+            let mut all = crate::ops::Drops::new();
+            for (key, n) in self.into_iter().flatten() {
+                *all.entry(key).or_default() += n;
+            }
+            all
+        }
+    }
+
     #[test]
     fn props_are_escaped_once_and_long_messages_split_into_parts_that_fit() {
         // 60 KB of backslashes in one prop: the message holds each once, escaped once.
@@ -315,8 +354,20 @@ mod tests {
                 ..message().events[0].clone()
             })
             .collect();
+        many.dropped = BTreeMap::from([("bot".to_owned(), 0), ("invalid_url".to_owned(), 2)]);
         let parts = many.encode_parts(MAX_MESSAGE_BYTES).unwrap();
         assert!(parts.len() >= 3, "{}", parts.len());
+        let drops: Vec<crate::ops::Drops> =
+            parts.iter().map(|p| Queued::read(p).unwrap().1).collect();
+        let site = || many.site.clone();
+        assert_eq!(
+            drops.concat_counts(),
+            crate::ops::Drops::from([
+                ((site(), "bot".into()), 0),
+                ((site(), "invalid_url".into()), 2)
+            ]),
+            "the collector's drops ride on one part only"
+        );
         assert!(parts.iter().all(|p| p.len() <= MAX_MESSAGE_BYTES));
         let rows: Vec<Event> = parts
             .iter()

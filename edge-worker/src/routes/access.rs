@@ -35,6 +35,16 @@ pub fn admin(req: &Request, env: &Env) -> Result<(), AppError> {
     }
 }
 
+/// `GET /metrics`'s check: `METRICS_TOKEN`, else the admin token, or `401`; `403` when neither
+/// is set.
+pub fn metrics(req: &Request, env: &Env) -> Result<(), AppError> {
+    let expected = edge::metrics_token(env).ok_or(AppError::AdminDisabled)?;
+    match presented(req) {
+        Some(hash) if hash == token::hash(&expected) => Ok(()),
+        _ => Err(AppError::Unauthorized("METRICS_TOKEN or ADMIN_TOKEN")),
+    }
+}
+
 /// The stats API's check: the site's read token, or `401`.
 pub async fn reader(req: &Request, store: &Store, site: &str) -> Result<(), AppError> {
     const WANTED: &str = "the site's read token";

@@ -83,7 +83,10 @@ async fn beacon(mut req: Request, env: &Env, server: Option<&str>) -> Result<Res
         .iter()
         .map(|(reason, n)| (reason.code(), *n))
         .collect();
-    if accepted > 0 {
+    // The drops ride on the message to be counted by the consumer (`GET /metrics`); a beacon
+    // with none accepted sends a message of drops alone.
+    outcome.queued.dropped = reasons.iter().map(|(r, n)| ((*r).to_owned(), *n)).collect();
+    if accepted > 0 || dropped > 0 {
         // Each part fits a queue message; a beacon that cannot be cut to fit enqueues nothing.
         let parts = outcome
             .queued

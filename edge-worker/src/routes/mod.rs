@@ -6,6 +6,7 @@ pub mod assets;
 pub mod collect;
 pub mod dead_letters;
 pub mod housekeeping;
+pub mod metrics;
 pub mod query;
 pub mod saved;
 pub mod stats;

@@ -266,7 +266,12 @@ impl Store {
 
     /// Writes a batch in one transaction: the guard, the set-aside rows, the visits, the rollups,
     /// the events. Returns the rows D1 reports written (its billing unit; index entries included).
-    pub async fn commit(&self, write: &Write, now: i64) -> Result<usize, AppError> {
+    pub async fn commit(
+        &self,
+        write: &Write,
+        counters: &[sightline_core::ops::Sample],
+        now: i64,
+    ) -> Result<usize, AppError> {
         // Every visitor whose visits were read (the guard counts their rows) or are written.
         let visitors: BTreeSet<(&str, &str)> = write
             .events
@@ -380,6 +385,7 @@ impl Store {
         for list in json_arrays(events, PARAM_BYTES) {
             statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
         }
+        statements.push(self.counters_statement(counters)?);
         let mut written = 0;
         for result in self.db.batch(statements).await? {
             written += result.meta()?.and_then(|m| m.rows_written).unwrap_or(0);

@@ -27,6 +27,7 @@ pub mod admin;
 pub mod compact;
 pub mod dead_letters;
 pub mod ingest;
+pub mod ops;
 pub mod query;
 pub mod saved;
 
