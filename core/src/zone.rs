@@ -5,7 +5,8 @@
 use chrono::{TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// A site's time zone; an unknown name counts as UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

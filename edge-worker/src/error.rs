@@ -24,6 +24,8 @@ pub enum AppError {
     Query(QueryError),
     /// The id is taken (409); names the kind of thing.
     Conflict(&'static str),
+    /// A query parameter is wrong (400): the error code, and a message naming the parameter.
+    Invalid(&'static str, String),
     /// No such tenant or site (404); names the kind of thing.
     Missing(&'static str),
     /// The admin API is off because no `ADMIN_TOKEN` secret is set (403).
@@ -63,7 +65,11 @@ impl AppError {
     /// HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Wire(_) | AppError::Stats(_) | AppError::Admin(_) | AppError::Query(_) => 400,
+            AppError::Wire(_)
+            | AppError::Stats(_)
+            | AppError::Admin(_)
+            | AppError::Query(_)
+            | AppError::Invalid(..) => 400,
             AppError::Unauthorized(_)
             | AppError::Gate(GateError::WrongWriteToken | GateError::WriteTokenRequired) => 401,
             AppError::Gate(GateError::SiteMismatch) => 400,
@@ -88,6 +94,7 @@ impl AppError {
             AppError::Admin(e) => e.code(),
             AppError::Query(e) => e.code(),
             AppError::Conflict(_) => "conflict",
+            AppError::Invalid(code, _) => code,
             AppError::LimitReached(..) => "limit_reached",
             AppError::Missing(_) => "not_found",
             AppError::AdminDisabled => "admin_disabled",
@@ -111,6 +118,7 @@ impl AppError {
             AppError::Admin(e) => e.message(),
             AppError::Query(e) => e.message().to_owned(),
             AppError::Conflict(what) => format!("a {what} with this id exists already"),
+            AppError::Invalid(_, message) => message.clone(),
             AppError::LimitReached(what, max) => {
                 format!("a site keeps at most {max} {what}; delete one first")
             }

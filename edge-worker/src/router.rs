@@ -49,6 +49,9 @@ pub async fn route(req: Request, env: Env) -> Response {
             routes::collect::empty(req).await
         }
         (Method::Post, ["api", "v2", "query"]) => routes::query::handle(req, &env).await,
+        (Method::Get, ["api", "sites", site, "export"]) => {
+            routes::export::handle(&req, &env, site).await
+        }
         (Method::Get, ["api", "sites", site, "stats", report]) => {
             routes::stats::handle(&req, &env, site, report).await
         }
@@ -72,14 +75,15 @@ pub async fn route(req: Request, env: Env) -> Response {
                 (Method::Post, ["sites"]) => routes::admin::create_site(req, &env).await,
                 (Method::Get, ["sites", id]) => routes::admin::site(&env, id).await,
                 (Method::Patch, ["sites", id]) => routes::admin::update_site(req, &env, id).await,
-                (Method::Delete, ["sites", id]) => routes::admin::delete_site(&env, id).await,
+                (Method::Delete, ["sites", id]) => routes::admin::delete_site(&req, &env, id).await,
                 (Method::Post, ["sites", id, "tokens"]) => {
-                    routes::admin::rotate_tokens(&env, id).await
+                    routes::admin::rotate_tokens(&req, &env, id).await
                 }
                 (Method::Get, ["dead-letters"]) => routes::dead_letters::summary(&env).await,
+                (Method::Get, ["audit"]) => routes::admin::audit_log(&req, &env).await,
                 (Method::Post, ["compact"]) => routes::housekeeping::compact_now(&env).await,
                 (Method::Post, ["dead-letters", "replay"]) => {
-                    routes::dead_letters::replay(&env).await
+                    routes::dead_letters::replay(&req, &env).await
                 }
                 #[cfg(feature = "test-hooks")]
                 (Method::Post, ["test", "consume"])
@@ -95,6 +99,7 @@ pub async fn route(req: Request, env: Env) -> Response {
                     | ["sites", _, "tokens"]
                     | ["dead-letters"]
                     | ["dead-letters", "replay"]
+                    | ["audit"]
                     | ["compact"],
                 ) => Err(AppError::MethodNotAllowed),
                 _ => Err(AppError::NotFound),
@@ -103,7 +108,7 @@ pub async fn route(req: Request, env: Env) -> Response {
         (
             _,
             ["api", "collect"]
-            | ["api", "sites", _, "events"]
+            | ["api", "sites", _, "events" | "export"]
             | ["api", "v2", "query"]
             | ["api", "sites", _, "stats", _]
             | ["api", "sites", _, "segments" | "funnels"]

@@ -1,10 +1,12 @@
 //! `/api/admin/…`: tenants and sites, guarded by the `ADMIN_TOKEN` secret (the router checks it
 //! with [`super::access::admin`] before any of these). Read (edge), validate
-//! (core's `admin`), store, answer. Tokens are generated here (or chosen by the caller), answered
-//! once, and stored only as hashes.
+//! (core's `admin`), store, record in the audit log (core's `audit`: the action and the token's
+//! fingerprint), answer. Tokens are generated here (or chosen by the caller), answered once, and
+//! stored only as hashes.
 
 use serde_json::json;
 use sightline_core::admin::{self, SiteSpec};
+use sightline_core::audit::{self, Action};
 use sightline_core::token;
 use worker::{Env, Request, Response};
 
@@ -16,8 +18,12 @@ use crate::store::Store;
 /// `POST /api/admin/tenants`.
 pub async fn create_tenant(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let spec = admin::parse_tenant(&edge::admin_body(&mut req).await?)?;
-    match Store::new(env)?.create_tenant(&spec, edge::now()).await? {
-        Created::Yes => Ok(edge::json(201, &json!({"id": spec.id, "name": spec.name}))),
+    let store = Store::new(env)?;
+    match store.create_tenant(&spec, edge::now()).await? {
+        Created::Yes => {
+            record(&store, &req, Action::TenantCreated, &spec.id, json!({})).await?;
+            Ok(edge::json(201, &json!({"id": spec.id, "name": spec.name})))
+        }
         _ => Err(AppError::Conflict("tenant")),
     }
 }
@@ -57,6 +63,8 @@ pub async fn create_site(mut req: Request, env: &Env) -> Result<Response, AppErr
         .site_view(&spec.id)
         .await?
         .ok_or(AppError::Missing("site"))?;
+    let detail = json!({"tenant": spec.tenant});
+    record(&store, &req, Action::SiteCreated, &spec.id, detail).await?;
     Ok(edge::json(
         201,
         &json!({"site": view, "read_token": read, "write_token": write}),
@@ -80,12 +88,16 @@ pub async fn update_site(mut req: Request, env: &Env, id: &str) -> Result<Respon
         .site_view(id)
         .await?
         .ok_or(AppError::Missing("site"))?;
-    store.update_site(id, &patch.apply(view.settings)).await?;
+    let settings = patch.apply(view.settings.clone());
+    store.update_site(id, &settings).await?;
+    let action = audit::site_change(view.settings.active, settings.active);
+    let fields = audit::changed_fields(&view.settings, &settings);
+    record(&store, &req, action, id, json!({"fields": fields})).await?;
     site(env, id).await
 }
 
 /// `POST /api/admin/sites/{id}/tokens`: new read and write tokens; the old ones stop working.
-pub async fn rotate_tokens(env: &Env, id: &str) -> Result<Response, AppError> {
+pub async fn rotate_tokens(req: &Request, env: &Env, id: &str) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     store
         .site_view(id)
@@ -95,6 +107,7 @@ pub async fn rotate_tokens(env: &Env, id: &str) -> Result<Response, AppError> {
     store
         .set_tokens(id, &token::hash(&read), &token::hash(&write))
         .await?;
+    record(&store, req, Action::TokensRotated, id, json!({})).await?;
     Ok(edge::json(
         200,
         &json!({"read_token": read, "write_token": write}),
@@ -102,14 +115,70 @@ pub async fn rotate_tokens(env: &Env, id: &str) -> Result<Response, AppError> {
 }
 
 /// `DELETE /api/admin/sites/{id}`: erases the site and all its data.
-pub async fn delete_site(env: &Env, id: &str) -> Result<Response, AppError> {
+pub async fn delete_site(req: &Request, env: &Env, id: &str) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     store
         .site_view(id)
         .await?
         .ok_or(AppError::Missing("site"))?;
     store.erase_site(id).await?;
+    record(&store, req, Action::SiteErased, id, json!({})).await?;
     Ok(edge::json(200, &json!({"deleted": id})))
+}
+
+/// `GET /api/admin/audit?before=<id>&limit=<n>`: the audit log, newest first (`limit` at most
+/// 500, 100 by default); `next_before` pages on.
+pub async fn audit_log(req: &Request, env: &Env) -> Result<Response, AppError> {
+    let mut before = i64::MAX;
+    let mut limit = 100;
+    for (key, value) in edge::query_pairs(req) {
+        let number = value.parse::<i64>().ok().filter(|n| *n > 0);
+        match (key.as_str(), number) {
+            ("before", Some(n)) => before = n,
+            ("limit", Some(n)) if n as usize <= audit::MAX_PAGE => limit = n as usize,
+            _ => {
+                return Err(AppError::Invalid(
+                    "invalid_parameter",
+                    format!(
+                        "`{key}`: `before` is an entry id, `limit` 1 to {}",
+                        audit::MAX_PAGE
+                    ),
+                ))
+            }
+        }
+    }
+    let entries = Store::new(env)?.audit_page(before, limit).await?;
+    let next = (entries.len() == limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    let entries: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or(json!({}));
+            json!({"id": e.id, "at": e.at, "action": e.action, "target": e.target,
+                   "actor": e.actor, "detail": detail})
+        })
+        .collect();
+    Ok(edge::json(
+        200,
+        &json!({"entries": entries, "next_before": next}),
+    ))
+}
+
+/// Writes the audit entry of an admin action done with the request's token. An entry that cannot
+/// be written fails the request (500): the action happened, and the admin is told something is
+/// wrong rather than left with an unlogged action.
+pub async fn record(
+    store: &Store,
+    req: &Request,
+    action: Action,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let auth = edge::authorization(req);
+    let token = token::bearer(auth.as_deref()).unwrap_or_default();
+    let entry = audit::entry(action, target, token, detail, edge::now());
+    store.audit(&entry).await
 }
 
 /// `POST /api/admin/test/consume` (only with `TEST_ROUTES=1`, which the test suite sets, in a build

@@ -4,10 +4,12 @@
 //! forgotten. Admin token only (the router checks it). Must not: decide anything about events.
 
 use serde_json::json;
-use worker::{Env, Response};
+use sightline_core::audit::Action;
+use worker::{Env, Request, Response};
 
 use crate::edge;
 use crate::error::AppError;
+use crate::routes::admin;
 use crate::store::Store;
 
 /// Most messages one replay call sends back.
@@ -20,7 +22,7 @@ pub async fn summary(env: &Env) -> Result<Response, AppError> {
 }
 
 /// `POST /api/admin/dead-letters/replay`: up to [`REPLAY_BATCH`] of the oldest kept messages.
-pub async fn replay(env: &Env) -> Result<Response, AppError> {
+pub async fn replay(req: &Request, env: &Env) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     let kept = store.oldest_dead_letters(REPLAY_BATCH).await?;
     let queue = env.queue("EVENTS")?;
@@ -31,6 +33,10 @@ pub async fn replay(env: &Env) -> Result<Response, AppError> {
     }
     // Sent before forgotten: a failure in between sends a message twice, which counts once.
     store.forget_dead_letters(&ids).await?;
+    if !ids.is_empty() {
+        let detail = json!({"messages": ids.len()});
+        admin::record(&store, req, Action::DeadLettersReplayed, "", detail).await?;
+    }
     let left = store.dead_letter_summary().await?;
     Ok(edge::json(
         200,

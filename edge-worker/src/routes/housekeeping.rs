@@ -5,6 +5,7 @@
 //! (after an import, say). Must not: change a day's rollups.
 
 use serde::Serialize;
+use sightline_core::audit;
 use sightline_core::ingest::{compact, parts};
 use worker::{Env, Response};
 
@@ -23,6 +24,11 @@ pub async fn run(env: &Env) {
             worker::console_log!("housekeeping: {purged} raw events past retention purged")
         }
         Err(e) => worker::console_error!("housekeeping: purge failed: {e:?}"),
+    }
+    match store.purge_audit(edge::now() - audit::KEEP_MS).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_log!("housekeeping: {n} audit entries past 90 days deleted"),
+        Err(e) => worker::console_error!("housekeeping: audit purge failed: {e:?}"),
     }
     match summing(&store, compact::DAYS_PER_RUN).await {
         Ok(done) => worker::console_log!(

@@ -24,8 +24,10 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 use crate::error::AppError;
 
 pub mod admin;
+pub mod audit;
 pub mod compact;
 pub mod dead_letters;
+pub mod export;
 pub mod ingest;
 pub mod ops;
 pub mod query;
