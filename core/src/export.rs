@@ -160,8 +160,9 @@ impl Request {
         let value = |c: &str| row.get(c).cloned().unwrap_or(Value::Null);
         match self.format {
             Format::Ndjson => {
-                let mut out = Map::new();
-                for c in EVENT_COLUMNS {
+                // Written by hand to keep the columns' order (a JSON map here sorts its keys).
+                let mut out = String::from("{");
+                for (i, c) in EVENT_COLUMNS.iter().enumerate() {
                     let v = match (*c, value(c)) {
                         // The stored props text becomes the object it holds.
                         ("props", Value::String(text)) => {
@@ -169,9 +170,15 @@ impl Request {
                         }
                         (_, v) => v,
                     };
-                    out.insert((*c).to_owned(), v);
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String((*c).to_owned()).to_string());
+                    out.push(':');
+                    out.push_str(&v.to_string());
                 }
-                line(&Value::Object(out))
+                out.push_str("}\n");
+                out
             }
             Format::Csv => {
                 let texts: Vec<Option<String>> =
@@ -349,6 +356,10 @@ mod tests {
         assert_eq!(back["props"]["sku"], "A,1");
         assert_eq!(back["country"], Value::Null);
         assert_eq!(back.keys().count(), EVENT_COLUMNS.len());
+        assert!(
+            line.starts_with(r#"{"event_id":"e1","ts":1764000000000,"received_at":null,"#),
+            "{line}"
+        );
         let csv = Request {
             format: Format::Csv,
             ..nd
