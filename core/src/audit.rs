@@ -37,6 +37,8 @@ pub enum Action {
     SiteErased,
     /// A site's data was exported (detail: what, the range, the format).
     Exported,
+    /// One person's data was erased on request (detail: visitor or user, how much; never the id).
+    PersonErased,
     /// Dead-lettered messages were sent back to the queue.
     DeadLettersReplayed,
 }
@@ -53,6 +55,7 @@ impl Action {
             Action::TokensRotated => "site.tokens_rotated",
             Action::SiteErased => "site.erased",
             Action::Exported => "site.exported",
+            Action::PersonErased => "person.erased",
             Action::DeadLettersReplayed => "dead_letters.replayed",
         }
     }

@@ -252,6 +252,14 @@ pub fn increments(
         let age = (now_ms - enqueued).max(0) as f64 / 1000.0;
         out.push(Sample::new(QUEUE_AGE, "", "", age));
     }
+    out.extend(pending_samples(pending));
+    out
+}
+
+/// The samples of an isolate's pending counts (retries, rows written, write times), written with
+/// its next transaction, or on their own after a failed one.
+pub fn pending_samples(pending: Pending) -> Vec<Sample> {
+    let mut out = Vec::new();
     for (metric, n) in [
         (QUEUE_RETRIES, pending.retries),
         (ROWS_WRITTEN, pending.rows_written),
@@ -272,6 +280,53 @@ pub fn increments(
         out.push(Sample::new(&sum, "", "", pending.write_seconds));
     }
     out
+}
+
+/// How many held drops make a queue message of their own.
+pub const DROPS_FLUSH: u64 = 1000;
+
+/// The collector's drops from beacons with nothing accepted (a bot's, say), held by its isolate
+/// until a queue message carries them: its next message with events, or one of their own once
+/// they pass [`DROPS_FLUSH`] events — so a flood of bot beacons costs a queue message per
+/// thousand drops, not one per beacon. An isolate that ends first loses what it held (fewer than
+/// [`DROPS_FLUSH`]; docs/OPERATIONS.md says so).
+#[derive(Debug, Default)]
+pub struct DropBuffer {
+    held: BTreeMap<(String, String), u64>,
+    total: u64,
+}
+
+impl DropBuffer {
+    /// Holds `n` drops of `site` for `reason`.
+    pub fn add(&mut self, site: &str, reason: &str, n: u64) {
+        if n > 0 {
+            *self
+                .held
+                .entry((site.to_owned(), reason.to_owned()))
+                .or_default() += n;
+            self.total += n;
+        }
+    }
+
+    /// What a message takes as (site, reason, count): everything held when `carrying` (a message
+    /// with events goes anyway) or when it passes [`DROPS_FLUSH`]; else nothing.
+    pub fn take(&mut self, carrying: bool) -> Vec<(String, String, u32)> {
+        if !carrying && self.total < DROPS_FLUSH {
+            return Vec::new();
+        }
+        self.total = 0;
+        std::mem::take(&mut self.held)
+            .into_iter()
+            .map(|((site, reason), n)| (site, reason, n.min(u64::from(u32::MAX)) as u32))
+            .collect()
+    }
+
+    /// Holds again what a message failed to carry.
+    pub fn restore(&mut self, taken: Vec<(String, String, u32)>) {
+        for (site, reason, n) in taken {
+            self.add(&site, &reason, u64::from(n));
+        }
+    }
 }
 
 /// What an isolate counted outside a written transaction (retries it asked for, rows its last
@@ -457,6 +512,33 @@ mod tests {
                 Sample::new(QUEUE_AGE, "", "", 10.5),
                 Sample::new(QUEUE_RETRIES, "", "", 2.0),
             ]
+        );
+    }
+
+    #[test]
+    fn drops_wait_for_a_message_or_a_thousand() {
+        let mut buffer = DropBuffer::default();
+        buffer.add("shop", "bot", 3);
+        buffer.add("blog", "invalid_url", 1);
+        assert!(
+            buffer.take(false).is_empty(),
+            "a bot's beacon alone sends nothing"
+        );
+        let taken = buffer.take(true);
+        assert_eq!(
+            taken,
+            [
+                ("blog".to_owned(), "invalid_url".to_owned(), 1),
+                ("shop".to_owned(), "bot".to_owned(), 3)
+            ]
+        );
+        assert!(buffer.take(true).is_empty(), "carried once");
+        buffer.restore(taken);
+        buffer.add("shop", "bot", DROPS_FLUSH);
+        assert_eq!(
+            buffer.take(false).len(),
+            2,
+            "a thousand make a message of their own"
         );
     }
 

@@ -46,7 +46,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
     if dead {
         let settle = keep_dead(env, &readable, unreadable).await;
-        finish(env, &readable, settle);
+        finish(env, &readable, settle).await;
         return;
     }
     if unreadable > 0 {
@@ -73,14 +73,18 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             .iter()
             .map(|(m, _)| m.timestamp().as_millis() as i64)
             .min();
-        finish(env, chunk, store(env, &events, &dropped, oldest).await);
+        finish(env, chunk, store(env, &events, &dropped, oldest).await).await;
         start = end;
     }
 }
 
 /// Acks the messages of a written part, or has Queues retry each after a delay about as long as it
 /// has waited so far (`queue::retry_delay_s`: exponential, jittered, at most `RETRY_MAX_DELAY_S`).
-fn finish(env: &Env, messages: &[(worker::RawMessage, Vec<Event>)], result: Result<(), AppError>) {
+async fn finish(
+    env: &Env,
+    messages: &[(worker::RawMessage, Vec<Event>)],
+    result: Result<(), AppError>,
+) {
     match result {
         Ok(()) => messages.iter().for_each(|(m, _)| m.ack()),
         Err(error) => {
@@ -91,6 +95,17 @@ fn finish(env: &Env, messages: &[(worker::RawMessage, Vec<Event>)], result: Resu
                 retries: messages.len() as u64,
                 ..Pending::default()
             });
+            // Counted now if D1 takes it (the failure may have been a concurrent consumer's, or
+            // this batch's alone), else with the isolate's next written transaction.
+            let pending = PENDING.with(|p| p.take());
+            let samples = ops::pending_samples(pending);
+            let written = match Store::new(env) {
+                Ok(store) => store.add_counters(&samples).await,
+                Err(e) => Err(e),
+            };
+            if written.is_err() {
+                pend(pending);
+            }
             let now = edge::now();
             let max = edge::retry_max_delay_s(env);
             for (message, _) in messages {
@@ -185,10 +200,15 @@ async fn write_once(
     };
     let Some(plan) = plan.filter(|p| !p.fresh.is_empty() || !p.unreadable_visits.is_empty()) else {
         let counters = ops::increments(&read, &[], drops, pending, oldest, edge::now());
-        return store
+        let written = store
             .add_counters(&counters)
             .await
-            .inspect_err(|_| pend(pending));
+            .inspect_err(|_| pend(pending))?;
+        pend(Pending {
+            rows_written: written as u64,
+            ..Pending::timed(edge::now() - started)
+        });
+        return Ok(());
     };
     let days = store
         .rollup_days(plan.deltas.0.keys())

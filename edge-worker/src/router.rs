@@ -49,6 +49,9 @@ pub async fn route(req: Request, env: Env) -> Response {
             routes::collect::empty(req).await
         }
         (Method::Post, ["api", "v2", "query"]) => routes::query::handle(req, &env).await,
+        (Method::Delete, ["api", "sites", site, kind @ ("visitors" | "users"), id]) => {
+            routes::erase::handle(&req, &env, site, kind, id).await
+        }
         (Method::Get, ["api", "sites", site, "export"]) => {
             routes::export::handle(&req, &env, site).await
         }
@@ -109,6 +112,7 @@ pub async fn route(req: Request, env: Env) -> Response {
             _,
             ["api", "collect"]
             | ["api", "sites", _, "events" | "export"]
+            | ["api", "sites", _, "visitors" | "users", _]
             | ["api", "v2", "query"]
             | ["api", "sites", _, "stats", _]
             | ["api", "sites", _, "segments" | "funnels"]

@@ -464,30 +464,30 @@ impl Deltas {
     }
 }
 
-/// Counts one new event on its own local day and hour.
-fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
+/// Counts one event on its own local day and hour: `sign` 1 for a new event, -1 for an erased one.
+fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event, sign: i64) {
     let at = zone.local(e.ts);
     let day = deltas.day(&e.site_id, at.day).audience(e.internal());
-    day.lost += i64::from(e.lost);
+    day.lost += sign * i64::from(e.lost);
     if e.is_pageview() {
-        day.pageviews += 1;
-        day.hour(at.hour).pageviews += 1;
-        day.tally(dim::PAGES, &e.path).count += 1;
+        day.pageviews += sign;
+        day.hour(at.hour).pageviews += sign;
+        day.tally(dim::PAGES, &e.path).count += sign;
         return;
     }
     let value = numeric_prop(e, "value")
         .or_else(|| numeric_prop(e, "tokens"))
         .and_then(summable);
     let tally = day.tally(dim::EVENTS, &e.name);
-    tally.count += 1;
-    tally.amount += value.unwrap_or(0.0);
+    tally.count += sign;
+    tally.amount += sign as f64 * value.unwrap_or(0.0);
     if CONVERSIONS.contains(&e.name.as_str()) {
-        day.tally(dim::GOALS, &e.name).count += 1;
+        day.tally(dim::GOALS, &e.name).count += sign;
     }
     if let (Some(currency), Some(value)) = (conversion_currency(e), value) {
         let revenue = day.tally(dim::REVENUE, &currency);
-        revenue.count += 1;
-        revenue.amount += value;
+        revenue.count += sign;
+        revenue.amount += sign as f64 * value;
     }
     if e.name == "web_vital" {
         let metric = text_prop(e, "metric").and_then(|m| VITALS.iter().find(|v| **v == m));
@@ -497,7 +497,7 @@ fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
                 .entry((*metric).to_owned())
                 .or_default()
                 .entry(bucket)
-                .or_default() += 1;
+                .or_default() += sign;
         }
     }
 }
@@ -505,9 +505,26 @@ fn count_event(deltas: &mut Deltas, zone: Zone, e: &Event) {
 /// The rollup deltas of one batch: its new events, the visits it changed, and the visitors whose
 /// presence changed. `zone_of` gives each site's time zone.
 pub fn deltas(sessions: &Sessions, events: &[Event], zone_of: &dyn Fn(&str) -> Zone) -> Deltas {
+    changes(sessions, events, 1, zone_of)
+}
+
+/// The rollup deltas of erasing stored events and visits (a person's, on request): each event
+/// counted out (`sign` -1), and `sessions` saying which visits go (before, not after), so their
+/// visits, and their visitors' presence, are counted out too.
+pub fn erasure(sessions: &Sessions, events: &[Event], zone_of: &dyn Fn(&str) -> Zone) -> Deltas {
+    changes(sessions, events, -1, zone_of)
+}
+
+/// Events counted in (`sign` 1) or out (-1), and the visits and presence `sessions` changed.
+fn changes(
+    sessions: &Sessions,
+    events: &[Event],
+    sign: i64,
+    zone_of: &dyn Fn(&str) -> Zone,
+) -> Deltas {
     let mut deltas = Deltas::default();
     for e in events {
-        count_event(&mut deltas, zone_of(&e.site_id), e);
+        count_event(&mut deltas, zone_of(&e.site_id), e, sign);
     }
     let mut keys: BTreeSet<_> = sessions.before.keys().collect();
     keys.extend(sessions.after.keys());

@@ -69,14 +69,37 @@ pub struct Plan {
     /// Per (site, day) deltas; their keys are the days to read next.
     pub deltas: Deltas,
     /// Stored visits that could not be read, with the version they were read at.
-    pub unreadable_visits: Vec<(VisitKey, u32, SetAside)>,
+    pub unreadable_visits: Vec<Unreadable>,
 }
 
 /// Reads back the stored visits, then de-duplicates, sessionises and aggregates the batch.
 pub fn plan(batch: Vec<Event>, known: Known) -> Plan {
+    let (visits, unreadable_visits) = read_back(known.visits);
+    let fresh: Vec<Event> = dedupe::fresh(batch, &known.events, &known.orders)
+        .into_iter()
+        .map(staff_apart)
+        .collect();
+    let sessions = sessionise::sessionise(visits, &fresh);
+    let zones = known.zones;
+    let zone_of = |site: &str| zones.get(site).copied().unwrap_or(Zone::named("UTC"));
+    let deltas = aggregate::deltas(&sessions, &fresh, &zone_of);
+    Plan {
+        fresh,
+        sessions,
+        deltas,
+        unreadable_visits,
+    }
+}
+
+/// A stored visit that could not be read, with the version it was read at, set aside.
+pub type Unreadable = (VisitKey, u32, SetAside);
+
+/// Reads stored visits back; one that cannot be read is set aside (never allowed to block its
+/// visitor).
+pub fn read_back(rows: Vec<Stored<VisitKey>>) -> (Vec<StoredVisit>, Vec<Unreadable>) {
     let mut visits = Vec::new();
     let mut unreadable_visits = Vec::new();
-    for row in known.visits {
+    for row in rows {
         match serde_json::from_str::<Visit>(&row.text) {
             Ok(visit) => visits.push(StoredVisit {
                 key: row.key,
@@ -98,20 +121,7 @@ pub fn plan(batch: Vec<Event>, known: Known) -> Plan {
             }
         }
     }
-    let fresh: Vec<Event> = dedupe::fresh(batch, &known.events, &known.orders)
-        .into_iter()
-        .map(staff_apart)
-        .collect();
-    let sessions = sessionise::sessionise(visits, &fresh);
-    let zones = known.zones;
-    let zone_of = |site: &str| zones.get(site).copied().unwrap_or(Zone::named("UTC"));
-    let deltas = aggregate::deltas(&sessions, &fresh, &zone_of);
-    Plan {
-        fresh,
-        sessions,
-        deltas,
-        unreadable_visits,
-    }
+    (visits, unreadable_visits)
 }
 
 /// What marks a staff event's session key: a session's staff events make visits of their own,
@@ -149,6 +159,9 @@ pub struct Write {
     pub days: Vec<DayRow>,
     /// Stored rows that could not be read, to keep apart.
     pub set_aside: Vec<SetAside>,
+    /// Raw events to delete, by (site, visitor key): a person's, erased on request
+    /// ([`super::erase`]); empty for a queue batch.
+    pub erase: Vec<(String, String)>,
 }
 
 /// Reads back the touched days from their parts (a part that cannot be read starts empty, is set
@@ -240,6 +253,7 @@ pub fn write(plan: Plan, stored_parts: Vec<Stored<PartKey>>) -> Write {
         visits,
         days,
         set_aside,
+        erase: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod compact;
 pub mod consume;
 pub mod dedupe;
 pub mod enrich;
+pub mod erase;
 pub mod gate;
 pub mod identify;
 pub mod parts;
@@ -154,9 +155,9 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         return outcome;
     }
     let identity = if ctx.server && ids.user.is_none() && ids.visitor.is_none() {
-        // No ids: the request is a visitor of its own, named by its first event's id (a resent
+        // No ids: the request is a visitor of its own, named by its first event id (a resent
         // request is the same visitor), never the server's address and agent.
-        let anchor = beacon.events.first().and_then(|e| e.id.as_str());
+        let anchor = beacon.events.iter().find_map(|e| e.id.as_str());
         identify::Identity::server(ctx.salt, &beacon.site, anchor.unwrap_or_default())
     } else {
         identify::Identity::new(ctx.salt, &beacon.site, ids, &anon_ip, ctx.user_agent)
@@ -174,7 +175,7 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         session_key: identity.session_key,
         sender,
         server: ctx.server,
-        dropped: BTreeMap::new(),
+        dropped: Vec::new(),
         pages: Vec::new(),
         events: Vec::with_capacity(beacon.events.len()),
     };

@@ -10,8 +10,6 @@
 //! events into parts that fit ([`Queued::encode_parts`]).
 //! Must not: hold anything an [`Event`] may not hold (no IP, no user agent).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::enrich::{self, Enrichment};
@@ -43,11 +41,11 @@ pub struct Queued {
     /// for a browser's beacon (and in messages from before it existed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub server: bool,
-    /// The events the collector dropped from this beacon, per reason code, counted by the consumer
-    /// (`GET /metrics`); a beacon with none accepted travels as a message of drops alone. On the
-    /// first part only of a message cut in parts.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dropped: BTreeMap<String, u32>,
+    /// Events the collector dropped (this beacon's, and those its isolate held from beacons with
+    /// nothing accepted: core's `ops::DropBuffer`), as (site, reason code, count), counted by the
+    /// consumer (`GET /metrics`). On the first part only of a message cut in parts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<(String, String, u32)>,
     /// The distinct pages of the beacon's events.
     pub pages: Vec<Page>,
     /// The events.
@@ -200,12 +198,10 @@ impl Queued {
         if queued.v != QUEUE_VERSION && queued.v != 2 {
             return None;
         }
-        let dropped = std::mem::take(&mut queued.dropped);
-        let site = queued.site.clone();
-        let drops = dropped
-            .into_iter()
-            .map(|(reason, n)| ((site.clone(), reason), u64::from(n)))
-            .collect();
+        let mut drops = crate::ops::Drops::new();
+        for (site, reason, n) in std::mem::take(&mut queued.dropped) {
+            *drops.entry((site, reason)).or_default() += u64::from(n);
+        }
         Some((queued.into_events()?, drops))
     }
 
@@ -264,7 +260,7 @@ mod tests {
                 ..Enrichment::default()
             },
             server: false,
-            dropped: BTreeMap::new(),
+            dropped: Vec::new(),
             pages: vec![Page {
                 host: "shop.example".into(),
                 path: "/".into(),
@@ -354,17 +350,19 @@ mod tests {
                 ..message().events[0].clone()
             })
             .collect();
-        many.dropped = BTreeMap::from([("bot".to_owned(), 0), ("invalid_url".to_owned(), 2)]);
+        many.dropped = vec![
+            ("demo".to_owned(), "bot".to_owned(), 1),
+            ("blog".to_owned(), "invalid_url".to_owned(), 2),
+        ];
         let parts = many.encode_parts(MAX_MESSAGE_BYTES).unwrap();
         assert!(parts.len() >= 3, "{}", parts.len());
         let drops: Vec<crate::ops::Drops> =
             parts.iter().map(|p| Queued::read(p).unwrap().1).collect();
-        let site = || many.site.clone();
         assert_eq!(
             drops.concat_counts(),
             crate::ops::Drops::from([
-                ((site(), "bot".into()), 0),
-                ((site(), "invalid_url".into()), 2)
+                (("demo".into(), "bot".into()), 1),
+                (("blog".into(), "invalid_url".into()), 2)
             ]),
             "the collector's drops ride on one part only"
         );

@@ -18,12 +18,10 @@ use crate::store::Store;
 /// `POST /api/admin/tenants`.
 pub async fn create_tenant(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let spec = admin::parse_tenant(&edge::admin_body(&mut req).await?)?;
-    let store = Store::new(env)?;
-    match store.create_tenant(&spec, edge::now()).await? {
-        Created::Yes => {
-            record(&store, &req, Action::TenantCreated, &spec.id, json!({})).await?;
-            Ok(edge::json(201, &json!({"id": spec.id, "name": spec.name})))
-        }
+    let now = edge::now();
+    let audit = entry(&req, Action::TenantCreated, &spec.id, json!({}), now);
+    match Store::new(env)?.create_tenant(&spec, now, &audit).await? {
+        Created::Yes => Ok(edge::json(201, &json!({"id": spec.id, "name": spec.name}))),
         _ => Err(AppError::Conflict("tenant")),
     }
 }
@@ -46,12 +44,16 @@ pub async fn create_site(mut req: Request, env: &Env) -> Result<Response, AppErr
         .clone()
         .unwrap_or_else(|| edge::random_hex(32));
     let store = Store::new(env)?;
+    let now = edge::now();
+    let detail = json!({"tenant": spec.tenant});
+    let audit = entry(&req, Action::SiteCreated, &spec.id, detail, now);
     let created = store
         .create_site(
             &spec,
             &token::hash(&read),
             &token::hash(&write),
-            edge::now(),
+            now,
+            &audit,
         )
         .await?;
     match created {
@@ -63,8 +65,6 @@ pub async fn create_site(mut req: Request, env: &Env) -> Result<Response, AppErr
         .site_view(&spec.id)
         .await?
         .ok_or(AppError::Missing("site"))?;
-    let detail = json!({"tenant": spec.tenant});
-    record(&store, &req, Action::SiteCreated, &spec.id, detail).await?;
     Ok(edge::json(
         201,
         &json!({"site": view, "read_token": read, "write_token": write}),
@@ -89,10 +89,10 @@ pub async fn update_site(mut req: Request, env: &Env, id: &str) -> Result<Respon
         .await?
         .ok_or(AppError::Missing("site"))?;
     let settings = patch.apply(view.settings.clone());
-    store.update_site(id, &settings).await?;
     let action = audit::site_change(view.settings.active, settings.active);
     let fields = audit::changed_fields(&view.settings, &settings);
-    record(&store, &req, action, id, json!({"fields": fields})).await?;
+    let audit = entry(&req, action, id, json!({"fields": fields}), edge::now());
+    store.update_site(id, &settings, &audit).await?;
     site(env, id).await
 }
 
@@ -104,10 +104,10 @@ pub async fn rotate_tokens(req: &Request, env: &Env, id: &str) -> Result<Respons
         .await?
         .ok_or(AppError::Missing("site"))?;
     let (read, write) = (edge::random_hex(32), edge::random_hex(32));
+    let audit = entry(req, Action::TokensRotated, id, json!({}), edge::now());
     store
-        .set_tokens(id, &token::hash(&read), &token::hash(&write))
+        .set_tokens(id, &token::hash(&read), &token::hash(&write), &audit)
         .await?;
-    record(&store, req, Action::TokensRotated, id, json!({})).await?;
     Ok(edge::json(
         200,
         &json!({"read_token": read, "write_token": write}),
@@ -121,8 +121,8 @@ pub async fn delete_site(req: &Request, env: &Env, id: &str) -> Result<Response,
         .site_view(id)
         .await?
         .ok_or(AppError::Missing("site"))?;
-    store.erase_site(id).await?;
-    record(&store, req, Action::SiteErased, id, json!({})).await?;
+    let audit = entry(req, Action::SiteErased, id, json!({}), edge::now());
+    store.erase_site(id, &audit).await?;
     Ok(edge::json(200, &json!({"deleted": id})))
 }
 
@@ -135,7 +135,7 @@ pub async fn audit_log(req: &Request, env: &Env) -> Result<Response, AppError> {
         let number = value.parse::<i64>().ok().filter(|n| *n > 0);
         match (key.as_str(), number) {
             ("before", Some(n)) => before = n,
-            ("limit", Some(n)) if n as usize <= audit::MAX_PAGE => limit = n as usize,
+            ("limit", Some(n)) if n <= audit::MAX_PAGE as i64 => limit = n as usize,
             _ => {
                 return Err(AppError::Invalid(
                     "invalid_parameter",
@@ -165,9 +165,23 @@ pub async fn audit_log(req: &Request, env: &Env) -> Result<Response, AppError> {
     ))
 }
 
-/// Writes the audit entry of an admin action done with the request's token. An entry that cannot
-/// be written fails the request (500): the action happened, and the admin is told something is
-/// wrong rather than left with an unlogged action.
+/// The audit entry of an admin action done with the request's token (core's `audit`: the
+/// token's fingerprint, never the token).
+pub fn entry(
+    req: &Request,
+    action: Action,
+    target: &str,
+    detail: serde_json::Value,
+    at: i64,
+) -> audit::Entry {
+    let auth = edge::authorization(req);
+    let token = token::bearer(auth.as_deref()).unwrap_or_default();
+    audit::entry(action, target, token, detail, at)
+}
+
+/// Writes the audit entry of an action with no transaction of its own to join it to (an export
+/// before it streams, an erasure or replay after it): one that cannot be written fails the
+/// request (500), so no action goes unlogged silently.
 pub async fn record(
     store: &Store,
     req: &Request,
@@ -175,10 +189,9 @@ pub async fn record(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    let auth = edge::authorization(req);
-    let token = token::bearer(auth.as_deref()).unwrap_or_default();
-    let entry = audit::entry(action, target, token, detail, edge::now());
-    store.audit(&entry).await
+    store
+        .audit(&entry(req, action, target, detail, edge::now()))
+        .await
 }
 
 /// `POST /api/admin/test/consume` (only with `TEST_ROUTES=1`, which the test suite sets, in a build

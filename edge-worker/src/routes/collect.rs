@@ -5,10 +5,12 @@
 //! de-duplicated by event id), answers. Bad bodies are 4xx; bad events (and events of foreign
 //! pages) are counted; `accepted` events are in the queue, which never loses them.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use sightline_core::faults::Faults;
 use sightline_core::ingest::{self, anonymise, gate, queue, Context, GateError, Site};
+use sightline_core::ops::DropBuffer;
 use sightline_core::token;
 use sightline_core::wire::{parse_beacon, DropReason, MAX_CLIENT_AGE_MS, MAX_IMPORT_AGE_MS};
 use worker::{Env, Request, Response};
@@ -83,18 +85,19 @@ async fn beacon(mut req: Request, env: &Env, server: Option<&str>) -> Result<Res
         .iter()
         .map(|(reason, n)| (reason.code(), *n))
         .collect();
-    // The drops ride on the message to be counted by the consumer (`GET /metrics`); a beacon
-    // with none accepted sends a message of drops alone.
-    outcome.queued.dropped = reasons.iter().map(|(r, n)| ((*r).to_owned(), *n)).collect();
-    if accepted > 0 || dropped > 0 {
-        // Each part fits a queue message; a beacon that cannot be cut to fit enqueues nothing.
-        let parts = outcome
-            .queued
-            .encode_parts(queue::MAX_MESSAGE_BYTES)
-            .map_err(|_| AppError::BodyTooLarge(queue::MAX_MESSAGE_BYTES))?;
-        let events = env.queue("EVENTS")?;
-        for part in parts {
-            events.send(part).await?;
+    // The drops ride on a queue message to be counted by the consumer (`GET /metrics`): this
+    // beacon's message, or, for a beacon with nothing accepted, a later one (core's DropBuffer).
+    let carried = DROPS.with_borrow_mut(|held| {
+        for (reason, n) in &reasons {
+            held.add(&site.id, reason, u64::from(*n));
+        }
+        held.take(accepted > 0)
+    });
+    if accepted > 0 || !carried.is_empty() {
+        outcome.queued.dropped = carried.clone();
+        if let Err(e) = enqueue(env, &outcome.queued).await {
+            DROPS.with_borrow_mut(|held| held.restore(carried));
+            return Err(e);
         }
     }
     Ok(edge::json(
@@ -105,6 +108,24 @@ async fn beacon(mut req: Request, env: &Env, server: Option<&str>) -> Result<Res
             "reasons": reasons,
         }),
     ))
+}
+
+thread_local! {
+    /// Drops of this isolate's beacons with nothing accepted, until a message carries them.
+    static DROPS: RefCell<DropBuffer> = RefCell::new(DropBuffer::default());
+}
+
+/// Sends a message to the events queue, cut in parts that fit; a beacon that cannot be cut to
+/// fit enqueues nothing (`413`).
+async fn enqueue(env: &Env, queued: &queue::Queued) -> Result<(), AppError> {
+    let parts = queued
+        .encode_parts(queue::MAX_MESSAGE_BYTES)
+        .map_err(|_| AppError::BodyTooLarge(queue::MAX_MESSAGE_BYTES))?;
+    let events = env.queue("EVENTS")?;
+    for part in parts {
+        events.send(part).await?;
+    }
+    Ok(())
 }
 
 /// Site `id` as this isolate remembers it, or as read from D1 when the sender's address is within

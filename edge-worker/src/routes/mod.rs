@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod collect;
 pub mod dead_letters;
+pub mod erase;
 pub mod export;
 pub mod housekeeping;
 pub mod metrics;

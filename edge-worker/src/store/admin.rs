@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use sightline_core::admin::{Settings, SiteSpec, TenantSpec};
+use sightline_core::audit::Entry;
 use worker::D1PreparedStatement;
 
+use super::audit::Made;
 use super::{number, opt_text, text, Store};
 use crate::error::AppError;
 
@@ -33,12 +35,15 @@ const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timez
      FROM sites s WHERE s.id = ?1";
 const TOKENS_UPDATE_SQL: &str =
     "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
-/// Erasure: every row of the site, raw and aggregated, its saved segments and funnels, then the
-/// site (their references to it make a site with rows left undeletable).
-const ERASE_SQL: [&str; 7] = [
+/// Erasure: every row of the site, raw and aggregated (its summed periods and operational
+/// counters too), its saved segments and funnels, then the site (their references to it make a
+/// site with rows left undeletable).
+const ERASE_SQL: [&str; 9] = [
     "DELETE FROM events WHERE site_id = ?1",
     "DELETE FROM sessions WHERE site_id = ?1",
     "DELETE FROM day_parts WHERE site_id = ?1",
+    "DELETE FROM period_parts WHERE site_id = ?1",
+    "DELETE FROM counters WHERE site_id = ?1",
     "DELETE FROM segments WHERE site_id = ?1",
     "DELETE FROM funnels WHERE site_id = ?1",
     "DELETE FROM site_domains WHERE site_id = ?1",
@@ -98,16 +103,30 @@ fn flag(value: bool) -> wasm_bindgen::JsValue {
 }
 
 impl Store {
-    /// Makes a tenant.
-    pub async fn create_tenant(&self, spec: &TenantSpec, now: i64) -> Result<Created, AppError> {
-        let result = self
-            .statement(
-                TENANT_INSERT_SQL,
-                &[text(&spec.id), text(&spec.name), number(now)],
-            )?
-            .run()
+    /// Makes a tenant; `audit` is written in the same transaction if it was made.
+    pub async fn create_tenant(
+        &self,
+        spec: &TenantSpec,
+        now: i64,
+        audit: &Entry,
+    ) -> Result<Created, AppError> {
+        let results = self
+            .db
+            .batch(vec![
+                self.statement(
+                    TENANT_INSERT_SQL,
+                    &[text(&spec.id), text(&spec.name), number(now)],
+                )?,
+                self.audit_statement(audit, Made::Tenant(now))?,
+            ])
             .await?;
-        let changes = result.meta()?.and_then(|m| m.changes).unwrap_or(0);
+        let changes = results
+            .first()
+            .map(|r| r.meta())
+            .transpose()?
+            .flatten()
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
         Ok(if changes == 1 {
             Created::Yes
         } else {
@@ -135,13 +154,15 @@ impl Store {
         text(&serde_json::to_string(&settings.domains).unwrap_or_else(|_| "[]".into()))
     }
 
-    /// Makes a site with its domains and token hashes.
+    /// Makes a site with its domains and token hashes; `audit` is written in the same transaction
+    /// if it was made.
     pub async fn create_site(
         &self,
         spec: &SiteSpec,
         read_hash: &str,
         write_hash: &str,
         now: i64,
+        audit: &Entry,
     ) -> Result<Created, AppError> {
         let tenant: Option<serde_json::Value> = self
             .statement(TENANT_EXISTS_SQL, &[text(&spec.tenant)])?
@@ -174,6 +195,7 @@ impl Store {
                     DOMAINS_INSERT_NEW_SQL,
                     &[id, Self::domains_json(&spec.settings)],
                 )?,
+                self.audit_statement(audit, Made::Site(now))?,
             ])
             .await?;
         let made = results
@@ -212,8 +234,13 @@ impl Store {
         }))
     }
 
-    /// Replaces a site's settings (domains included) in one transaction.
-    pub async fn update_site(&self, id: &str, settings: &Settings) -> Result<(), AppError> {
+    /// Replaces a site's settings (domains included) in one transaction, with `audit`.
+    pub async fn update_site(
+        &self,
+        id: &str,
+        settings: &Settings,
+        audit: &Entry,
+    ) -> Result<(), AppError> {
         let binds = Self::settings_binds(id, settings);
         self.db
             .batch(vec![
@@ -223,35 +250,41 @@ impl Store {
                     DOMAINS_INSERT_SQL,
                     &[text(id), Self::domains_json(settings)],
                 )?,
+                self.audit_statement(audit, Made::Nothing)?,
             ])
             .await?;
         super::forget_sites();
         Ok(())
     }
 
-    /// Replaces both token hashes.
+    /// Replaces both token hashes, with `audit`, in one transaction.
     pub async fn set_tokens(
         &self,
         id: &str,
         read_hash: &str,
         write_hash: &str,
+        audit: &Entry,
     ) -> Result<(), AppError> {
-        self.statement(
-            TOKENS_UPDATE_SQL,
-            &[text(id), text(read_hash), text(write_hash)],
-        )?
-        .run()
-        .await?;
+        self.db
+            .batch(vec![
+                self.statement(
+                    TOKENS_UPDATE_SQL,
+                    &[text(id), text(read_hash), text(write_hash)],
+                )?,
+                self.audit_statement(audit, Made::Nothing)?,
+            ])
+            .await?;
         super::forget_sites();
         Ok(())
     }
 
-    /// Deletes a site and every row it owns, in one transaction.
-    pub async fn erase_site(&self, id: &str) -> Result<(), AppError> {
-        let statements = ERASE_SQL
+    /// Deletes a site and every row it owns, with `audit`, in one transaction.
+    pub async fn erase_site(&self, id: &str, audit: &Entry) -> Result<(), AppError> {
+        let mut statements = ERASE_SQL
             .iter()
             .map(|sql| self.statement(sql, &[text(id)]))
             .collect::<Result<Vec<D1PreparedStatement>, _>>()?;
+        statements.push(self.audit_statement(audit, Made::Nothing)?);
         self.db.batch(statements).await?;
         super::forget_sites();
         Ok(())

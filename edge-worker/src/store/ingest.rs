@@ -8,7 +8,7 @@
 //! stored rows that core set aside are moved to `set_aside` in the same transaction.
 //! Must not: decide anything (core's `consume` stage does), or parse stored state.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use sightline_core::ingest::consume::{json_arrays, DayKey, Known, PartKey, Stored, Write};
@@ -28,10 +28,15 @@ const KNOWN_EVENTS_SQL: &str = "SELECT e.site_id AS site_id, e.event_id AS event
      FROM json_each(?1) j JOIN events e \
      ON e.site_id = j.value ->> '$[0]' AND e.event_id = j.value ->> '$[1]'";
 /// Every stored report of the batch's orders (site, name, order id), whoever made it, with its
-/// owner: the visitor key of a browser's, `server` for a server's (core's `dedupe::SERVER`).
+/// owner (the visitor key of a browser's, `server` for a server's: core's `dedupe::SERVER`) and
+/// its value and currency (core's `dedupe::amount` compares them).
 const KNOWN_ORDERS_SQL: &str = "SELECT DISTINCT e.site_id AS site_id, e.name AS name, \
      e.order_id AS order_id, \
-     CASE WHEN e.sender = 'server' THEN 'server' ELSE e.visitor_key END AS owner \
+     CASE WHEN e.sender = 'server' THEN 'server' ELSE e.visitor_key END AS owner, \
+     CASE WHEN json_type(e.props, '$.value') IN ('integer', 'real') \
+       THEN e.props ->> '$.value' END AS value, \
+     CASE WHEN json_type(e.props, '$.currency') = 'text' \
+       THEN e.props ->> '$.currency' END AS currency \
      FROM json_each(?1) j JOIN events e \
      ON e.site_id = j.value ->> '$[0]' AND e.name = j.value ->> '$[1]' \
      AND e.order_id = j.value ->> '$[2]'";
@@ -137,6 +142,9 @@ const DAY_UPSERT_SQL: &str = "INSERT INTO day_parts (site_id, day, part, version
 /// them again; reports read the days meanwhile). Local days of today and yesterday are in none.
 const PERIODS_STALE_SQL: &str = "DELETE FROM period_parts WHERE site_id = ?1 AND last_day >= ?2 \
      AND first_day <= ?2";
+/// A person's raw events, erased on request: site ?1, the visitor keys of ?2.
+const ERASE_EVENTS_SQL: &str = "DELETE FROM events WHERE site_id = ?1 \
+     AND visitor_key IN (SELECT value FROM json_each(?2))";
 const SET_ASIDE_SQL: &str = "INSERT INTO set_aside (kind, site_id, key, data, reason, at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -152,6 +160,8 @@ struct OrderRow {
     name: String,
     order_id: String,
     owner: String,
+    value: Option<f64>,
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +187,15 @@ struct DayRow {
     part: String,
     version: f64,
     data: String,
+}
+
+/// The visitor keys to erase, per site.
+fn erased(pairs: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
+    let mut by_site: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (site, key) in pairs {
+        by_site.entry(site).or_default().push(key);
+    }
+    by_site
 }
 
 /// A (small) list bound as one JSON parameter, written straight from tuples (each an array).
@@ -219,9 +238,13 @@ impl Store {
             known.events.insert((r.site_id, r.event_id));
         }
         for r in orders.results::<OrderRow>()? {
-            known
-                .orders
-                .insert((r.site_id, r.name, r.order_id, r.owner));
+            known.orders.insert((
+                r.site_id,
+                r.name,
+                r.order_id,
+                r.owner,
+                dedupe::amount(r.value, r.currency.as_deref()),
+            ));
         }
         for r in visits.results::<VisitRow>()? {
             known.visits.push(Stored {
@@ -385,7 +408,12 @@ impl Store {
         for list in json_arrays(events, PARAM_BYTES) {
             statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
         }
-        statements.push(self.counters_statement(counters)?);
+        for (site, keys) in erased(&write.erase) {
+            statements.push(self.statement(ERASE_EVENTS_SQL, &[text(site), json_param(&keys)?])?);
+        }
+        if !counters.is_empty() {
+            statements.push(self.counters_statement(counters)?);
+        }
         let mut written = 0;
         for result in self.db.batch(statements).await? {
             written += result.meta()?.and_then(|m| m.rows_written).unwrap_or(0);

@@ -27,6 +27,7 @@ pub mod admin;
 pub mod audit;
 pub mod compact;
 pub mod dead_letters;
+pub mod erase;
 pub mod export;
 pub mod ingest;
 pub mod ops;

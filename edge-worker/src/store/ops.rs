@@ -46,10 +46,11 @@ impl Store {
         )
     }
 
-    /// Adds `samples` to the counters on their own (a batch that wrote nothing else).
-    pub async fn add_counters(&self, samples: &[Sample]) -> Result<(), AppError> {
-        self.counters_statement(samples)?.run().await?;
-        Ok(())
+    /// Adds `samples` to the counters on their own (a batch that wrote nothing else); answers the
+    /// D1 rows it wrote.
+    pub async fn add_counters(&self, samples: &[Sample]) -> Result<usize, AppError> {
+        let result = self.counters_statement(samples)?.run().await?;
+        Ok(result.meta()?.and_then(|m| m.rows_written).unwrap_or(0))
     }
 
     /// Every sample `GET /metrics` shows: the counters, and the dead-letter tables' totals.
