@@ -30,6 +30,16 @@ fn saved_kind(collection: &str) -> Kind {
     }
 }
 
+/// A path as the logs may hold it: an erasure's id (a person's) left out.
+fn loggable(segments: &[&str]) -> String {
+    match segments {
+        ["api", "sites", site, kind @ ("visitors" | "users"), _] => {
+            format!("/api/sites/{site}/{kind}/{{id}}")
+        }
+        _ => format!("/{}", segments.join("/")),
+    }
+}
+
 /// Routes one request.
 pub async fn route(req: Request, env: Env) -> Response {
     let path = req.path();
@@ -50,7 +60,10 @@ pub async fn route(req: Request, env: Env) -> Response {
         }
         (Method::Post, ["api", "v2", "query"]) => routes::query::handle(req, &env).await,
         (Method::Delete, ["api", "sites", site, kind @ ("visitors" | "users"), id]) => {
-            routes::erase::handle(&req, &env, site, kind, id).await
+            routes::erase::by_path(&req, &env, site, kind, id).await
+        }
+        (Method::Post, ["api", "sites", site, "erasures"]) => {
+            routes::erase::by_body(req, &env, site).await
         }
         (Method::Get, ["api", "sites", site, "export"]) => {
             routes::export::handle(&req, &env, site).await
@@ -113,6 +126,7 @@ pub async fn route(req: Request, env: Env) -> Response {
             ["api", "collect"]
             | ["api", "sites", _, "events" | "export"]
             | ["api", "sites", _, "visitors" | "users", _]
+            | ["api", "sites", _, "erasures"]
             | ["api", "v2", "query"]
             | ["api", "sites", _, "stats", _]
             | ["api", "sites", _, "segments" | "funnels"]
@@ -123,7 +137,7 @@ pub async fn route(req: Request, env: Env) -> Response {
     };
     let response = result.unwrap_or_else(|error| {
         if let AppError::Internal(detail) = &error {
-            worker::console_error!("internal error on {}: {detail}", path);
+            worker::console_error!("internal error on {}: {detail}", loggable(&segments));
         }
         let response = edge::json(
             error.status(),

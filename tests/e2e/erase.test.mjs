@@ -13,6 +13,16 @@ async function erase(kind, id, token = ADMIN_TOKEN, method = "DELETE") {
   return { status: res.status, body: await res.json() };
 }
 
+/** POSTs an erasure with the id in the body (the admin token unless told). */
+async function erasures(body, token = ADMIN_TOKEN) {
+  const res = await request(`${BASE}/api/sites/${SITE}/erasures`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 const eventIds = () => d1(`SELECT event_id FROM events WHERE site_id = '${SITE}'`).map((r) => r.event_id).sort();
 const goal = async (name) => (await stats(SITE, "goals")).body.results.find((r) => r.value === name)?.count ?? 0;
 
@@ -62,8 +72,8 @@ describe("erasure of one person", () => {
     assert.deepEqual(again.body.erased, { events: 0, visits: 0, days_adjusted: 0 }, "nothing left to erase");
   });
 
-  test("a signed-in user is erased by the id the site gave identify()", async () => {
-    const res = await erase("users", user);
+  test("a signed-in user is erased by the id the site gave identify(), sent in a body", async () => {
+    const res = await erasures({ user_id: user });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.erased, { events: 2, visits: 1, days_adjusted: 1 });
     assert.deepEqual(eventIds(), b.map((e) => e.id));
@@ -80,6 +90,11 @@ describe("erasure of one person", () => {
     assert.deepEqual([bad.status, bad.body.error], [400, "invalid_parameter"]);
     assert.equal((await erase("visitors", "x".repeat(65))).status, 400);
     assert.equal((await erase("visitors", vB, ADMIN_TOKEN, "GET")).status, 405);
+    assert.equal((await erasures({ visitor_id: vB }, TOKEN)).status, 401);
+    for (const body of ["{nope", "[]", {}, { visitor_id: vB, user_id: user }, { visitor_id: 7 }, { email: "a@b.c" }, { user_id: "x y" }]) {
+      const res = await erasures(body);
+      assert.deepEqual([res.status, res.body.error], [400, "invalid_parameter"], JSON.stringify(body));
+    }
     const unknown = await request(`${BASE}/api/sites/no-such-site/visitors/${vB}`, { method: "DELETE", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
     assert.equal(unknown.status, 404);
     assert.deepEqual(eventIds(), b.map((e) => e.id), "none of it erased anything");

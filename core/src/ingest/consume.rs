@@ -159,9 +159,19 @@ pub struct Write {
     pub days: Vec<DayRow>,
     /// Stored rows that could not be read, to keep apart.
     pub set_aside: Vec<SetAside>,
-    /// Raw events to delete, by (site, visitor key): a person's, erased on request
-    /// ([`super::erase`]); empty for a queue batch.
-    pub erase: Vec<(String, String)>,
+    /// A person's erasure ([`super::erase`]); none for a queue batch.
+    pub erase: Option<Erase>,
+}
+
+/// What an erasure deletes besides visits, and guards on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erase {
+    /// The site.
+    pub site: String,
+    /// The person's visitor keys: the guard fails if any gained a visit since the read.
+    pub visitors: Vec<String>,
+    /// The ids of their raw events, deleted by key.
+    pub events: Vec<String>,
 }
 
 /// Reads back the touched days from their parts (a part that cannot be read starts empty, is set
@@ -253,7 +263,7 @@ pub fn write(plan: Plan, stored_parts: Vec<Stored<PartKey>>) -> Write {
         visits,
         days,
         set_aside,
-        erase: Vec::new(),
+        erase: None,
     }
 }
 

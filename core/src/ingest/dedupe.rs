@@ -52,18 +52,27 @@ pub fn order_key(e: &Event) -> Option<OrderKey> {
     ))
 }
 
-/// An order's amount as reports are compared by it: the finite value and the currency code
-/// (`40 EUR`), or empty.
+/// An order's amount as reports are compared by it: the finite value to the cent and the
+/// currency code (`40.00 EUR`; `40.00 ` without one), or empty without a value.
 pub fn amount(value: Option<f64>, currency: Option<&str>) -> String {
     match value.filter(|v| v.is_finite()) {
         Some(v) => {
             let currency = currency
                 .and_then(crate::commerce::currency)
                 .unwrap_or_default();
-            format!("{v} {currency}")
+            format!("{v:.2} {currency}")
         }
         None => String::new(),
     }
+}
+
+/// Two reports' amounts are the same: both have a value, equal to the cent, and their currencies
+/// are equal where both name one.
+fn same_amount(a: &str, b: &str) -> bool {
+    let (Some((va, ca)), Some((vb, cb))) = (a.split_once(' '), b.split_once(' ')) else {
+        return false;
+    };
+    va == vb && (ca == cb || ca.is_empty() || cb.is_empty())
 }
 
 /// True when `counted` (reports stored, or earlier in the batch) already counts the order `e`
@@ -82,9 +91,7 @@ fn counted(e: &Event, key: &OrderKey, counted: &BTreeSet<OrderKey>) -> bool {
         .range(first..)
         .take_while(|k| (&k.0, &k.1, &k.2) == (site, name, order));
     if owner == SERVER {
-        same.any(|k| {
-            k.3 == SERVER || k.3 == e.visitor_key || (!amount.is_empty() && k.4 == *amount)
-        })
+        same.any(|k| k.3 == SERVER || k.3 == e.visitor_key || same_amount(&k.4, amount))
     } else {
         same.any(|k| k.3 == *owner || k.3 == SERVER)
     }
@@ -225,7 +232,19 @@ mod tests {
         let mut other_name = webhook;
         other_name.name = "purchase".into();
         assert_eq!(kept(vec![other_name], &stored(&buyer)), ["w"]);
-        assert_eq!(amount(Some(59.9), Some("eur")), "59.9 EUR");
+        assert_eq!(amount(Some(59.9), Some("eur")), "59.90 EUR");
+        assert!(same_amount(
+            &amount(Some(40.0), None),
+            &amount(Some(40.001), Some("EUR"))
+        ));
+        assert!(!same_amount(
+            &amount(Some(40.0), Some("USD")),
+            &amount(Some(40.0), Some("EUR"))
+        ));
+        assert!(!same_amount(
+            &amount(None, Some("EUR")),
+            &amount(None, Some("EUR"))
+        ));
         assert_eq!(amount(Some(f64::NAN), Some("EUR")), "");
     }
 }

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::aggregate;
-use super::consume::{read_back, Plan, Stored};
+use super::consume::{self, read_back, Erase, PartKey, Plan, Stored, Write};
 use super::identify::{Identity, Ids};
 use super::sessionise::{Sessions, VisitKey};
 use super::Event;
@@ -49,27 +49,58 @@ pub fn keys(site: &str, person: Person<'_>, salts: &[String]) -> Vec<String> {
     keys
 }
 
-/// The erasure of `visits` (every stored visit of the keys) and `events` (their raw events) from
-/// a site in `zone`: all the visits go, and every count they and the events made.
-pub fn plan(visits: Vec<Stored<VisitKey>>, events: Vec<Event>, zone: Zone) -> Plan {
+/// The erasure of `visits` (every stored visit of the keys) and `events` (their raw events, read
+/// before the visits) from a site in `zone`: all the visits go, and every count they and the
+/// events made. `None` when the two disagree — an event of the person was stored between the
+/// reads (the visits hold more pageviews, or end later, than the events say) —: read again.
+pub fn plan(visits: Vec<Stored<VisitKey>>, events: Vec<Event>, zone: Zone) -> Option<Plan> {
     let (visits, unreadable_visits) = read_back(visits);
+    let pageviews: u64 = visits.iter().map(|v| u64::from(v.visit.pageviews)).sum();
+    let last_visit = visits.iter().map(|v| v.visit.last_at).max();
+    let last_event = events.iter().map(|e| e.ts).max();
+    let stored_pageviews = events.iter().filter(|e| e.is_pageview()).count() as u64;
+    // Visits may hold fewer (those past retention are purged before their events), never more.
+    if pageviews > stored_pageviews || last_visit.is_some_and(|l| Some(l) > last_event) {
+        return None;
+    }
     let sessions = Sessions {
         before: visits.into_iter().map(|v| (v.key.clone(), v)).collect(),
         after: BTreeMap::new(),
     };
     let deltas = aggregate::erasure(&sessions, &events, &|_| zone);
-    Plan {
+    Some(Plan {
         fresh: Vec::new(),
         sessions,
         deltas,
         unreadable_visits,
-    }
+    })
+}
+
+/// The guarded write of an erasure `plan` of `events` (the consumer's [`write`], over the read
+/// `days`): it deletes the raw events by key and guards on every key (`keys`: a visit of the
+/// person stored meanwhile fails it), and keeps none of the person's visits aside, even one that
+/// cannot be read (a rollup day's unreadable part holds nobody and is kept as usual).
+pub fn write(
+    plan: Plan,
+    days: Vec<Stored<PartKey>>,
+    site: &str,
+    keys: Vec<String>,
+    events: &[Event],
+) -> Write {
+    let mut w = consume::write(plan, days);
+    w.set_aside.retain(|a| a.kind != "visit");
+    w.erase = Some(Erase {
+        site: site.to_owned(),
+        visitors: keys,
+        events: events.iter().map(|e| e.event_id.clone()).collect(),
+    });
+    w
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::consume::{write, InMemory};
+    use crate::ingest::consume::InMemory;
     use crate::ingest::sessionise::tests::ev;
 
     #[test]
@@ -92,6 +123,30 @@ mod tests {
         assert_ne!(keys("shop", Person::User("v-1"), &salts), visitor);
         assert_ne!(keys("blog", Person::Visitor("v-1"), &salts), visitor);
         assert!(!format!("{visitor:?}").contains("v-1"));
+    }
+
+    #[test]
+    fn an_event_stored_between_the_reads_makes_them_read_again() {
+        let mut m = InMemory::default();
+        let e1 = ev("e1", "s", 0, "pageview", "/");
+        let e2 = ev("e2", "s", 1, "pageview", "/b");
+        m.consume(vec![e1.clone(), e2.clone()]);
+        let visits = || -> Vec<Stored<VisitKey>> {
+            m.visits
+                .iter()
+                .map(|(k, (version, text))| Stored {
+                    key: k.clone(),
+                    version: *version,
+                    text: text.clone(),
+                })
+                .collect()
+        };
+        let zone = Zone::named("UTC");
+        assert!(
+            plan(visits(), vec![e1.clone()], zone).is_none(),
+            "e2 came after the events were read"
+        );
+        assert!(plan(visits(), vec![e1, e2], zone).is_some());
     }
 
     #[test]
@@ -129,7 +184,7 @@ mod tests {
                 text: text.clone(),
             })
             .collect();
-        let plan = plan(visits, a.clone(), Zone::named("UTC"));
+        let plan = plan(visits, a.clone(), Zone::named("UTC")).expect("consistent reads");
         let days: Vec<Stored<_>> = plan
             .deltas
             .0
@@ -146,7 +201,8 @@ mod tests {
                     })
             })
             .collect();
-        let w = write(plan, days);
+        let w = write(plan, days, &site, vec!["a".into()], &a);
+        assert_eq!(w.erase.as_ref().map(|e| e.events.len()), Some(3));
         let before = with_both.clone();
         assert_eq!(w.delete_visits.len(), 1);
         assert!(w.visits.is_empty() && w.events.is_empty());

@@ -87,16 +87,27 @@ async fn beacon(mut req: Request, env: &Env, server: Option<&str>) -> Result<Res
         .collect();
     // The drops ride on a queue message to be counted by the consumer (`GET /metrics`): this
     // beacon's message, or, for a beacon with nothing accepted, a later one (core's DropBuffer).
-    let carried = DROPS.with_borrow_mut(|held| {
-        for (reason, n) in &reasons {
-            held.add(&site.id, reason, u64::from(*n));
+    let own: Vec<(String, String, u32)> = reasons
+        .iter()
+        .map(|(reason, n)| (site.id.clone(), (*reason).to_owned(), *n))
+        .collect();
+    let held = DROPS.with_borrow_mut(|buffer| {
+        if accepted == 0 {
+            buffer.restore(own.clone());
         }
-        held.take(accepted > 0)
+        buffer.take(accepted > 0)
     });
-    if accepted > 0 || !carried.is_empty() {
-        outcome.queued.dropped = carried.clone();
-        if let Err(e) = enqueue(env, &outcome.queued).await {
-            DROPS.with_borrow_mut(|held| held.restore(carried));
+    if accepted > 0 || !held.is_empty() {
+        outcome.queued.dropped = held.clone();
+        if accepted > 0 {
+            outcome.queued.dropped.extend(own);
+        }
+        if let Err((sent, e)) = enqueue(env, &outcome.queued).await {
+            // Held drops go back unless the part carrying them went; this beacon's own are
+            // counted when it is sent again.
+            if sent == 0 {
+                DROPS.with_borrow_mut(|buffer| buffer.restore(held));
+            }
             return Err(e);
         }
     }
@@ -115,15 +126,15 @@ thread_local! {
     static DROPS: RefCell<DropBuffer> = RefCell::new(DropBuffer::default());
 }
 
-/// Sends a message to the events queue, cut in parts that fit; a beacon that cannot be cut to
-/// fit enqueues nothing (`413`).
-async fn enqueue(env: &Env, queued: &queue::Queued) -> Result<(), AppError> {
+/// Sends a message to the events queue, cut in parts that fit (the first carrying the drops); a
+/// beacon that cannot be cut to fit enqueues nothing (`413`). A failure says how many parts went.
+async fn enqueue(env: &Env, queued: &queue::Queued) -> Result<(), (usize, AppError)> {
     let parts = queued
         .encode_parts(queue::MAX_MESSAGE_BYTES)
-        .map_err(|_| AppError::BodyTooLarge(queue::MAX_MESSAGE_BYTES))?;
-    let events = env.queue("EVENTS")?;
-    for part in parts {
-        events.send(part).await?;
+        .map_err(|_| (0, AppError::BodyTooLarge(queue::MAX_MESSAGE_BYTES)))?;
+    let events = env.queue("EVENTS").map_err(|e| (0, e.into()))?;
+    for (sent, part) in parts.into_iter().enumerate() {
+        events.send(part).await.map_err(|e| (sent, e.into()))?;
     }
     Ok(())
 }

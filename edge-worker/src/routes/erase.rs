@@ -1,17 +1,19 @@
-//! `DELETE /api/sites/{site}/visitors/{id}` and `DELETE /api/sites/{site}/users/{id}`: one
-//! person's data erased on their request (admin token). The keys their events were stored under
-//! come from the salts still kept (core's `erase::keys`); their visits and raw events are read,
-//! core's `erase::plan` and `consume::write` take their counts out of the rollup days, and the
-//! consumer's guarded transaction writes it (read again when a concurrent consumer came first).
-//! The audit log records it without the id. Must not: log or store the id.
+//! Erasing one person on their request (admin token): `DELETE /api/sites/{site}/visitors/{id}`,
+//! `DELETE /api/sites/{site}/users/{id}`, or — keeping the id out of URLs and request logs —
+//! `POST /api/sites/{site}/erasures` with `{"visitor_id"}` or `{"user_id"}`. The keys their events
+//! were stored under come from the salts still kept (core's `erase::keys`). Their raw events are
+//! read (a scan of the site's events, once), then their visits and the touched rollup days, and
+//! core's `erase::plan` / `erase::write` count them out through the consumer's own write, which
+//! its guarded transaction stores; a write a concurrent consumer came before is read again from
+//! the visits (cheap), and from the events when the person had a new event meanwhile. The audit
+//! log records it without the id. Must not: log or store the id.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use sightline_core::audit::Action;
-use sightline_core::ingest::consume;
 use sightline_core::ingest::erase::{self, Person};
 use sightline_core::stats::format_date;
 use sightline_core::wire;
-use sightline_core::zone::DAY_MS;
+use sightline_core::zone::{Zone, DAY_MS};
 use worker::{Env, Request, Response};
 
 use crate::edge;
@@ -19,11 +21,12 @@ use crate::error::AppError;
 use crate::routes::{access, admin};
 use crate::store::Store;
 
-/// Tries at the guarded write before giving up (a concurrent consumer wrote the person first).
-const TRIES: u32 = 3;
+/// Tries at the guarded write (each reads the visits and days again), and reads of the events.
+const WRITE_TRIES: u32 = 8;
+const EVENT_READS: u32 = 3;
 
 /// `DELETE /api/sites/{site}/{kind}/{id}`, `kind` `visitors` or `users`.
-pub async fn handle(
+pub async fn by_path(
     req: &Request,
     env: &Env,
     site: &str,
@@ -31,38 +34,60 @@ pub async fn handle(
     id: &str,
 ) -> Result<Response, AppError> {
     access::admin(req, env)?;
+    let person = match kind {
+        "users" => Person::User(id),
+        _ => Person::Visitor(id),
+    };
+    erase_person(req, env, site, person).await
+}
+
+/// `POST /api/sites/{site}/erasures` with `{"visitor_id": …}` or `{"user_id": …}`.
+pub async fn by_body(mut req: Request, env: &Env, site: &str) -> Result<Response, AppError> {
+    access::admin(&req, env)?;
+    let body = edge::admin_body(&mut req).await?;
+    let fields: serde_json::Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
+        invalid("the body is a JSON object: {\"visitor_id\": …} or {\"user_id\": …}")
+    })?;
+    let text = |key: &str| fields.get(key).and_then(Value::as_str);
+    let person = match (fields.len(), text("visitor_id"), text("user_id")) {
+        (1, Some(id), None) => Person::Visitor(id),
+        (1, None, Some(id)) => Person::User(id),
+        _ => {
+            return Err(invalid(
+                "the body holds exactly one of `visitor_id` and `user_id`, a string",
+            ))
+        }
+    };
+    erase_person(&req, env, site, person).await
+}
+
+fn invalid(message: &str) -> AppError {
+    AppError::Invalid("invalid_parameter", message.to_owned())
+}
+
+async fn erase_person(
+    req: &Request,
+    env: &Env,
+    site: &str,
+    person: Person<'_>,
+) -> Result<Response, AppError> {
+    let (Person::Visitor(id) | Person::User(id)) = person;
     if !wire::is_valid_id(id) {
-        return Err(AppError::Invalid(
-            "invalid_parameter",
-            "the id is 1–64 characters of A–Z a–z 0–9 _ - . :, as the SDK or identify() sent it"
-                .into(),
+        return Err(invalid(
+            "the id is 1–64 characters of A–Z a–z 0–9 _ - . :, as the SDK or identify() sent it",
         ));
     }
     let store = Store::new(env)?;
     if !store.site_exists(site).await? {
         return Err(AppError::Missing("site"));
     }
-    let (person, who) = match kind {
-        "users" => (Person::User(id), "user"),
-        _ => (Person::Visitor(id), "visitor"),
-    };
     let (salts, oldest) = store.kept_salts().await?;
     let keys = erase::keys(site, person, &salts);
     let zone = store.zone(site).await?;
-    let mut tries = 0;
-    let (events, visits, days) = loop {
-        tries += 1;
-        let (visits, events) = store.person(site, &keys).await?;
-        let counts = (events.len(), visits.len());
-        let plan = erase::plan(visits, events, zone);
-        let stored = store.rollup_days(plan.deltas.0.keys()).await?;
-        let mut write = consume::write(plan, stored);
-        write.erase = keys.iter().map(|k| (site.to_owned(), k.clone())).collect();
-        match store.commit(&write, &[], edge::now()).await {
-            Ok(_) => break (counts.0, counts.1, write.days.len()),
-            Err(_) if tries < TRIES => continue,
-            Err(e) => return Err(e),
-        }
+    let (events, visits, days) = write(&store, site, &keys, zone).await?;
+    let who = match person {
+        Person::User(_) => "user",
+        Person::Visitor(_) => "visitor",
     };
     let detail = json!({"kind": who, "events": events, "visits": visits});
     admin::record(&store, req, Action::PersonErased, site, detail).await?;
@@ -75,4 +100,34 @@ pub async fn handle(
             "linkable_since": oldest.map(|d| format_date(d * DAY_MS)),
         }),
     ))
+}
+
+/// Reads and writes the erasure; answers (events, visits, days) erased.
+async fn write(
+    store: &Store,
+    site: &str,
+    keys: &[String],
+    zone: Zone,
+) -> Result<(usize, usize, usize), AppError> {
+    let mut last = None;
+    for _ in 0..EVENT_READS {
+        let events = store.person_events(site, keys).await?;
+        for _ in 0..WRITE_TRIES {
+            let visits = store.person_visits(site, keys).await?;
+            let visit_count = visits.len();
+            let Some(plan) = erase::plan(visits, events.clone(), zone) else {
+                break; // an event of theirs came after the events were read: read them again
+            };
+            let stored = store.rollup_days(plan.deltas.0.keys()).await?;
+            let w = erase::write(plan, stored, site, keys.to_vec(), &events);
+            match store.commit(&w, &[], edge::now()).await {
+                Ok(_) => return Ok((events.len(), visit_count, w.days.len())),
+                // Most likely a concurrent consumer wrote one of the days first: read again.
+                Err(e) => last = Some(e),
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        AppError::Internal("the person kept sending events while being erased".into())
+    }))
 }

@@ -65,19 +65,23 @@ impl Store {
         Ok((salts.into_iter().map(|r| r.salt).collect(), first))
     }
 
-    /// The stored visits and raw events of `site` under `keys`.
-    pub async fn person(
+    /// The raw events of `site` under `keys` (a scan of the site's events: the raw log has no
+    /// index on the visitor, which would cost a row written per event).
+    pub async fn person_events(&self, site: &str, keys: &[String]) -> Result<Vec<Event>, AppError> {
+        let rows: Vec<EventRow> = self
+            .rows(self.statement(EVENTS_SQL, &[text(site), text(&keys_json(keys)?)])?)
+            .await?;
+        Ok(rows.into_iter().map(|r| event(site, r)).collect())
+    }
+
+    /// The stored visits of `site` under `keys` (a range of the primary key per key).
+    pub async fn person_visits(
         &self,
         site: &str,
         keys: &[String],
-    ) -> Result<(Vec<Stored<VisitKey>>, Vec<Event>), AppError> {
-        let list = serde_json::to_string(keys)
-            .map_err(|e| AppError::Internal(format!("erase keys: {e}")))?;
+    ) -> Result<Vec<Stored<VisitKey>>, AppError> {
         let visits: Vec<VisitRow> = self
-            .rows(self.statement(VISITS_SQL, &[text(site), text(&list)])?)
-            .await?;
-        let events: Vec<EventRow> = self
-            .rows(self.statement(EVENTS_SQL, &[text(site), text(&list)])?)
+            .rows(self.statement(VISITS_SQL, &[text(site), text(&keys_json(keys)?)])?)
             .await?;
         let visits = visits
             .into_iter()
@@ -92,29 +96,33 @@ impl Store {
                 text: r.state,
             })
             .collect();
-        let events = events
-            .into_iter()
-            .map(|r| Event {
-                site_id: site.to_owned(),
-                event_id: r.event_id,
-                ts: r.ts as i64,
-                received_at: r.received_at as i64,
-                name: r.name,
-                hostname: r.hostname,
-                path: r.path,
-                // Not read when counting an event out (its visit holds its arrival fields).
-                enrichment: Default::default(),
-                visitor_key: r.visitor_key,
-                session_key: r.session_key,
-                // Props were checked when stored; a row whose props cannot be read counts out
-                // without them.
-                props: serde_json::from_str(&r.props).unwrap_or_default(),
-                order_id: r.order_id,
-                // Browsers' reported losses are not stored per event: nothing to count out.
-                lost: 0,
-                server: r.sender.as_deref() == Some("server"),
-            })
-            .collect();
-        Ok((visits, events))
+        Ok(visits)
+    }
+}
+
+fn keys_json(keys: &[String]) -> Result<String, AppError> {
+    serde_json::to_string(keys).map_err(|e| AppError::Internal(format!("erase keys: {e}")))
+}
+
+/// A stored event as core counts it out.
+fn event(site: &str, r: EventRow) -> Event {
+    Event {
+        site_id: site.to_owned(),
+        event_id: r.event_id,
+        ts: r.ts as i64,
+        received_at: r.received_at as i64,
+        name: r.name,
+        hostname: r.hostname,
+        path: r.path,
+        // Not read when counting an event out (its visit holds its arrival fields).
+        enrichment: Default::default(),
+        visitor_key: r.visitor_key,
+        session_key: r.session_key,
+        // Props were checked when stored; a row whose props cannot be read counts out without.
+        props: serde_json::from_str(&r.props).unwrap_or_default(),
+        order_id: r.order_id,
+        // Browsers' reported losses are not stored per event: nothing to count out.
+        lost: 0,
+        server: r.sender.as_deref() == Some("server"),
     }
 }

@@ -8,7 +8,7 @@
 //! stored rows that core set aside are moved to `set_aside` in the same transaction.
 //! Must not: decide anything (core's `consume` stage does), or parse stored state.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use sightline_core::ingest::consume::{json_arrays, DayKey, Known, PartKey, Stored, Write};
@@ -142,9 +142,9 @@ const DAY_UPSERT_SQL: &str = "INSERT INTO day_parts (site_id, day, part, version
 /// them again; reports read the days meanwhile). Local days of today and yesterday are in none.
 const PERIODS_STALE_SQL: &str = "DELETE FROM period_parts WHERE site_id = ?1 AND last_day >= ?2 \
      AND first_day <= ?2";
-/// A person's raw events, erased on request: site ?1, the visitor keys of ?2.
+/// A person's raw events, erased on request: site ?1, the event ids of ?2 (by key).
 const ERASE_EVENTS_SQL: &str = "DELETE FROM events WHERE site_id = ?1 \
-     AND visitor_key IN (SELECT value FROM json_each(?2))";
+     AND event_id IN (SELECT value FROM json_each(?2))";
 const SET_ASIDE_SQL: &str = "INSERT INTO set_aside (kind, site_id, key, data, reason, at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -187,15 +187,6 @@ struct DayRow {
     part: String,
     version: f64,
     data: String,
-}
-
-/// The visitor keys to erase, per site.
-fn erased(pairs: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
-    let mut by_site: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (site, key) in pairs {
-        by_site.entry(site).or_default().push(key);
-    }
-    by_site
 }
 
 /// A (small) list bound as one JSON parameter, written straight from tuples (each an array).
@@ -296,6 +287,11 @@ impl Store {
         now: i64,
     ) -> Result<usize, AppError> {
         // Every visitor whose visits were read (the guard counts their rows) or are written.
+        // An erasure's keys too: a visit of the person stored since the read fails the guard.
+        let erased = write
+            .erase
+            .iter()
+            .flat_map(|e| e.visitors.iter().map(|k| (e.site.as_str(), k.as_str())));
         let visitors: BTreeSet<(&str, &str)> = write
             .events
             .iter()
@@ -306,6 +302,7 @@ impl Store {
                     .iter()
                     .map(|(k, _)| (k.site_id.as_str(), k.visitor_key.as_str())),
             )
+            .chain(erased)
             .collect();
         let read: Vec<_> = write
             .read_visits
@@ -408,8 +405,9 @@ impl Store {
         for list in json_arrays(events, PARAM_BYTES) {
             statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
         }
-        for (site, keys) in erased(&write.erase) {
-            statements.push(self.statement(ERASE_EVENTS_SQL, &[text(site), json_param(&keys)?])?);
+        if let Some(erase) = &write.erase {
+            let ids = json_param(&erase.events)?;
+            statements.push(self.statement(ERASE_EVENTS_SQL, &[text(&erase.site), ids])?);
         }
         if !counters.is_empty() {
             statements.push(self.counters_statement(counters)?);
