@@ -2,7 +2,7 @@
 //   tenant <id> [--name "Acme Inc"]            make a tenant
 //   tenants                                    list tenants
 //   create <id> --tenant <t> --domain <host> [--domain <host>…] [--timezone Europe/Berlin]
-//          [--retention <days>] [--ga4 G-…] [--umami <uuid>]
+//          [--retention <days>] [--aggregate-retention <days>] [--ga4 G-…] [--umami <uuid>]
 //                                              make a site; prints its read and write tokens (once)
 //   show <id>                                  print a site's settings
 //   update <id> [--domain …] [--timezone …] [--retention …] [--active true|false]
@@ -30,6 +30,7 @@ const { positionals, values } = parseArgs({
     domain: { type: "string", multiple: true },
     timezone: { type: "string" },
     retention: { type: "string" },
+    "aggregate-retention": { type: "string" },
     ga4: { type: "string" },
     umami: { type: "string" },
     active: { type: "string" },
@@ -52,6 +53,7 @@ const settings = () => ({
   ...(values.domain ? { domains: values.domain } : {}),
   ...(values.timezone ? { timezone: values.timezone } : {}),
   ...(values.retention ? { retention_days: Number(values.retention) } : {}),
+  ...(values["aggregate-retention"] ? { aggregate_retention_days: Number(values["aggregate-retention"]) } : {}),
   ...(values.ga4 ? { ga4_measurement_id: values.ga4 } : {}),
   ...(values.umami ? { umami_website_id: values.umami } : {}),
   ...(values.active ? { active: values.active === "true" } : {}),

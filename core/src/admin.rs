@@ -50,6 +50,9 @@ pub struct Settings {
     pub timezone: String,
     /// Days raw events are kept.
     pub retention_days: u32,
+    /// Days daily aggregates (and the weeks and months summed from them) are kept; 0: as long as
+    /// the site.
+    pub aggregate_retention_days: u32,
     /// Google Analytics 4 measurement id (`G-…`), for side-by-side comparison.
     pub ga4_measurement_id: Option<String>,
     /// Umami website id (a UUID), for side-by-side comparison.
@@ -67,6 +70,8 @@ pub struct SitePatch {
     pub timezone: Option<String>,
     /// New retention.
     pub retention_days: Option<u32>,
+    /// New retention of aggregates.
+    pub aggregate_retention_days: Option<u32>,
     /// New GA4 id (`Some(None)` clears it).
     pub ga4_measurement_id: Option<Option<String>>,
     /// New Umami id (`Some(None)` clears it).
@@ -86,6 +91,9 @@ impl SitePatch {
         }
         if let Some(v) = self.retention_days {
             settings.retention_days = v;
+        }
+        if let Some(v) = self.aggregate_retention_days {
+            settings.aggregate_retention_days = v;
         }
         if let Some(v) = self.ga4_measurement_id {
             settings.ga4_measurement_id = v;
@@ -228,6 +236,14 @@ fn clearable(value: &Value, valid: fn(&str) -> bool) -> Option<Option<String>> {
     }
 }
 
+/// Aggregates kept as long as the site (0), or at least a year and at most a century.
+fn aggregate_retention(value: &Value) -> Option<u32> {
+    value
+        .as_u64()
+        .filter(|d| *d == 0 || (MIN_AGGREGATE_DAYS..=MAX_AGGREGATE_DAYS).contains(d))
+        .map(|d| d as u32)
+}
+
 fn retention(value: &Value) -> Option<u32> {
     value
         .as_u64()
@@ -238,6 +254,11 @@ fn retention(value: &Value) -> Option<u32> {
 const DOMAINS_RULE: &str = "a non-empty array of at most 50 lower-case host names";
 const TZ_RULE: &str = "an IANA time zone such as \"Europe/Berlin\"";
 const RETENTION_RULE: &str = "a whole number of days from 2 to 3650";
+const AGGREGATE_RULE: &str =
+    "0 (kept as long as the site) or a whole number of days from 365 to 36500";
+/// The shortest retention of aggregates: a year (year-over-year comparisons need it).
+const MIN_AGGREGATE_DAYS: u64 = 365;
+const MAX_AGGREGATE_DAYS: u64 = 36_500;
 const GA4_RULE: &str = "a GA4 measurement id such as \"G-ABC123\", or null";
 const UMAMI_RULE: &str = "a Umami website id (a UUID), or null";
 const TOKEN_RULE: &str = "12-128 characters of A-Z a-z 0-9 - _ . ~";
@@ -254,6 +275,12 @@ fn patch_from(fields: &Fields) -> Result<SitePatch, AdminError> {
             string_where(v, is_valid_timezone)
         })?,
         retention_days: optional(fields, "retention_days", RETENTION_RULE, retention)?,
+        aggregate_retention_days: optional(
+            fields,
+            "aggregate_retention_days",
+            AGGREGATE_RULE,
+            aggregate_retention,
+        )?,
         ga4_measurement_id: optional(fields, "ga4_measurement_id", GA4_RULE, |v| {
             clearable(v, is_ga4_id)
         })?,
@@ -285,6 +312,7 @@ pub fn parse_site(body: &[u8]) -> Result<SiteSpec, AdminError> {
             domains: Vec::new(),
             timezone: "UTC".into(),
             retention_days: DEFAULT_RETENTION_DAYS,
+            aggregate_retention_days: 0,
             ga4_measurement_id: None,
             umami_website_id: None,
             active: true,
@@ -338,6 +366,10 @@ mod tests {
             (
                 br#"{"id":"a","tenant":"a","domains":["x.com"],"retention_days":1}"#,
                 "retention_days",
+            ),
+            (
+                br#"{"id":"a","tenant":"a","domains":["x.com"],"aggregate_retention_days":90}"#,
+                "aggregate_retention_days",
             ),
             (
                 br#"{"id":"a","tenant":"a","domains":["x.com"],"read_token":"short"}"#,

@@ -120,6 +120,10 @@ pub fn changed_fields(before: &Settings, after: &Settings) -> Vec<&'static str> 
         before.retention_days != after.retention_days,
     );
     check(
+        "aggregate_retention_days",
+        before.aggregate_retention_days != after.aggregate_retention_days,
+    );
+    check(
         "ga4_measurement_id",
         before.ga4_measurement_id != after.ga4_measurement_id,
     );
@@ -161,6 +165,7 @@ mod tests {
             domains: vec!["shop.example".into()],
             timezone: "UTC".into(),
             retention_days: 30,
+            aggregate_retention_days: 0,
             ga4_measurement_id: None,
             umami_website_id: None,
             active: true,

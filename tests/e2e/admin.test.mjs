@@ -36,7 +36,7 @@ describe("admin API", () => {
     assert.match(made.body.write_token, /^[0-9a-f]{64}$/);
     assert.deepEqual(
       { ...made.body.site, created_at: 0 },
-      { id, tenant, domains: ["shop.example"], timezone: "Europe/Berlin", retention_days: 60, ga4_measurement_id: "G-TEST123",
+      { id, tenant, domains: ["shop.example"], timezone: "Europe/Berlin", retention_days: 60, aggregate_retention_days: 0, ga4_measurement_id: "G-TEST123",
         umami_website_id: "0f8e6c1a-3b2d-4e5f-9a7b-1c2d3e4f5a6b", active: true, created_at: 0 },
     );
     assert.equal((await admin("POST", "sites", { id, tenant, domains: ["x.example"] })).status, 409);

@@ -16,19 +16,23 @@ const TENANTS_SQL: &str = "SELECT id, name, created_at FROM tenants ORDER BY id"
 const TENANT_EXISTS_SQL: &str = "SELECT 1 AS ok FROM tenants WHERE id = ?1";
 
 const SITE_INSERT_SQL: &str = "INSERT INTO sites (id, tenant_id, timezone, retention_days, \
-     ga4_measurement_id, umami_website_id, active, read_token_hash, write_token_hash, created_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING";
+     ga4_measurement_id, umami_website_id, active, read_token_hash, write_token_hash, created_at, \
+     aggregate_retention_days) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING";
 /// Domains come as one JSON array, so any number binds as one parameter. Only for a site that the
 /// statement before made in the same batch (`changes()`), so a clash never touches another's site.
 const DOMAINS_INSERT_NEW_SQL: &str = "INSERT INTO site_domains (site_id, domain) \
      SELECT ?1, value FROM json_each(?2) WHERE changes() = 1";
 const SITE_UPDATE_SQL: &str = "UPDATE sites SET timezone = ?2, retention_days = ?3, \
-     ga4_measurement_id = ?4, umami_website_id = ?5, active = ?6 WHERE id = ?1";
+     ga4_measurement_id = ?4, umami_website_id = ?5, active = ?6, aggregate_retention_days = ?7 \
+     WHERE id = ?1";
 const DOMAINS_DELETE_SQL: &str = "DELETE FROM site_domains WHERE site_id = ?1";
 const DOMAINS_INSERT_SQL: &str =
     "INSERT INTO site_domains (site_id, domain) SELECT ?1, value FROM json_each(?2)";
 const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timezone AS timezone, \
-     s.retention_days AS retention_days, s.ga4_measurement_id AS ga4_measurement_id, \
+     s.retention_days AS retention_days, \
+     s.aggregate_retention_days AS aggregate_retention_days, \
+     s.ga4_measurement_id AS ga4_measurement_id, \
      s.umami_website_id AS umami_website_id, s.active AS active, s.created_at AS created_at, \
      (SELECT json_group_array(domain) FROM (SELECT domain FROM site_domains \
         WHERE site_id = s.id ORDER BY domain)) AS domains \
@@ -81,6 +85,7 @@ struct SiteSelectRow {
     tenant: String,
     timezone: String,
     retention_days: f64,
+    aggregate_retention_days: f64,
     ga4_measurement_id: Option<String>,
     umami_website_id: Option<String>,
     active: f64,
@@ -139,7 +144,7 @@ impl Store {
         Ok(self.statement(TENANTS_SQL, &[])?.all().await?.results()?)
     }
 
-    fn settings_binds(id: &str, s: &Settings) -> [wasm_bindgen::JsValue; 6] {
+    fn settings_binds(id: &str, s: &Settings) -> [wasm_bindgen::JsValue; 7] {
         [
             text(id),
             text(&s.timezone),
@@ -147,6 +152,7 @@ impl Store {
             opt_text(&s.ga4_measurement_id),
             opt_text(&s.umami_website_id),
             flag(s.active),
+            number(i64::from(s.aggregate_retention_days)),
         ]
     }
 
@@ -171,7 +177,7 @@ impl Store {
         if tenant.is_none() {
             return Ok(Created::NoTenant);
         }
-        let [id, tz, retention, ga4, umami, active] =
+        let [id, tz, retention, ga4, umami, active, aggregates] =
             Self::settings_binds(&spec.id, &spec.settings);
         let results = self
             .db
@@ -189,6 +195,7 @@ impl Store {
                         text(read_hash),
                         text(write_hash),
                         number(now),
+                        aggregates,
                     ],
                 )?,
                 self.statement(
@@ -226,6 +233,7 @@ impl Store {
                 domains: serde_json::from_str(&r.domains).unwrap_or_default(),
                 timezone: r.timezone,
                 retention_days: r.retention_days as u32,
+                aggregate_retention_days: r.aggregate_retention_days as u32,
                 ga4_measurement_id: r.ga4_measurement_id,
                 umami_website_id: r.umami_website_id,
                 active: r.active != 0.0,

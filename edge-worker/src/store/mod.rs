@@ -93,8 +93,15 @@ const PURGE_EVENTS_SQL: &str = "DELETE FROM events WHERE \
 const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < ?1 - 86400000 * \
      COALESCE((SELECT retention_days FROM sites WHERE sites.id = sessions.site_id), 0)";
 /// Rollups are kept for as long as their site exists (events queued when a site was erased may
-/// have made some after the erasure).
-const PURGE_ROLLUPS_SQL: &str = "DELETE FROM day_parts WHERE site_id NOT IN (SELECT id FROM sites)";
+/// have made some after the erasure), or its `aggregate_retention_days` when set: a day older
+/// than that (?1: today's UTC day), and a summed week or month ending before it, goes.
+const PURGE_ROLLUPS_SQL: &str =
+    "DELETE FROM day_parts WHERE site_id NOT IN (SELECT id FROM sites) \
+     OR day < ?1 - COALESCE((SELECT NULLIF(aggregate_retention_days, 0) FROM sites \
+       WHERE sites.id = day_parts.site_id), ?1)";
+const PURGE_PERIODS_SQL: &str = "DELETE FROM period_parts WHERE \
+     last_day < ?1 - COALESCE((SELECT NULLIF(aggregate_retention_days, 0) FROM sites \
+       WHERE sites.id = period_parts.site_id), ?1)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
 
 /// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first day: when
@@ -277,13 +284,15 @@ impl Store {
     }
 
     /// Housekeeping: raw events and visits past their site's retention (and of erased sites, with
-    /// their rollups), salts older than two days. Returns the number of events deleted.
+    /// their rollups), rollup days and summed periods past the site's retention of aggregates,
+    /// salts older than two days. Returns the number of events deleted.
     pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
         let results = self
             .batch(vec![
                 self.statement(PURGE_EVENTS_SQL, &[number(now)])?,
                 self.statement(PURGE_SESSIONS_SQL, &[number(now)])?,
-                self.statement(PURGE_ROLLUPS_SQL, &[])?,
+                self.statement(PURGE_ROLLUPS_SQL, &[number(now.div_euclid(DAY_MS))])?,
+                self.statement(PURGE_PERIODS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(PURGE_SALTS_SQL, &[number(now.div_euclid(DAY_MS))])?,
             ])
             .await?;
