@@ -168,6 +168,8 @@ impl Request {
                         ("props", Value::String(text)) => {
                             serde_json::from_str(&text).unwrap_or(Value::String(text))
                         }
+                        // D1 hands every number over as a float: whole ones are written whole.
+                        (_, Value::Number(n)) => whole(&n).map_or(Value::Number(n), Value::from),
                         (_, v) => v,
                     };
                     if i > 0 {
@@ -226,15 +228,19 @@ fn line(value: &Value) -> String {
     text
 }
 
+/// A number that is whole (and exact as an integer), as one.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    n.as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+        .map(|f| f as i64)
+}
+
 /// A stored value as a CSV field's text: `None` for null; integers without a fraction.
 fn text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => (f as i64).to_string(),
-            _ => n.to_string(),
-        }),
+        Value::Number(n) => Some(whole(n).map_or_else(|| n.to_string(), |i| i.to_string())),
         other => Some(other.to_string()),
     }
 }
@@ -359,6 +365,11 @@ mod tests {
         assert!(
             line.starts_with(r#"{"event_id":"e1","ts":1764000000000,"received_at":null,"#),
             "{line}"
+        );
+        let float: Map<String, Value> = serde_json::from_str(r#"{"ts":1764000000000.0}"#).unwrap();
+        assert!(
+            nd.event(&float).contains(r#""ts":1764000000000,"#),
+            "whole numbers written whole"
         );
         let csv = Request {
             format: Format::Csv,

@@ -30,6 +30,8 @@ describe("audit log", () => {
     await exported.text();
     assert.equal((await admin("DELETE", `sites/${site}`)).status, 200);
 
+    const raw = await request(`${BASE}/api/admin/audit?limit=100`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.ok(!/"(id|at)":\d+\.0[,}]/.test(await raw.text()), "ids and times are whole numbers");
     const log = await admin("GET", "audit?limit=100");
     assert.equal(log.status, 200);
     const mine = log.body.entries.filter((e) => e.target === site || e.target === tenant);

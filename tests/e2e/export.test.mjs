@@ -72,6 +72,7 @@ describe("export", () => {
     assert.match(nd.headers.get("content-type"), /^application\/x-ndjson/);
     assert.match(nd.headers.get("content-disposition"), /attachment; filename="sightline-export-site-events-.*\.ndjson"/);
     const lines = nd.text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.ok(!/"(ts|received_at)":\d+\.0[,}]/.test(nd.text), "whole numbers are written whole");
     const stored = storedRows();
     assert.equal(lines.length, sent.length);
     assert.equal(new Set(lines.map((l) => l.event_id)).size, sent.length, "each event once across pages");

@@ -149,13 +149,13 @@ pub async fn audit_log(req: &Request, env: &Env) -> Result<Response, AppError> {
     }
     let entries = Store::new(env)?.audit_page(before, limit).await?;
     let next = (entries.len() == limit)
-        .then(|| entries.last().map(|e| e.id))
+        .then(|| entries.last().map(|e| e.id as i64))
         .flatten();
     let entries: Vec<_> = entries
         .into_iter()
         .map(|e| {
             let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or(json!({}));
-            json!({"id": e.id, "at": e.at, "action": e.action, "target": e.target,
+            json!({"id": e.id as i64, "at": e.at as i64, "action": e.action, "target": e.target,
                    "actor": e.actor, "detail": detail})
         })
         .collect();
