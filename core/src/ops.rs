@@ -209,7 +209,7 @@ pub type Drops = BTreeMap<(String, String), u64>;
 /// sum) and [`QUEUE_AGE`] from `oldest_ms`, when the batch's oldest message was enqueued (the
 /// latest value, not a sum: [`LATEST`]).
 pub fn increments(
-    read: &[Event],
+    read: &BTreeMap<String, u64>,
     stored: &[Event],
     drops: &Drops,
     pending: Pending,
@@ -217,8 +217,8 @@ pub fn increments(
     now_ms: i64,
 ) -> Vec<Sample> {
     let mut by_site: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for e in read {
-        by_site.entry(&e.site_id).or_default().0 += 1;
+    for (site, n) in read {
+        by_site.entry(site).or_default().0 += n;
     }
     for e in stored {
         by_site.entry(&e.site_id).or_default().1 += 1;
@@ -327,6 +327,15 @@ impl DropBuffer {
             self.add(&site, &reason, u64::from(n));
         }
     }
+}
+
+/// How many of `events` each site has (what a batch read, before de-duplication).
+pub fn per_site(events: &[Event]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for e in events {
+        *counts.entry(e.site_id.clone()).or_default() += 1;
+    }
+    counts
 }
 
 /// What an isolate counted outside a written transaction (retries it asked for, rows its last
@@ -492,7 +501,7 @@ mod tests {
             ..Pending::default()
         };
         let got = increments(
-            &read,
+            &per_site(&read),
             &stored,
             &drops,
             pending,
@@ -547,7 +556,7 @@ mod tests {
         let pending = Pending::timed(30)
             .plus(Pending::timed(30))
             .plus(Pending::timed(4000));
-        let samples = increments(&[], &[], &Drops::new(), pending, None, 0);
+        let samples = increments(&BTreeMap::new(), &[], &Drops::new(), pending, None, 0);
         let text = render(&samples);
         for line in [
             "sightline_d1_write_seconds_bucket{le=\"0.025\"} 0\n",

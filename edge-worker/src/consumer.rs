@@ -190,7 +190,7 @@ async fn write_once(
     oldest: Option<i64>,
 ) -> Result<(), AppError> {
     let started = edge::now();
-    let read = events.clone();
+    let read = ops::per_site(&events);
     let pending = PENDING.with(|p| p.take());
     let plan = if events.is_empty() {
         None

@@ -114,21 +114,21 @@ pub async fn query_body(req: &mut Request) -> Result<Vec<u8>, AppError> {
 
 /// The `ADMIN_TOKEN` secret (or, in local development, a `--var`), when set and not empty.
 pub fn admin_token(env: &worker::Env) -> Option<String> {
-    env.secret("ADMIN_TOKEN")
+    secret_or_var(env, "ADMIN_TOKEN")
+}
+
+/// A secret (or, in local development, a `--var`) called `name`, when set and not empty.
+fn secret_or_var(env: &worker::Env, name: &str) -> Option<String> {
+    env.secret(name)
         .map(|s| s.to_string())
-        .or_else(|_| env.var("ADMIN_TOKEN").map(|v| v.to_string()))
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
         .ok()
         .filter(|t| !t.is_empty())
 }
 
 /// The token `GET /metrics` wants: the `METRICS_TOKEN` secret (or var), else the admin token.
 pub fn metrics_token(env: &worker::Env) -> Option<String> {
-    env.secret("METRICS_TOKEN")
-        .map(|s| s.to_string())
-        .or_else(|_| env.var("METRICS_TOKEN").map(|v| v.to_string()))
-        .ok()
-        .filter(|t| !t.is_empty())
-        .or_else(|| admin_token(env))
+    secret_or_var(env, "METRICS_TOKEN").or_else(|| admin_token(env))
 }
 
 /// A plain-text answer (the Prometheus exposition: `content_type` names its format).

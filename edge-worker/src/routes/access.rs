@@ -28,21 +28,30 @@ fn presented(req: &Request) -> Option<String> {
 
 /// The admin API's check: the admin token, or `401`; `403` when no `ADMIN_TOKEN` is set.
 pub fn admin(req: &Request, env: &Env) -> Result<(), AppError> {
-    let expected = edge::admin_token(env).ok_or(AppError::AdminDisabled)?;
+    configured(req, edge::admin_token(env), "ADMIN_TOKEN")
+}
+
+/// The request presents `expected` (`403` when it is not set), else `401` asking for `wanted`.
+fn configured(
+    req: &Request,
+    expected: Option<String>,
+    wanted: &'static str,
+) -> Result<(), AppError> {
+    let expected = expected.ok_or(AppError::AdminDisabled)?;
     match presented(req) {
         Some(hash) if hash == token::hash(&expected) => Ok(()),
-        _ => Err(AppError::Unauthorized("ADMIN_TOKEN")),
+        _ => Err(AppError::Unauthorized(wanted)),
     }
 }
 
 /// `GET /metrics`'s check: `METRICS_TOKEN`, else the admin token, or `401`; `403` when neither
 /// is set.
 pub fn metrics(req: &Request, env: &Env) -> Result<(), AppError> {
-    let expected = edge::metrics_token(env).ok_or(AppError::AdminDisabled)?;
-    match presented(req) {
-        Some(hash) if hash == token::hash(&expected) => Ok(()),
-        _ => Err(AppError::Unauthorized("METRICS_TOKEN or ADMIN_TOKEN")),
-    }
+    configured(
+        req,
+        edge::metrics_token(env),
+        "METRICS_TOKEN or ADMIN_TOKEN",
+    )
 }
 
 /// The stats API's check: the site's read token, or `401`.

@@ -7,7 +7,7 @@ use sightline_core::audit::Entry;
 use worker::D1PreparedStatement;
 
 use super::audit::Made;
-use super::{number, opt_text, text, Store};
+use super::{first_changes, number, opt_text, text, Store};
 use crate::error::AppError;
 
 const TENANT_INSERT_SQL: &str =
@@ -125,14 +125,7 @@ impl Store {
                 self.audit_statement(audit, Made::Tenant(now))?,
             ])
             .await?;
-        let changes = results
-            .first()
-            .map(|r| r.meta())
-            .transpose()?
-            .flatten()
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
-        Ok(if changes == 1 {
+        Ok(if first_changes(&results)? == 1 {
             Created::Yes
         } else {
             Created::Exists
@@ -205,13 +198,7 @@ impl Store {
                 self.audit_statement(audit, Made::Site(now))?,
             ])
             .await?;
-        let made = results
-            .first()
-            .map(|r| r.meta())
-            .transpose()?
-            .flatten()
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
+        let made = first_changes(&results)?;
         super::forget_sites();
         Ok(if made == 1 {
             Created::Yes

@@ -9,13 +9,15 @@ use sightline_core::ingest::consume::Stored;
 use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
 
+use super::ingest::VisitRow;
 use super::{text, Store};
 use crate::error::AppError;
 
 const SALTS_SQL: &str = "SELECT salt FROM salts ORDER BY day";
 const FIRST_SALT_SQL: &str = "SELECT MIN(day) AS day FROM salts";
 /// The visits of site ?1 and the visitor keys of ?2 (a range of the primary key per key).
-const VISITS_SQL: &str = "SELECT s.visitor_key AS visitor_key, s.session_key AS session_key, \
+const VISITS_SQL: &str = "SELECT s.site_id AS site_id, s.visitor_key AS visitor_key, \
+       s.session_key AS session_key, \
        s.visit_no AS visit_no, s.version AS version, s.state AS state \
      FROM json_each(?2) j JOIN sessions s ON s.site_id = ?1 AND s.visitor_key = j.value";
 /// The raw events of site ?1 stored under the visitor keys of ?2.
@@ -26,15 +28,6 @@ const EVENTS_SQL: &str = "SELECT event_id, ts, received_at, name, hostname, path
 #[derive(Deserialize)]
 struct SaltRow {
     salt: String,
-}
-
-#[derive(Deserialize)]
-struct VisitRow {
-    visitor_key: String,
-    session_key: String,
-    visit_no: f64,
-    version: f64,
-    state: String,
 }
 
 #[derive(Deserialize)]
@@ -83,20 +76,7 @@ impl Store {
         let visits: Vec<VisitRow> = self
             .rows(self.statement(VISITS_SQL, &[text(site), text(&keys_json(keys)?)])?)
             .await?;
-        let visits = visits
-            .into_iter()
-            .map(|r| Stored {
-                key: VisitKey {
-                    site_id: site.to_owned(),
-                    visitor_key: r.visitor_key,
-                    session_key: r.session_key,
-                    visit_no: r.visit_no as u32,
-                },
-                version: r.version as u32,
-                text: r.state,
-            })
-            .collect();
-        Ok(visits)
+        Ok(visits.into_iter().map(Stored::from).collect())
     }
 }
 

@@ -164,14 +164,30 @@ struct OrderRow {
     currency: Option<String>,
 }
 
+/// A stored visit as read (the consumer's, and an erasure's).
 #[derive(Deserialize)]
-struct VisitRow {
+pub(super) struct VisitRow {
     site_id: String,
     visitor_key: String,
     session_key: String,
     visit_no: f64,
     version: f64,
     state: String,
+}
+
+impl From<VisitRow> for Stored<VisitKey> {
+    fn from(r: VisitRow) -> Self {
+        Stored {
+            key: VisitKey {
+                site_id: r.site_id,
+                visitor_key: r.visitor_key,
+                session_key: r.session_key,
+                visit_no: r.visit_no as u32,
+            },
+            version: r.version as u32,
+            text: r.state,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -237,18 +253,9 @@ impl Store {
                 dedupe::amount(r.value, r.currency.as_deref()),
             ));
         }
-        for r in visits.results::<VisitRow>()? {
-            known.visits.push(Stored {
-                key: VisitKey {
-                    site_id: r.site_id,
-                    visitor_key: r.visitor_key,
-                    session_key: r.session_key,
-                    visit_no: r.visit_no as u32,
-                },
-                version: r.version as u32,
-                text: r.state,
-            });
-        }
+        known
+            .visits
+            .extend(visits.results::<VisitRow>()?.into_iter().map(Stored::from));
         for r in zones.results::<ZoneRow>()? {
             known.zones.insert(r.id, Zone::named(&r.timezone));
         }

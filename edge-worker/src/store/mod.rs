@@ -36,6 +36,17 @@ pub mod saved;
 
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 
+/// The rows the first statement of a batch changed.
+pub(crate) fn first_changes(results: &[D1Result]) -> Result<usize, AppError> {
+    Ok(results
+        .first()
+        .map(|r| r.meta())
+        .transpose()?
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0))
+}
+
 /// The D1 database behind the `DB` binding.
 pub struct Store {
     db: D1Database,
@@ -296,13 +307,7 @@ impl Store {
                 self.statement(PURGE_SALTS_SQL, &[number(now.div_euclid(DAY_MS))])?,
             ])
             .await?;
-        Ok(results
-            .first()
-            .map(|r| r.meta())
-            .transpose()?
-            .flatten()
-            .and_then(|m| m.changes)
-            .unwrap_or(0))
+        first_changes(&results)
     }
 
     /// A site's stored rollups over each range of local days `(first, last)` (inclusive), with
