@@ -14,6 +14,8 @@
 //! - `engine` (feature `server`): answers a Stats API v2 query from raw events — metrics,
 //!   filters, comparisons, funnels — in Plausible's shape.
 //! - `faults` (feature `server`): the test suite's fault injection rates, for `fault-` sites only.
+//! - `forward` (feature `server`): which stored events go on to GA4 and Umami, mapped to their
+//!   protocols and batched.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `query` (feature `server`): Plausible's Stats API v2 query language, parsed and validated.
 //! - `saved` (feature `server`): a site's segments and funnels, validated; segments expanded into
@@ -52,6 +54,8 @@ pub mod engine;
 pub mod export;
 #[cfg(feature = "server")]
 pub mod faults;
+#[cfg(feature = "server")]
+pub mod forward;
 #[cfg(feature = "server")]
 pub mod ingest;
 #[cfg(feature = "server")]

@@ -1,0 +1,219 @@
+//! Stage: forward — which stored events go on to Google Analytics 4 and Umami, and what each
+//! carries. Input: the events a consumer batch stored, and each site's [`Forwarding`]. Output: the
+//! outbox rows the batch writes in its own transaction ([`outbox`]), each one event for one
+//! target, already mapped ([`ga4::map`], [`umami::map`]); at delivery, the requests those rows make
+//! ([`ga4::requests`], [`umami::requests`]).
+//!
+//! Exactly one side: a site says, per target, whether the collector forwards every event but the
+//! names its page sends itself ([`Mode::All`] with `page_events`), or only what a server sent
+//! ([`Mode::Server`]: the page's own tag sends every browser event; a webhook's conversion that
+//! no beacon reported is what the tag missed). An event the consumer found stored before (a resent
+//! beacon, an order a beacon already reported) is not stored, so it is never forwarded twice.
+//!
+//! Must not: forward an IP, a user agent, an email, a phone or card number, a name or a secret
+//! ([`private`] drops such props once more, whoever sent them), or do I/O.
+
+pub mod ga4;
+pub mod umami;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::Event;
+use crate::privacy::{contains_pii, is_sensitive_key};
+use crate::wire::PropValue;
+
+/// Where events go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// Google Analytics 4, through the Measurement Protocol.
+    Ga4,
+    /// Umami, through its `/api/batch` endpoint.
+    Umami,
+}
+
+impl Target {
+    /// Every target.
+    pub const ALL: [Target; 2] = [Target::Ga4, Target::Umami];
+
+    /// Its name in settings, storage and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Ga4 => "ga4",
+            Target::Umami => "umami",
+        }
+    }
+
+    /// The target named `name`.
+    pub fn named(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// Which events the collector forwards to a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// None.
+    #[default]
+    Off,
+    /// Every stored event but the names the page sends itself.
+    All,
+    /// Only events a server sent (`POST /api/sites/{site}/events`): the page sends the rest.
+    Server,
+}
+
+impl Mode {
+    /// Its name in settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::All => "all",
+            Mode::Server => "server",
+        }
+    }
+
+    /// The mode named `name`.
+    pub fn named(name: &str) -> Option<Mode> {
+        [Mode::Off, Mode::All, Mode::Server]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
+/// A site's forwarding to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Route {
+    /// Which events.
+    pub mode: Mode,
+    /// Event names the page sends to the target itself (never forwarded in [`Mode::All`]).
+    pub page_events: Vec<String>,
+}
+
+impl Route {
+    /// True when the collector forwards `event` on this route.
+    pub fn takes(&self, event: &Event) -> bool {
+        match self.mode {
+            Mode::Off => false,
+            Mode::All => !self.page_events.iter().any(|n| *n == event.name),
+            Mode::Server => event.server,
+        }
+    }
+}
+
+/// A site's forwarding: a route per target that has an id (measurement id, website id).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Forwarding {
+    /// To GA4, when the site has a measurement id.
+    pub ga4: Option<Route>,
+    /// To Umami, when the site has a website id.
+    pub umami: Option<Route>,
+}
+
+impl Forwarding {
+    /// The route to `target`, if the site forwards there at all.
+    pub fn route(&self, target: Target) -> Option<&Route> {
+        match target {
+            Target::Ga4 => self.ga4.as_ref(),
+            Target::Umami => self.umami.as_ref(),
+        }
+        .filter(|r| r.mode != Mode::Off)
+    }
+
+    /// True when the site forwards anything.
+    pub fn any(&self) -> bool {
+        Target::ALL.into_iter().any(|t| self.route(t).is_some())
+    }
+}
+
+/// One event waiting for one target: stored with the batch, deleted once delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The site.
+    pub site: String,
+    /// The target.
+    pub target: Target,
+    /// The event's id.
+    pub event_id: String,
+    /// The mapped event as JSON ([`ga4::Item`] or [`umami::Item`]).
+    pub body: String,
+}
+
+/// The outbox rows of a batch's stored events, per the sites' forwarding (`routes`; a site
+/// absent there forwards nothing).
+pub fn outbox(stored: &[Event], routes: &BTreeMap<String, Forwarding>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for event in stored {
+        let Some(forwarding) = routes.get(&event.site_id) else {
+            continue;
+        };
+        for target in Target::ALL {
+            if !forwarding.route(target).is_some_and(|r| r.takes(event)) {
+                continue;
+            }
+            let body = match target {
+                Target::Ga4 => serde_json::to_string(&ga4::map(event)),
+                Target::Umami => serde_json::to_string(&umami::map(event)),
+            };
+            if let Ok(body) = body {
+                rows.push(Row {
+                    site: event.site_id.clone(),
+                    target,
+                    event_id: event.event_id.clone(),
+                    body,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Prop keys never forwarded besides the sensitive ones ([`is_sensitive_key`]): a person's name
+/// or address, and what only the collector may read.
+const PERSONAL_KEYS: &[&str] = &[
+    "name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "given_name",
+    "family_name",
+    "surname",
+    "username",
+    "user_name",
+    "customer_name",
+    "address",
+    "street",
+    "ip",
+    "ip_address",
+    "user_agent",
+    "ua",
+];
+
+/// The props of `event` that may leave Sightline: none whose key is sensitive or personal, none
+/// whose text holds an email, phone or card number (stored props passed the same policy at
+/// ingest; this holds it for every forwarded payload, whoever sent the event).
+pub fn private(event: &Event) -> impl Iterator<Item = (&str, &PropValue)> {
+    event.props.iter().filter_map(|(key, value)| {
+        let personal = is_sensitive_key(key)
+            || PERSONAL_KEYS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(key.trim()));
+        let pii = matches!(value, PropValue::Str(s) if contains_pii(s));
+        (!personal && !pii).then_some((key.as_str(), value))
+    })
+}
+
+/// The page an event was on, as an absolute URL (hosts and paths are stored scrubbed).
+pub fn page_url(event: &Event) -> String {
+    format!("https://{}{}", event.hostname, event.path)
+}
+
+/// Cuts `text` to at most `max` characters.
+pub fn cut(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests;
