@@ -97,7 +97,7 @@ impl Route {
     pub fn takes(&self, event: &Event) -> bool {
         match self.mode {
             Mode::Off => false,
-            Mode::All => !self.page_events.iter().any(|n| *n == event.name),
+            Mode::All => !self.page_events.contains(&event.name),
             Mode::Server => event.server,
         }
     }
