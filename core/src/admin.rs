@@ -2,6 +2,7 @@
 //! validated [`TenantSpec`], [`SiteSpec`] or [`SitePatch`], or an [`AdminError`] naming the field
 //! (answered 400). Must not: hash, store or log tokens (the worker hashes them with [`crate::token`]).
 
+use crate::forward::{Forwarding, Mode, Route, Target};
 use serde_json::{Map, Value};
 
 /// Shortest token a caller may choose; generated tokens are 32 random bytes as hex.
@@ -57,6 +58,8 @@ pub struct Settings {
     pub ga4_measurement_id: Option<String>,
     /// Umami website id (a UUID), for side-by-side comparison.
     pub umami_website_id: Option<String>,
+    /// What the collector forwards to GA4 and Umami (each only with its id; off by default).
+    pub forwarding: Forwarding,
     /// False pauses collection.
     pub active: bool,
 }
@@ -76,6 +79,8 @@ pub struct SitePatch {
     pub ga4_measurement_id: Option<Option<String>>,
     /// New Umami id (`Some(None)` clears it).
     pub umami_website_id: Option<Option<String>>,
+    /// New forwarding: the targets it names replace theirs.
+    pub forwarding: Option<ForwardingPatch>,
     /// Pause or resume.
     pub active: Option<bool>,
 }
@@ -100,6 +105,14 @@ impl SitePatch {
         }
         if let Some(v) = self.umami_website_id {
             settings.umami_website_id = v;
+        }
+        if let Some(v) = self.forwarding {
+            if let Some(route) = v.ga4 {
+                settings.forwarding.ga4 = route;
+            }
+            if let Some(route) = v.umami {
+                settings.forwarding.umami = route;
+            }
         }
         if let Some(v) = self.active {
             settings.active = v;
@@ -261,7 +274,57 @@ const MIN_AGGREGATE_DAYS: u64 = 365;
 const MAX_AGGREGATE_DAYS: u64 = 36_500;
 const GA4_RULE: &str = "a GA4 measurement id such as \"G-ABC123\", or null";
 const UMAMI_RULE: &str = "a Umami website id (a UUID), or null";
+const FORWARDING_RULE: &str = "an object with \"ga4\" and/or \"umami\", each {\"mode\": \"off\"|\"all\"|\"server\", \"page_events\"?: [at most 100 event names the page sends itself]}";
+/// Most names a route's `page_events` lists.
+const MAX_PAGE_EVENTS: usize = 100;
 const TOKEN_RULE: &str = "12-128 characters of A-Z a-z 0-9 - _ . ~";
+
+/// A change to a site's forwarding: each target named is replaced whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForwardingPatch {
+    /// GA4's new route.
+    pub ga4: Option<Route>,
+    /// Umami's new route.
+    pub umami: Option<Route>,
+}
+
+fn route(value: &Value) -> Option<Route> {
+    let fields = value.as_object()?;
+    if fields.keys().any(|k| k != "mode" && k != "page_events") {
+        return None;
+    }
+    let mode = Mode::named(fields.get("mode")?.as_str()?)?;
+    let page_events = match fields.get("page_events") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(list) => {
+            let list = list.as_array().filter(|l| l.len() <= MAX_PAGE_EVENTS)?;
+            let mut names: Vec<String> = list
+                .iter()
+                .map(|n| {
+                    n.as_str()
+                        .filter(|n| crate::wire::is_valid_event_name(n))
+                        .map(str::to_owned)
+                })
+                .collect::<Option<_>>()?;
+            names.sort();
+            names.dedup();
+            names
+        }
+    };
+    Some(Route { mode, page_events })
+}
+
+fn forwarding(value: &Value) -> Option<ForwardingPatch> {
+    let fields = value.as_object()?;
+    if fields.is_empty() || fields.keys().any(|k| Target::named(k).is_none()) {
+        return None;
+    }
+    let of = |target: Target| fields.get(target.name()).map(route);
+    Some(ForwardingPatch {
+        ga4: of(Target::Ga4).map_or(Some(None), |r| r.map(Some))?,
+        umami: of(Target::Umami).map_or(Some(None), |r| r.map(Some))?,
+    })
+}
 
 /// Parses a patch from a body (`PATCH /api/admin/sites/{id}`).
 pub fn parse_patch(body: &[u8]) -> Result<SitePatch, AdminError> {
@@ -287,6 +350,7 @@ fn patch_from(fields: &Fields) -> Result<SitePatch, AdminError> {
         umami_website_id: optional(fields, "umami_website_id", UMAMI_RULE, |v| {
             clearable(v, is_uuid)
         })?,
+        forwarding: optional(fields, "forwarding", FORWARDING_RULE, forwarding)?,
         active: optional(fields, "active", "true or false", Value::as_bool)?,
     })
 }
@@ -315,6 +379,7 @@ pub fn parse_site(body: &[u8]) -> Result<SiteSpec, AdminError> {
             aggregate_retention_days: 0,
             ga4_measurement_id: None,
             umami_website_id: None,
+            forwarding: Forwarding::default(),
             active: true,
         }),
     })
@@ -346,6 +411,46 @@ mod tests {
         assert_eq!(spec.settings.retention_days, 30);
         assert!(spec.settings.active);
         assert_eq!(spec.read_token, None);
+    }
+
+    #[test]
+    fn forwarding_is_set_per_target() {
+        let spec = parse_site(br#"{"id":"shop","tenant":"acme","domains":["x.com"]}"#).unwrap();
+        assert_eq!(spec.settings.forwarding, Forwarding::default());
+        let patch = parse_patch(
+            br#"{"forwarding":{"ga4":{"mode":"all","page_events":["pageview","pageview","add_to_cart"]}}}"#,
+        )
+        .unwrap();
+        let after = patch.apply(spec.settings.clone());
+        assert_eq!(after.forwarding.ga4.mode, Mode::All);
+        assert_eq!(
+            after.forwarding.ga4.page_events,
+            ["add_to_cart", "pageview"]
+        );
+        assert_eq!(after.forwarding.umami, Route::default());
+        let again = parse_patch(br#"{"forwarding":{"umami":{"mode":"server"}}}"#).unwrap();
+        let after = again.apply(after);
+        assert_eq!(
+            after.forwarding.ga4.mode,
+            Mode::All,
+            "a target not named stays"
+        );
+        assert_eq!(after.forwarding.umami.mode, Mode::Server);
+        for bad in [
+            r#"{"forwarding":{}}"#,
+            r#"{"forwarding":{"ga5":{"mode":"all"}}}"#,
+            r#"{"forwarding":{"ga4":{"mode":"some"}}}"#,
+            r#"{"forwarding":{"ga4":{"mode":"all","page_events":"pageview"}}}"#,
+            r#"{"forwarding":{"ga4":{"mode":"all","page_events":[""]}}}"#,
+            r#"{"forwarding":{"ga4":{"mode":"all","secret":"x"}}}"#,
+            r#"{"forwarding":"all"}"#,
+        ] {
+            assert_eq!(
+                parse_patch(bad.as_bytes()),
+                Err(AdminError::InvalidField("forwarding", FORWARDING_RULE)),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

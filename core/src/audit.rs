@@ -131,6 +131,7 @@ pub fn changed_fields(before: &Settings, after: &Settings) -> Vec<&'static str> 
         "umami_website_id",
         before.umami_website_id != after.umami_website_id,
     );
+    check("forwarding", before.forwarding != after.forwarding);
     check("active", before.active != after.active);
     fields
 }
@@ -168,6 +169,7 @@ mod tests {
             aggregate_retention_days: 0,
             ga4_measurement_id: None,
             umami_website_id: None,
+            forwarding: Default::default(),
             active: true,
         };
         let after = Settings {

@@ -67,6 +67,15 @@ pub const DEAD_KEPT: &str = "sightline_dead_letter_messages_kept";
 /// Stored rows the consumer could not read, set aside.
 pub const SET_ASIDE: &str = "sightline_set_aside_rows";
 
+/// Events delivered to a forwarding target, by target.
+pub const FORWARDED: &str = "sightline_forwarded_events_total";
+/// Failed deliveries of an event to a forwarding target, by target.
+pub const FORWARD_FAILURES: &str = "sightline_forward_failures_total";
+/// Events given up on after every delivery failed, by target.
+pub const FORWARD_DEAD: &str = "sightline_forward_dead_letters_total";
+/// Events waiting in the outbox for a forwarding target, by target.
+pub const FORWARD_WAITING: &str = "sightline_forward_waiting_events";
+
 /// The gauges whose stored value is replaced by the latest batch's, not added to.
 pub const LATEST: &[&str] = &[QUEUE_AGE];
 
@@ -160,6 +169,36 @@ pub const METRICS: &[Metric] = &[
         help: "Dead-lettered queue messages kept for POST /api/admin/dead-letters/replay.",
         label: "",
         per_site: false,
+    },
+    Metric {
+        name: FORWARDED,
+        kind: Kind::Counter,
+        help: "Events delivered to a forwarding target (ga4, umami).",
+        label: "target",
+        per_site: true,
+    },
+    Metric {
+        name: FORWARD_FAILURES,
+        kind: Kind::Counter,
+        help: "Failed deliveries of an event to a forwarding target (each attempt counted; \
+               retried with backoff).",
+        label: "target",
+        per_site: true,
+    },
+    Metric {
+        name: FORWARD_DEAD,
+        kind: Kind::Counter,
+        help: "Events a forwarding target never took (every retry failed, or it refused them): \
+               kept for POST /api/admin/forward/replay.",
+        label: "target",
+        per_site: true,
+    },
+    Metric {
+        name: FORWARD_WAITING,
+        kind: Kind::Gauge,
+        help: "Events waiting in the outbox for a forwarding target (not given up on).",
+        label: "target",
+        per_site: true,
     },
     Metric {
         name: SET_ASIDE,

@@ -84,11 +84,13 @@ impl Mode {
 }
 
 /// A site's forwarding to one target.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Route {
     /// Which events.
+    #[serde(default)]
     pub mode: Mode,
     /// Event names the page sends to the target itself (never forwarded in [`Mode::All`]).
+    #[serde(default)]
     pub page_events: Vec<String>,
 }
 
@@ -103,28 +105,42 @@ impl Route {
     }
 }
 
-/// A site's forwarding: a route per target that has an id (measurement id, website id).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A site's forwarding (the admin API's `forwarding` setting, stored as this JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Forwarding {
-    /// To GA4, when the site has a measurement id.
-    pub ga4: Option<Route>,
-    /// To Umami, when the site has a website id.
-    pub umami: Option<Route>,
+    /// To GA4 (only with a measurement id).
+    #[serde(default)]
+    pub ga4: Route,
+    /// To Umami (only with a website id).
+    #[serde(default)]
+    pub umami: Route,
 }
 
 impl Forwarding {
     /// The route to `target`, if the site forwards there at all.
     pub fn route(&self, target: Target) -> Option<&Route> {
-        match target {
-            Target::Ga4 => self.ga4.as_ref(),
-            Target::Umami => self.umami.as_ref(),
-        }
+        Some(match target {
+            Target::Ga4 => &self.ga4,
+            Target::Umami => &self.umami,
+        })
         .filter(|r| r.mode != Mode::Off)
     }
 
     /// True when the site forwards anything.
     pub fn any(&self) -> bool {
         Target::ALL.into_iter().any(|t| self.route(t).is_some())
+    }
+
+    /// The routes of a site whose GA4 measurement id and Umami website id are as given: a
+    /// target without its id gets nothing.
+    pub fn with_ids(mut self, ga4: bool, umami: bool) -> Forwarding {
+        if !ga4 {
+            self.ga4.mode = Mode::Off;
+        }
+        if !umami {
+            self.umami.mode = Mode::Off;
+        }
+        self
     }
 }
 
@@ -168,6 +184,68 @@ pub fn outbox(stored: &[Event], routes: &BTreeMap<String, Forwarding>) -> Vec<Ro
         }
     }
     rows
+}
+
+/// A queue message asking the forwarder to deliver some waiting events of one site to one target
+/// (the outbox holds the events: a message lost or repeated loses or repeats nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nudge {
+    /// The site.
+    pub site: String,
+    /// The target.
+    pub target: Target,
+    /// The waiting events' ids.
+    pub ids: Vec<String>,
+}
+
+/// Most event ids a [`Nudge`] names.
+pub const NUDGE_IDS: usize = 100;
+
+/// The nudges for outbox rows given as (site, target, event id): one per site and target, at most
+/// [`NUDGE_IDS`] ids each.
+pub fn nudges<'a>(rows: impl IntoIterator<Item = (&'a str, Target, &'a str)>) -> Vec<Nudge> {
+    let mut grouped: BTreeMap<(&str, Target), Vec<String>> = BTreeMap::new();
+    for (site, target, id) in rows {
+        grouped
+            .entry((site, target))
+            .or_default()
+            .push(id.to_owned());
+    }
+    let mut out = Vec::new();
+    for ((site, target), ids) in grouped {
+        for chunk in ids.chunks(NUDGE_IDS) {
+            out.push(Nudge {
+                site: site.to_owned(),
+                target,
+                ids: chunk.to_vec(),
+            });
+        }
+    }
+    out
+}
+
+/// What a delivery attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The target took it (2xx).
+    Delivered,
+    /// Worth trying again later (no answer, 408, 429, 5xx): the reason.
+    Retry(String),
+    /// Never worth trying again as it is (any other status; or the site lacks what delivery
+    /// needs): the reason. Kept dead for replay once fixed.
+    Refused(String),
+}
+
+impl Delivery {
+    /// The outcome of an HTTP answer with `status`, or of none (`None`: the request failed).
+    pub fn of_status(status: Option<u16>) -> Delivery {
+        match status {
+            Some(200..=299) => Delivery::Delivered,
+            Some(s @ (408 | 429 | 500..=599)) => Delivery::Retry(format!("http_{s}")),
+            Some(s) => Delivery::Refused(format!("http_{s}")),
+            None => Delivery::Retry("unreachable".into()),
+        }
+    }
 }
 
 /// Prop keys never forwarded besides the sensitive ones ([`is_sensitive_key`]): a person's name

@@ -37,11 +37,9 @@ fn s(text: &str) -> PropValue {
 }
 
 fn routes(ga4: Mode, umami: Mode, page_events: &[&str]) -> BTreeMap<String, Forwarding> {
-    let route = |mode| {
-        Some(Route {
-            mode,
-            page_events: page_events.iter().map(|n| (*n).to_owned()).collect(),
-        })
+    let route = |mode| Route {
+        mode,
+        page_events: page_events.iter().map(|n| (*n).to_owned()).collect(),
     };
     BTreeMap::from([(
         "shop".to_owned(),
@@ -266,4 +264,52 @@ fn exactly_one_side() {
     );
     assert!(targets(routes(Mode::Off, Mode::Off, &[])).is_empty());
     assert!(outbox(&batch, &BTreeMap::new()).is_empty());
+    // Without its id, a target gets nothing.
+    let mut no_ids = routes(Mode::All, Mode::All, &[]);
+    for f in no_ids.values_mut() {
+        *f = f.clone().with_ids(false, true);
+    }
+    assert!(targets(no_ids).iter().all(|(t, _)| *t == "umami"));
+}
+
+#[test]
+fn nudges_and_outcomes() {
+    let ids: Vec<String> = (0..150).map(|i| format!("e{i}")).collect();
+    let rows = ids
+        .iter()
+        .map(|id| ("shop", Target::Ga4, id.as_str()))
+        .chain([("shop", Target::Umami, "u1"), ("blog", Target::Ga4, "b1")]);
+    let n = nudges(rows);
+    let shape: Vec<(&str, &str, usize)> = n
+        .iter()
+        .map(|m| (m.site.as_str(), m.target.name(), m.ids.len()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("blog", "ga4", 1),
+            ("shop", "ga4", 100),
+            ("shop", "ga4", 50),
+            ("shop", "umami", 1)
+        ]
+    );
+    let text = serde_json::to_string(&n[0]).unwrap();
+    assert_eq!(text, r#"{"site":"blog","target":"ga4","ids":["b1"]}"#);
+    assert_eq!(Delivery::of_status(Some(204)), Delivery::Delivered);
+    assert_eq!(
+        Delivery::of_status(Some(503)),
+        Delivery::Retry("http_503".into())
+    );
+    assert_eq!(
+        Delivery::of_status(Some(429)),
+        Delivery::Retry("http_429".into())
+    );
+    assert_eq!(
+        Delivery::of_status(None),
+        Delivery::Retry("unreachable".into())
+    );
+    assert_eq!(
+        Delivery::of_status(Some(400)),
+        Delivery::Refused("http_400".into())
+    );
 }

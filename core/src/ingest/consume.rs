@@ -5,7 +5,7 @@
 //! each with the version its guard expects), and the stored rows that could not be read, set aside.
 //! Stages, in order: read back (stored text → visits and days; what cannot be read is set aside, so
 //! it never blocks a site) → de-duplicate → staff apart → sessionise → aggregate → roll → split
-//! into parts.
+//! into parts → forward (the new events each site forwards, into the outbox).
 //! Must not: do I/O; write a figure that does not read back (every amount is finite).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +15,7 @@ use super::dedupe::{self, EventKey, OrderKey};
 use super::parts;
 use super::sessionise::{self, Sessions, StoredVisit, Visit, VisitKey};
 use super::Event;
+use crate::forward::{self, Forwarding};
 use crate::zone::Zone;
 
 /// A stored row as storage read it: its key, its version, its JSON text.
@@ -42,6 +43,8 @@ pub struct Known {
     pub visits: Vec<Stored<VisitKey>>,
     /// Time zones of the batch's sites.
     pub zones: BTreeMap<String, Zone>,
+    /// The batch's sites' forwarding to GA4 and Umami (a site absent forwards nothing).
+    pub forwarding: BTreeMap<String, Forwarding>,
 }
 
 /// A stored row that could not be read: moved out of the way (kept, counted), never retried.
@@ -70,6 +73,8 @@ pub struct Plan {
     pub deltas: Deltas,
     /// Stored visits that could not be read, with the version they were read at.
     pub unreadable_visits: Vec<Unreadable>,
+    /// The sites' forwarding, for the outbox.
+    pub forwarding: BTreeMap<String, Forwarding>,
 }
 
 /// Reads back the stored visits, then de-duplicates, sessionises and aggregates the batch.
@@ -88,6 +93,7 @@ pub fn plan(batch: Vec<Event>, known: Known) -> Plan {
         sessions,
         deltas,
         unreadable_visits,
+        forwarding: known.forwarding,
     }
 }
 
@@ -161,6 +167,8 @@ pub struct Write {
     pub set_aside: Vec<SetAside>,
     /// A person's erasure ([`super::erase`]); none for a queue batch.
     pub erase: Option<Erase>,
+    /// The new events waiting for GA4 and Umami ([`crate::forward::outbox`]), written with them.
+    pub outbox: Vec<forward::Row>,
 }
 
 /// What an erasure deletes besides visits, and guards on.
@@ -212,6 +220,7 @@ pub fn write(plan: Plan, stored_parts: Vec<Stored<PartKey>>) -> Write {
         sessions,
         deltas,
         unreadable_visits,
+        forwarding,
     } = plan;
     let days = aggregate::roll(stored, deltas)
         .into_iter()
@@ -256,6 +265,7 @@ pub fn write(plan: Plan, stored_parts: Vec<Stored<PartKey>>) -> Write {
             )
         })
         .collect();
+    let outbox = forward::outbox(&fresh, &forwarding);
     Write {
         events: fresh,
         read_visits,
@@ -264,6 +274,7 @@ pub fn write(plan: Plan, stored_parts: Vec<Stored<PartKey>>) -> Write {
         days,
         set_aside,
         erase: None,
+        outbox,
     }
 }
 
@@ -370,6 +381,7 @@ impl InMemory {
                 .collect(),
             visits,
             zones: BTreeMap::new(),
+            forwarding: BTreeMap::new(),
         };
         let plan = plan(batch, known);
         let days = plan

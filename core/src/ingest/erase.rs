@@ -73,6 +73,7 @@ pub fn plan(visits: Vec<Stored<VisitKey>>, events: Vec<Event>, zone: Zone) -> Op
         sessions,
         deltas,
         unreadable_visits,
+        forwarding: BTreeMap::new(),
     })
 }
 
