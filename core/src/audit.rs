@@ -41,6 +41,8 @@ pub enum Action {
     PersonErased,
     /// Dead-lettered messages were sent back to the queue.
     DeadLettersReplayed,
+    /// Given-up forwards to GA4 or Umami were sent again.
+    ForwardsReplayed,
 }
 
 impl Action {
@@ -57,6 +59,7 @@ impl Action {
             Action::Exported => "site.exported",
             Action::PersonErased => "person.erased",
             Action::DeadLettersReplayed => "dead_letters.replayed",
+            Action::ForwardsReplayed => "forwards.replayed",
         }
     }
 }

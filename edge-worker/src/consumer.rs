@@ -5,17 +5,21 @@
 //! batch counts once, and a concurrent consumer's write in between makes the transaction fail and
 //! the cycle run again. A batch that keeps failing is retried by Queues with exponential backoff and
 //! jitter, then dead-lettered: the dead-letter queue's batches are kept whole in D1 and counted, for
-//! an admin to re-ingest (`POST /api/admin/dead-letters/replay`). Must not: log event contents.
+//! an admin to re-ingest (`POST /api/admin/dead-letters/replay`). The new events a site forwards
+//! to GA4 or Umami go into the outbox in the same transaction; once it is written, the
+//! forwarder's queue is nudged ([`forwarder`]). Must not: log event contents.
 
 use std::cell::Cell;
 
 use sightline_core::faults::Faults;
+use sightline_core::forward;
 use sightline_core::ingest::{consume, queue, Event, Queued};
 use sightline_core::ops::{self, Drops, Pending};
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::edge;
 use crate::error::AppError;
+use crate::forwarder;
 use crate::store::Store;
 
 /// The dead-letter queue's name (wrangler.toml).
@@ -164,7 +168,10 @@ async fn store(
     loop {
         tries += 1;
         match write_once(&store, events.to_vec(), drops, oldest).await {
-            Ok(()) => return Ok(()),
+            Ok(outbox) => {
+                forwarder::nudge(env, &outbox).await;
+                return Ok(());
+            }
             // Most likely a concurrent consumer wrote the same visitors or days first: read again.
             Err(_) if tries < CONFLICT_TRIES => {
                 worker::console_log!("consumer: a concurrent write came first, reading again");
@@ -188,7 +195,7 @@ async fn write_once(
     events: Vec<Event>,
     drops: &Drops,
     oldest: Option<i64>,
-) -> Result<(), AppError> {
+) -> Result<Vec<forward::Row>, AppError> {
     let started = edge::now();
     let read = ops::per_site(&events);
     let pending = PENDING.with(|p| p.take());
@@ -208,7 +215,7 @@ async fn write_once(
             rows_written: written as u64,
             ..Pending::timed(edge::now() - started)
         });
-        return Ok(());
+        return Ok(Vec::new());
     };
     let days = store
         .rollup_days(plan.deltas.0.keys())
@@ -230,7 +237,7 @@ async fn write_once(
         write.events.len(),
         written
     );
-    Ok(())
+    Ok(write.outbox)
 }
 
 /// Keeps a dead-letter batch's messages whole, and counts them (an unreadable one is only counted:

@@ -101,6 +101,9 @@ pub async fn route(req: Request, env: Env) -> Response {
                 (Method::Post, ["dead-letters", "replay"]) => {
                     routes::dead_letters::replay(&req, &env).await
                 }
+                (Method::Post, ["forward", "replay"]) => {
+                    routes::dead_letters::forward_replay(&req, &env).await
+                }
                 #[cfg(feature = "test-hooks")]
                 (Method::Post, ["test", "consume"])
                     if edge::test_hooks::test_routes_enabled(&env) =>
@@ -115,6 +118,7 @@ pub async fn route(req: Request, env: Env) -> Response {
                     | ["sites", _, "tokens"]
                     | ["dead-letters"]
                     | ["dead-letters", "replay"]
+                    | ["forward", "replay"]
                     | ["audit"]
                     | ["compact"],
                 ) => Err(AppError::MethodNotAllowed),

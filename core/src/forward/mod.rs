@@ -248,6 +248,21 @@ impl Delivery {
     }
 }
 
+/// The Worker secret holding site `site`'s own GA4 API secret, which takes precedence over
+/// `GA_API_SECRET`: `GA_API_SECRET_` and the site id, upper-cased, with every character but
+/// letters and digits as `_` (site `demo-shop`: `GA_API_SECRET_DEMO_SHOP`).
+pub fn site_secret_name(site: &str) -> String {
+    let mut name = String::from("GA_API_SECRET_");
+    name.extend(site.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    name
+}
+
 /// Prop keys never forwarded besides the sensitive ones ([`is_sensitive_key`]): a person's name
 /// or address, and what only the collector may read.
 const PERSONAL_KEYS: &[&str] = &[

@@ -295,6 +295,10 @@ fn nudges_and_outcomes() {
     );
     let text = serde_json::to_string(&n[0]).unwrap();
     assert_eq!(text, r#"{"site":"blog","target":"ga4","ids":["b1"]}"#);
+    assert_eq!(
+        site_secret_name("demo-shop.v2"),
+        "GA_API_SECRET_DEMO_SHOP_V2"
+    );
     assert_eq!(Delivery::of_status(Some(204)), Delivery::Delivered);
     assert_eq!(
         Delivery::of_status(Some(503)),

@@ -1,7 +1,9 @@
 //! `/api/admin/dead-letters`: what the dead-letter queue kept (`GET`), and its re-ingestion
 //! (`POST …/replay`): the oldest kept messages go back to the events queue, whose consumer stores
 //! each event exactly once (an event or order stored before is a duplicate there), and are then
-//! forgotten. Admin token only (the router checks it). Must not: decide anything about events.
+//! forgotten; and the forwarder's given-up events (`POST /api/admin/forward/replay`): back to
+//! waiting, and nudged. Admin token only (the router checks it). Must not: decide anything about
+//! events.
 
 use serde_json::json;
 use sightline_core::audit::Action;
@@ -46,4 +48,26 @@ pub async fn replay(req: &Request, env: &Env) -> Result<Response, AppError> {
             "kept_events": left.kept_events,
         }),
     ))
+}
+
+/// Most given-up forwards one replay call revives.
+const FORWARD_REPLAY_BATCH: usize = 1000;
+
+/// `POST /api/admin/forward/replay[?site=…]`: up to [`FORWARD_REPLAY_BATCH`] of the oldest
+/// given-up forwards (of one site, or all) wait again, and the forwarder is nudged for them.
+pub async fn forward_replay(req: &Request, env: &Env) -> Result<Response, AppError> {
+    let site = edge::query_pairs(req)
+        .into_iter()
+        .find(|(k, _)| k == "site")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let store = Store::new(env)?;
+    let revived = store.revive_dead(FORWARD_REPLAY_BATCH, &site).await?;
+    // Waiting again before nudged: a failed nudge leaves them to the cron's sweep.
+    crate::forwarder::renudge(env, &revived).await?;
+    if !revived.is_empty() {
+        let detail = json!({"events": revived.len()});
+        admin::record(&store, req, Action::ForwardsReplayed, &site, detail).await?;
+    }
+    Ok(edge::json(200, &json!({"replayed_events": revived.len()})))
 }

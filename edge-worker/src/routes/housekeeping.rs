@@ -1,5 +1,6 @@
 //! The cron's work: purge raw events past each site's retention (and of erased sites) and salts
-//! older than two days, then sum closed weeks and months (core's `ingest::compact`) within a
+//! older than two days, nudge again forwards whose queue message was lost (and forget given-up
+//! ones after 30 days), then sum closed weeks and months (core's `ingest::compact`) within a
 //! budget of days read. Runs on the `[triggers] crons` schedule; `wrangler dev --test-scheduled`
 //! exposes it locally at `/__scheduled`; `POST /api/admin/compact` runs the summing on demand
 //! (after an import, say). Must not: change a day's rollups.
@@ -30,6 +31,7 @@ pub async fn run(env: &Env) {
         Ok(n) => worker::console_log!("housekeeping: {n} audit entries past 90 days deleted"),
         Err(e) => worker::console_error!("housekeeping: audit purge failed: {e:?}"),
     }
+    forwarding(env, &store).await;
     match summing(&store, compact::DAYS_PER_RUN).await {
         Ok(done) => worker::console_log!(
             "housekeeping: {} weeks and months summed, {} still due",
@@ -37,6 +39,28 @@ pub async fn run(env: &Env) {
             done.due
         ),
         Err(e) => worker::console_error!("housekeeping: summing failed: {e:?}"),
+    }
+}
+
+/// How long an outbox row waits before the cron takes its message for lost (the forwarder's
+/// retries span about 18 minutes at the default delays).
+const FORWARD_LOST_MS: i64 = 3600 * 1000;
+/// Most outbox rows one cron run nudges again.
+const FORWARD_SWEEP: usize = 5000;
+/// How long given-up outbox rows are kept for a replay.
+const FORWARD_DEAD_KEEP_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// Nudges again the outbox rows whose message was lost, and forgets rows given up long ago.
+async fn forwarding(env: &Env, store: &Store) {
+    let now = edge::now();
+    let swept = crate::forwarder::sweep(env, store, now, FORWARD_LOST_MS, FORWARD_SWEEP).await;
+    if swept > 0 {
+        worker::console_log!("housekeeping: {swept} waiting forwards nudged again");
+    }
+    match store.purge_dead_forwards(now - FORWARD_DEAD_KEEP_MS).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_log!("housekeeping: {n} given-up forwards past 30 days deleted"),
+        Err(e) => worker::console_error!("housekeeping: forward purge failed: {e:?}"),
     }
 }
 

@@ -17,15 +17,15 @@ const TENANT_EXISTS_SQL: &str = "SELECT 1 AS ok FROM tenants WHERE id = ?1";
 
 const SITE_INSERT_SQL: &str = "INSERT INTO sites (id, tenant_id, timezone, retention_days, \
      ga4_measurement_id, umami_website_id, active, read_token_hash, write_token_hash, created_at, \
-     aggregate_retention_days) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING";
+     aggregate_retention_days, forwarding) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO NOTHING";
 /// Domains come as one JSON array, so any number binds as one parameter. Only for a site that the
 /// statement before made in the same batch (`changes()`), so a clash never touches another's site.
 const DOMAINS_INSERT_NEW_SQL: &str = "INSERT INTO site_domains (site_id, domain) \
      SELECT ?1, value FROM json_each(?2) WHERE changes() = 1";
 const SITE_UPDATE_SQL: &str = "UPDATE sites SET timezone = ?2, retention_days = ?3, \
-     ga4_measurement_id = ?4, umami_website_id = ?5, active = ?6, aggregate_retention_days = ?7 \
-     WHERE id = ?1";
+     ga4_measurement_id = ?4, umami_website_id = ?5, active = ?6, aggregate_retention_days = ?7, \
+     forwarding = ?8 WHERE id = ?1";
 const DOMAINS_DELETE_SQL: &str = "DELETE FROM site_domains WHERE site_id = ?1";
 const DOMAINS_INSERT_SQL: &str =
     "INSERT INTO site_domains (site_id, domain) SELECT ?1, value FROM json_each(?2)";
@@ -34,6 +34,7 @@ const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timez
      s.aggregate_retention_days AS aggregate_retention_days, \
      s.ga4_measurement_id AS ga4_measurement_id, \
      s.umami_website_id AS umami_website_id, s.active AS active, s.created_at AS created_at, \
+     s.forwarding AS forwarding, \
      (SELECT json_group_array(domain) FROM (SELECT domain FROM site_domains \
         WHERE site_id = s.id ORDER BY domain)) AS domains \
      FROM sites s WHERE s.id = ?1";
@@ -90,6 +91,7 @@ struct SiteSelectRow {
     umami_website_id: Option<String>,
     active: f64,
     created_at: f64,
+    forwarding: String,
     domains: String,
 }
 
@@ -137,7 +139,7 @@ impl Store {
         Ok(self.statement(TENANTS_SQL, &[])?.all().await?.results()?)
     }
 
-    fn settings_binds(id: &str, s: &Settings) -> [wasm_bindgen::JsValue; 7] {
+    fn settings_binds(id: &str, s: &Settings) -> [wasm_bindgen::JsValue; 8] {
         [
             text(id),
             text(&s.timezone),
@@ -146,6 +148,7 @@ impl Store {
             opt_text(&s.umami_website_id),
             flag(s.active),
             number(i64::from(s.aggregate_retention_days)),
+            text(&serde_json::to_string(&s.forwarding).unwrap_or_else(|_| "{}".into())),
         ]
     }
 
@@ -170,7 +173,7 @@ impl Store {
         if tenant.is_none() {
             return Ok(Created::NoTenant);
         }
-        let [id, tz, retention, ga4, umami, active, aggregates] =
+        let [id, tz, retention, ga4, umami, active, aggregates, forwarding] =
             Self::settings_binds(&spec.id, &spec.settings);
         let results = self
             .db
@@ -189,6 +192,7 @@ impl Store {
                         text(write_hash),
                         number(now),
                         aggregates,
+                        forwarding,
                     ],
                 )?,
                 self.statement(
@@ -223,6 +227,7 @@ impl Store {
                 aggregate_retention_days: r.aggregate_retention_days as u32,
                 ga4_measurement_id: r.ga4_measurement_id,
                 umami_website_id: r.umami_website_id,
+                forwarding: serde_json::from_str(&r.forwarding).unwrap_or_default(),
                 active: r.active != 0.0,
             },
             created_at: r.created_at as i64,

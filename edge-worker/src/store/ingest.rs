@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
+use sightline_core::forward::Forwarding;
 use sightline_core::ingest::consume::{json_arrays, DayKey, Known, PartKey, Stored, Write};
 use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
@@ -44,8 +45,10 @@ const VISITS_SQL: &str = "SELECT s.site_id AS site_id, s.visitor_key AS visitor_
      s.session_key AS session_key, s.visit_no AS visit_no, s.version AS version, s.state AS state \
      FROM json_each(?1) j JOIN sessions s \
      ON s.site_id = j.value ->> '$[0]' AND s.visitor_key = j.value ->> '$[1]'";
-const ZONES_SQL: &str =
-    "SELECT id, timezone FROM sites WHERE id IN (SELECT value FROM json_each(?1))";
+/// The batch's sites' time zones and forwarding (each target only with its id).
+const ZONES_SQL: &str = "SELECT id, timezone, forwarding, \
+     ga4_measurement_id IS NOT NULL AS ga4, umami_website_id IS NOT NULL AS umami \
+     FROM sites WHERE id IN (SELECT value FROM json_each(?1))";
 /// The stored parts of the touched days: ?1 lists every (site, day, part) a day may have.
 const DAYS_SQL: &str = "SELECT p.site_id AS site_id, p.day AS day, p.part AS part, \
      p.version AS version, p.data AS data FROM json_each(?1) j JOIN day_parts p \
@@ -194,6 +197,9 @@ impl From<VisitRow> for Stored<VisitKey> {
 struct ZoneRow {
     id: String,
     timezone: String,
+    forwarding: String,
+    ga4: f64,
+    umami: f64,
 }
 
 #[derive(Deserialize)]
@@ -257,7 +263,14 @@ impl Store {
             .visits
             .extend(visits.results::<VisitRow>()?.into_iter().map(Stored::from));
         for r in zones.results::<ZoneRow>()? {
-            known.zones.insert(r.id, Zone::named(&r.timezone));
+            known.zones.insert(r.id.clone(), Zone::named(&r.timezone));
+            // A setting that cannot be read forwards nothing (the admin API only writes valid ones).
+            let forwarding = serde_json::from_str::<Forwarding>(&r.forwarding)
+                .unwrap_or_default()
+                .with_ids(r.ga4 != 0.0, r.umami != 0.0);
+            if forwarding.any() {
+                known.forwarding.insert(r.id, forwarding);
+            }
         }
         Ok(known)
     }
@@ -412,8 +425,10 @@ impl Store {
         for list in json_arrays(events, PARAM_BYTES) {
             statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
         }
+        statements.extend(self.outbox_statements(&write.outbox, now, PARAM_BYTES)?);
         if let Some(erase) = &write.erase {
             let ids = json_param(&erase.events)?;
+            statements.push(self.outbox_erase_statement(&erase.site, &ids)?);
             statements.push(self.statement(ERASE_EVENTS_SQL, &[text(&erase.site), ids])?);
         }
         if !counters.is_empty() {

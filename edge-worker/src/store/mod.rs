@@ -29,6 +29,7 @@ pub mod compact;
 pub mod dead_letters;
 pub mod erase;
 pub mod export;
+pub mod forward;
 pub mod ingest;
 pub mod ops;
 pub mod query;

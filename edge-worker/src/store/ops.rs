@@ -71,6 +71,7 @@ impl Store {
         ] {
             samples.push(Sample::new(metric, "", "", value));
         }
+        samples.extend(self.forward_waiting().await?);
         Ok(samples)
     }
 }

@@ -1,0 +1,270 @@
+//! The forwarder: the `sightline-forward` queue's consumer, delivering the outbox's events to
+//! GA4 (Measurement Protocol) and Umami (`/api/batch`). A message names waiting events of one site
+//! and target (core's `forward::Nudge`); the events themselves are read from the outbox, so a
+//! message delivered twice, or a delivery that failed halfway, sends each event once. Delivered
+//! events leave the outbox; failed ones are tried again with the consumer's backoff (the whole
+//! message, of which only what still waits is sent); a target that refuses an event as it is
+//! (a 4xx other than 408/429, or a site without its id, API secret or host) gives it up at once;
+//! a message that fails every retry goes to `sightline-forward-dlq`, whose consumer gives its
+//! events up. Given-up events stay in the outbox, counted, for `POST /api/admin/forward/replay`.
+//! Ingestion never waits on any of this: the events consumer only writes the outbox and nudges.
+//! Must not: log a payload or a secret, or send the visitor's IP or user agent.
+
+use futures_util::future::{select, Either};
+use sightline_core::forward::{self, ga4, umami, Delivery, Nudge, Target};
+use worker::{
+    AbortController, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, Queue,
+    QueueRetryOptionsBuilder, Request, RequestInit,
+};
+
+use crate::edge;
+use crate::error::AppError;
+use crate::store::forward::Ids;
+use crate::store::Store;
+
+/// The forwarder's queue (wrangler.toml).
+pub const QUEUE: &str = "sightline-forward";
+/// Its dead-letter queue.
+pub const DEAD_LETTER_QUEUE: &str = "sightline-forward-dlq";
+/// Google's Measurement Protocol base, unless `GA4_ENDPOINT` names another.
+const GA4_DEFAULT: &str = "https://www.google-analytics.com";
+/// How long one delivery request may take.
+const TIMEOUT_MS: u64 = 10_000;
+
+/// Nudges the forwarder for outbox rows just written (after their transaction). A nudge that
+/// cannot be sent is not lost work: the cron's sweep ([`sweep`]) finds the rows.
+pub async fn nudge(env: &Env, rows: &[forward::Row]) {
+    if rows.is_empty() {
+        return;
+    }
+    let nudges = forward::nudges(
+        rows.iter()
+            .map(|r| (r.site.as_str(), r.target, r.event_id.as_str())),
+    );
+    if let Err(e) = send(env, &nudges).await {
+        worker::console_error!("forward: nudge not sent ({e:?}); the cron will find the events");
+    }
+}
+
+async fn send(env: &Env, nudges: &[Nudge]) -> Result<(), AppError> {
+    let queue: Queue = env.queue("FORWARD")?;
+    for n in nudges {
+        let text =
+            serde_json::to_string(n).map_err(|e| AppError::Internal(format!("nudge: {e}")))?;
+        queue.send(text).await?;
+    }
+    Ok(())
+}
+
+/// Handles a batch of the forwarder's queue, or of its dead-letter queue.
+pub async fn deliver(batch: MessageBatch<String>, env: &Env) {
+    let dead = batch.queue() == DEAD_LETTER_QUEUE;
+    for message in batch.raw_iter() {
+        let Some(nudge) = message
+            .body()
+            .as_string()
+            .and_then(|t| serde_json::from_str::<Nudge>(&t).ok())
+        else {
+            // Never readable; its events (if any) are found by the cron's sweep.
+            message.ack();
+            continue;
+        };
+        let result = match Store::new(env) {
+            Ok(store) if dead => store
+                .give_up(&nudge.site, nudge.target, &nudge.ids)
+                .await
+                .map(|()| true),
+            Ok(store) => deliver_one(env, &store, &nudge).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(true) => message.ack(),
+            Ok(false) | Err(_) => {
+                if let Err(AppError::Internal(detail)) = &result {
+                    worker::console_error!("forward: {detail}");
+                }
+                let age = edge::now() - message.timestamp().as_millis() as i64;
+                let max = edge::retry_max_delay_s(env);
+                let delay =
+                    sightline_core::ingest::queue::retry_delay_s(age, max, edge::random_unit());
+                let options = QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build();
+                message.retry_with_options(&options);
+            }
+        }
+    }
+}
+
+/// Delivers what still waits of one nudge; true when nothing is left to retry.
+async fn deliver_one(env: &Env, store: &Store, nudge: &Nudge) -> Result<bool, AppError> {
+    let waiting = store.waiting(&nudge.site, nudge.target, &nudge.ids).await?;
+    if waiting.is_empty() {
+        return Ok(true);
+    }
+    let all: Vec<String> = waiting.iter().map(|w| w.event_id.clone()).collect();
+    let ids = store.forward_target(&nudge.site).await?;
+    let route = match ids.as_ref().map(|i| (i, i.forwarding())) {
+        Some((ids, f)) if f.route(nudge.target).is_some() => Ok(ids),
+        Some(_) => Err("forwarding_off"),
+        None => Err("site_deleted"),
+    };
+    let plan = route.and_then(|ids| requests(env, &nudge.site, nudge.target, ids, waiting));
+    let requests = match plan {
+        Ok(requests) => requests,
+        Err(reason) => {
+            store
+                .settle(
+                    &nudge.site,
+                    nudge.target,
+                    &[],
+                    &[(all, reason.into(), true)],
+                )
+                .await?;
+            return Ok(true);
+        }
+    };
+    let mut delivered = Vec::new();
+    let mut failed = Vec::new();
+    let mut retry = false;
+    for (url, body, ids, user_agent) in requests {
+        match post(&url, &body, user_agent).await {
+            Delivery::Delivered => delivered.extend(ids),
+            Delivery::Retry(reason) => {
+                retry = true;
+                failed.push((ids, reason, false));
+            }
+            Delivery::Refused(reason) => failed.push((ids, reason, true)),
+        }
+    }
+    store
+        .settle(&nudge.site, nudge.target, &delivered, &failed)
+        .await?;
+    Ok(!retry)
+}
+
+/// A delivery request: URL, body, the event ids it carries, and whether it sends Umami's agent.
+type Planned = (String, String, Vec<String>, bool);
+
+/// The requests that deliver `waiting` to `target`, or why none can.
+fn requests(
+    env: &Env,
+    site: &str,
+    target: Target,
+    ids: &Ids,
+    waiting: Vec<crate::store::forward::Waiting>,
+) -> Result<Vec<Planned>, &'static str> {
+    let parse = |w: &crate::store::forward::Waiting| w.event_id.clone();
+    match target {
+        Target::Ga4 => {
+            let measurement = ids.ga4.as_deref().ok_or("no_measurement_id")?;
+            let api_secret = secret(env, &forward::site_secret_name(site))
+                .or_else(|| secret(env, "GA_API_SECRET"))
+                .ok_or("no_api_secret")?;
+            let base = secret(env, "GA4_ENDPOINT").unwrap_or_else(|| GA4_DEFAULT.into());
+            let url = format!(
+                "{}/mp/collect?measurement_id={}&api_secret={}",
+                base.trim_end_matches('/'),
+                encode(measurement),
+                encode(&api_secret)
+            );
+            let items = waiting
+                .iter()
+                .filter_map(|w| {
+                    serde_json::from_str::<ga4::Item>(&w.body)
+                        .ok()
+                        .map(|i| (parse(w), i))
+                })
+                .collect();
+            Ok(ga4::requests(items)
+                .into_iter()
+                .map(|r| (url.clone(), r.body.to_string(), r.ids, false))
+                .collect())
+        }
+        Target::Umami => {
+            let website = ids.umami.as_deref().ok_or("no_website_id")?;
+            let host = secret(env, "UMAMI_HOST").ok_or("no_umami_host")?;
+            let url = format!("{}/api/batch", host.trim_end_matches('/'));
+            let items = waiting
+                .iter()
+                .filter_map(|w| {
+                    serde_json::from_str::<umami::Item>(&w.body)
+                        .ok()
+                        .map(|i| (parse(w), i))
+                })
+                .collect();
+            Ok(umami::requests(website, items)
+                .into_iter()
+                .map(|r| (url.clone(), r.body.to_string(), r.ids, true))
+                .collect())
+        }
+    }
+}
+
+/// A Worker secret or var, when set and not empty.
+fn secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    worker::js_sys::encode_uri_component(value).into()
+}
+
+/// POSTs `body` as JSON, within [`TIMEOUT_MS`].
+async fn post(url: &str, body: &str, umami_agent: bool) -> Delivery {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json");
+    if umami_agent {
+        let _ = headers.set("User-Agent", umami::USER_AGENT);
+    }
+    let controller = AbortController::default();
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let Ok(request) = Request::new_with_init(url, &init) else {
+        return Delivery::Refused("bad_url".into());
+    };
+    let fetch = Fetch::Request(request);
+    let signal = controller.signal();
+    let sending = fetch.send_with_signal(&signal);
+    let timeout = Delay::from(std::time::Duration::from_millis(TIMEOUT_MS));
+    let outcome = match select(Box::pin(sending), Box::pin(timeout)).await {
+        Either::Left((Ok(response), _)) => Some(response.status_code()),
+        Either::Left((Err(_), _)) => None,
+        Either::Right(_) => {
+            controller.abort();
+            return Delivery::Retry("timeout".into());
+        }
+    };
+    Delivery::of_status(outcome)
+}
+
+/// The cron's sweep: nudges again the events waiting longer than `older_ms` (their message was
+/// lost), at most `limit`; answers how many.
+pub async fn sweep(env: &Env, store: &Store, now: i64, older_ms: i64, limit: usize) -> usize {
+    let Ok(stale) = store.stale_waiting(now - older_ms, limit).await else {
+        return 0;
+    };
+    let rows = stale.iter().filter_map(|k| {
+        Target::named(&k.target).map(|t| (k.site_id.as_str(), t, k.event_id.as_str()))
+    });
+    let nudges = forward::nudges(rows);
+    match send(env, &nudges).await {
+        Ok(()) => stale.len(),
+        Err(_) => 0,
+    }
+}
+
+/// Nudges revived rows (a replay).
+pub async fn renudge(env: &Env, keys: &[crate::store::forward::Key]) -> Result<(), AppError> {
+    let rows = keys.iter().filter_map(|k| {
+        Target::named(&k.target).map(|t| (k.site_id.as_str(), t, k.event_id.as_str()))
+    });
+    send(env, &forward::nudges(rows)).await
+}

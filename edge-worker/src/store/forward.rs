@@ -1,0 +1,261 @@
+//! Storage for forwarding to GA4 and Umami (migration 0014): the outbox the consumer writes in its
+//! own transaction ([`Store::outbox_statements`]), what the forwarder reads and settles, the dead
+//! rows' replay, and the cron's sweep for rows whose delivery message was lost. Must not: decide
+//! which events go where (core's `forward` does) or log a payload.
+
+use serde::Deserialize;
+use sightline_core::forward::{Forwarding, Row, Target};
+use sightline_core::ingest::consume::json_arrays;
+use sightline_core::ops::{self, Sample};
+use worker::D1PreparedStatement;
+
+use super::{number, text, Store};
+use crate::error::AppError;
+
+/// Each row of ?1 is `[site, target, event id, body]`; ?2 is the time.
+const OUTBOX_SQL: &str =
+    "INSERT INTO forward_outbox (site_id, target, event_id, body, created_at) \
+     SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, ?2 FROM (SELECT value AS r FROM json_each(?1)) \
+     WHERE true ON CONFLICT DO NOTHING";
+const WAITING_SQL: &str = "SELECT event_id, body FROM forward_outbox \
+     WHERE site_id = ?1 AND target = ?2 AND dead = 0 \
+     AND event_id IN (SELECT value FROM json_each(?3)) ORDER BY created_at, event_id";
+const DELIVERED_SQL: &str = "DELETE FROM forward_outbox WHERE site_id = ?1 AND target = ?2 \
+     AND event_id IN (SELECT value FROM json_each(?3))";
+/// ?4: 1 gives the rows up (dead), 0 leaves them waiting.
+const FAILED_SQL: &str = "UPDATE forward_outbox SET attempts = attempts + 1, error = ?5, \
+     dead = MAX(dead, ?4) WHERE site_id = ?1 AND target = ?2 \
+     AND event_id IN (SELECT value FROM json_each(?3))";
+const GIVE_UP_SQL: &str = "UPDATE forward_outbox SET dead = 1, \
+     error = COALESCE(error, 'retries_exhausted') WHERE site_id = ?1 AND target = ?2 AND dead = 0 \
+     AND event_id IN (SELECT value FROM json_each(?3))";
+/// Waiting rows older than ?1 (their message lost: the consumer's send failed, or an isolate
+/// ended between its commit and the send), oldest first, at most ?2.
+const STALE_SQL: &str = "SELECT site_id, target, event_id FROM forward_outbox \
+     WHERE dead = 0 AND created_at < ?1 ORDER BY created_at LIMIT ?2";
+/// Dead rows back to waiting, at most ?1 (oldest first), optionally of site ?2 only.
+const REVIVE_SQL: &str = "UPDATE forward_outbox SET dead = 0, attempts = 0, error = NULL \
+     WHERE (site_id, target, event_id) IN (SELECT site_id, target, event_id FROM forward_outbox \
+       WHERE dead = 1 AND (?2 = '' OR site_id = ?2) ORDER BY created_at LIMIT ?1) \
+     RETURNING site_id, target, event_id";
+/// The outbox rows of an erased person's events (?2 lists their ids).
+const ERASE_SQL: &str = "DELETE FROM forward_outbox WHERE site_id = ?1 \
+     AND event_id IN (SELECT value FROM json_each(?2))";
+/// Dead rows older than ?1 are forgotten.
+const PURGE_DEAD_SQL: &str = "DELETE FROM forward_outbox WHERE dead = 1 AND created_at < ?1";
+const WAITING_COUNT_SQL: &str = "SELECT o.site_id AS site, o.target AS target, \
+     COUNT(*) AS n, COALESCE(s.tenant_id, '') AS tenant \
+     FROM forward_outbox o LEFT JOIN sites s ON s.id = o.site_id WHERE o.dead = 0 \
+     GROUP BY o.site_id, o.target";
+const TARGET_SQL: &str = "SELECT ga4_measurement_id AS ga4, umami_website_id AS umami, \
+     forwarding FROM sites WHERE id = ?1";
+
+/// What one outbox row holds for delivery.
+#[derive(Deserialize)]
+pub struct Waiting {
+    /// The event id.
+    pub event_id: String,
+    /// The mapped event (core's `forward::ga4::Item` or `forward::umami::Item`) as JSON.
+    pub body: String,
+}
+
+/// An outbox row's key.
+#[derive(Deserialize)]
+pub struct Key {
+    /// The site.
+    pub site_id: String,
+    /// The target's name.
+    pub target: String,
+    /// The event id.
+    pub event_id: String,
+}
+
+/// A site's ids at its targets, now.
+#[derive(Deserialize)]
+pub struct Ids {
+    /// The GA4 measurement id.
+    pub ga4: Option<String>,
+    /// The Umami website id.
+    pub umami: Option<String>,
+    /// The forwarding setting as stored.
+    pub forwarding: String,
+}
+
+impl Ids {
+    /// The site's forwarding, each target only with its id.
+    pub fn forwarding(&self) -> Forwarding {
+        serde_json::from_str::<Forwarding>(&self.forwarding)
+            .unwrap_or_default()
+            .with_ids(self.ga4.is_some(), self.umami.is_some())
+    }
+}
+
+#[derive(Deserialize)]
+struct CountRow {
+    site: String,
+    target: String,
+    n: f64,
+    tenant: String,
+}
+
+impl Store {
+    /// The statements that put `rows` in the outbox (for the consumer's transaction), as lists
+    /// that stay under D1's size of one parameter.
+    pub fn outbox_statements(
+        &self,
+        rows: &[Row],
+        now: i64,
+        max_bytes: usize,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let rows = rows
+            .iter()
+            .map(|r| serde_json::to_string(&(&r.site, r.target.name(), &r.event_id, &r.body)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::Internal(format!("outbox: {e}")))?;
+        json_arrays(rows, max_bytes)
+            .into_iter()
+            .map(|list| self.statement(OUTBOX_SQL, &[text(&list), number(now)]))
+            .collect()
+    }
+
+    /// The statement that deletes the outbox rows of erased events (an erasure's transaction).
+    pub fn outbox_erase_statement(
+        &self,
+        site: &str,
+        ids: &wasm_bindgen::JsValue,
+    ) -> Result<D1PreparedStatement, AppError> {
+        self.statement(ERASE_SQL, &[text(site), ids.clone()])
+    }
+
+    /// The site's ids at its targets and its forwarding, if the site exists.
+    pub async fn forward_target(&self, site: &str) -> Result<Option<Ids>, AppError> {
+        self.row(self.statement(TARGET_SQL, &[text(site)])?).await
+    }
+
+    /// The rows of `ids` still waiting for `target` (delivered and dead ones are not).
+    pub async fn waiting(
+        &self,
+        site: &str,
+        target: Target,
+        ids: &[String],
+    ) -> Result<Vec<Waiting>, AppError> {
+        let ids = serde_json::to_string(ids).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.rows(self.statement(WAITING_SQL, &[text(site), text(target.name()), text(&ids)])?)
+            .await
+    }
+
+    /// Settles one delivery in one transaction: `delivered` rows deleted, `failed` rows tried once
+    /// more with their `reason` (and given up when `refused`), and the counters.
+    pub async fn settle(
+        &self,
+        site: &str,
+        target: Target,
+        delivered: &[String],
+        failed: &[(Vec<String>, String, bool)],
+    ) -> Result<(), AppError> {
+        let list = |ids: &[String]| {
+            serde_json::to_string(ids)
+                .map(|t| text(&t))
+                .map_err(|e| AppError::Internal(e.to_string()))
+        };
+        let mut statements = Vec::new();
+        let mut samples = Vec::new();
+        if !delivered.is_empty() {
+            statements.push(self.statement(
+                DELIVERED_SQL,
+                &[text(site), text(target.name()), list(delivered)?],
+            )?);
+            samples.push(Sample::new(
+                ops::FORWARDED,
+                site,
+                target.name(),
+                delivered.len() as f64,
+            ));
+        }
+        for (ids, reason, refused) in failed {
+            statements.push(self.statement(
+                FAILED_SQL,
+                &[
+                    text(site),
+                    text(target.name()),
+                    list(ids)?,
+                    number(*refused as i64),
+                    text(reason),
+                ],
+            )?);
+            samples.push(Sample::new(
+                ops::FORWARD_FAILURES,
+                site,
+                target.name(),
+                ids.len() as f64,
+            ));
+            if *refused {
+                samples.push(Sample::new(
+                    ops::FORWARD_DEAD,
+                    site,
+                    target.name(),
+                    ids.len() as f64,
+                ));
+            }
+        }
+        if statements.is_empty() {
+            return Ok(());
+        }
+        statements.push(self.counters_statement(&samples)?);
+        self.batch(statements).await?;
+        Ok(())
+    }
+
+    /// Gives up on the waiting rows of `ids` (their message failed every retry), counted.
+    pub async fn give_up(
+        &self,
+        site: &str,
+        target: Target,
+        ids: &[String],
+    ) -> Result<(), AppError> {
+        let ids = serde_json::to_string(ids).map_err(|e| AppError::Internal(e.to_string()))?;
+        let result = self
+            .statement(GIVE_UP_SQL, &[text(site), text(target.name()), text(&ids)])?
+            .run()
+            .await?;
+        let changed = result.meta()?.and_then(|m| m.changes).unwrap_or(0);
+        if changed > 0 {
+            let sample = Sample::new(ops::FORWARD_DEAD, site, target.name(), changed as f64);
+            self.add_counters(&[sample]).await?;
+        }
+        Ok(())
+    }
+
+    /// Waiting rows created before `before` (ms), oldest first, at most `limit`.
+    pub async fn stale_waiting(&self, before: i64, limit: usize) -> Result<Vec<Key>, AppError> {
+        self.rows(self.statement(STALE_SQL, &[number(before), number(limit as i64)])?)
+            .await
+    }
+
+    /// Dead rows back to waiting (at most `limit`, of `site` only unless empty), returned.
+    pub async fn revive_dead(&self, limit: usize, site: &str) -> Result<Vec<Key>, AppError> {
+        self.rows(self.statement(REVIVE_SQL, &[number(limit as i64), text(site)])?)
+            .await
+    }
+
+    /// Forgets dead rows created before `before` (ms); answers how many.
+    pub async fn purge_dead_forwards(&self, before: i64) -> Result<usize, AppError> {
+        let result = self
+            .statement(PURGE_DEAD_SQL, &[number(before)])?
+            .run()
+            .await?;
+        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
+    }
+
+    /// The waiting rows per site and target, as samples of core's `ops::FORWARD_WAITING`.
+    pub async fn forward_waiting(&self) -> Result<Vec<Sample>, AppError> {
+        let rows: Vec<CountRow> = self.rows(self.statement(WAITING_COUNT_SQL, &[])?).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Sample {
+                tenant: r.tenant,
+                ..Sample::new(ops::FORWARD_WAITING, &r.site, &r.target, r.n)
+            })
+            .collect())
+    }
+}
