@@ -50,18 +50,34 @@ fi
 # all); --test-scheduled exposes the cron at /__scheduled. The worker was built with the
 # `test-hooks` feature, without which none of these exist.
 ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+# GA4 and Umami cannot run here: a local recording sink (tests/sink/) stands in for both, checks
+# every payload it receives, and can be told to fail. The worker forwards to it (GA4_ENDPOINT,
+# UMAMI_HOST), with a global GA4 API secret and one site's own (GA_API_SECRET_FWD_OWN).
+SINK_PORT=$((PORT + 2))
+if curl -s -m 2 -o /dev/null "http://127.0.0.1:$SINK_PORT/"; then
+  echo "port $SINK_PORT (the forwarding sink) is already in use" >&2
+  exit 1
+fi
+node tests/sink/server.mjs "$SINK_PORT" >"$ROOT/.wrangler/test-sink.log" 2>&1 &
+SINK_PID=$!
+for _ in $(seq 1 50); do curl -s -m 1 -o /dev/null "http://127.0.0.1:$SINK_PORT/recorded" && break; sleep 0.1; done
 # Its own process group (setsid), so the cleanup ends wrangler and the workerd it spawns, all of them.
 setsid npx wrangler dev -c "$TEST_TOML" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
   --var "FAULTS:collect=0.3,consumer=0.3" --var "TEST_ROUTES:1" --var "RETRY_MAX_DELAY_S:2" --test-scheduled \
+  --var "GA4_ENDPOINT:http://127.0.0.1:$SINK_PORT/ga4" --var "UMAMI_HOST:http://127.0.0.1:$SINK_PORT/umami" \
+  --var "GA_API_SECRET:sink-global-key" --var "GA_API_SECRET_FWD_OWN:sink-own-key" \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
-cleanup() { [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""; }
+cleanup() {
+  [ -z "$DEV_PID" ] || kill -TERM -- "-$DEV_PID" 2>/dev/null || true; DEV_PID=""
+  [ -z "${SINK_PID:-}" ] || kill "$SINK_PID" 2>/dev/null || true; SINK_PID=""
+}
 trap 'cleanup; rm -f "$TEST_TOML"' EXIT
 wait_healthy "$PORT" "$DEV_PID" "$ROOT/.wrangler/test-dev.log"
 
 log "end-to-end suite (node --test + playwright-core + Chromium)"
 SIGHTLINE_BASE="http://127.0.0.1:$PORT" SIGHTLINE_STATE="$STATE" SIGHTLINE_ADMIN_TOKEN="$ADMIN_TOKEN" \
-  SIGHTLINE_DEV_LOG="$ROOT/.wrangler/test-dev.log" \
+  SIGHTLINE_DEV_LOG="$ROOT/.wrangler/test-dev.log" SIGHTLINE_SINK="http://127.0.0.1:$SINK_PORT" \
   node --test --test-concurrency=1 tests/e2e/
 
 cleanup

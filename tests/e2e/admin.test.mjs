@@ -37,7 +37,8 @@ describe("admin API", () => {
     assert.deepEqual(
       { ...made.body.site, created_at: 0 },
       { id, tenant, domains: ["shop.example"], timezone: "Europe/Berlin", retention_days: 60, aggregate_retention_days: 0, ga4_measurement_id: "G-TEST123",
-        umami_website_id: "0f8e6c1a-3b2d-4e5f-9a7b-1c2d3e4f5a6b", active: true, created_at: 0 },
+        umami_website_id: "0f8e6c1a-3b2d-4e5f-9a7b-1c2d3e4f5a6b", active: true, created_at: 0,
+        forwarding: { ga4: { mode: "off", page_events: [] }, umami: { mode: "off", page_events: [] } } },
     );
     assert.equal((await admin("POST", "sites", { id, tenant, domains: ["x.example"] })).status, 409);
     assert.equal((await stats(id, "overview", "period=today", made.body.read_token)).status, 200);

@@ -169,10 +169,11 @@ fn value_of(value: &PropValue, max: usize) -> Value {
     }
 }
 
-/// A decimal GA4 session id from the visit key (GA4 reads session ids as numbers).
-fn session_id(session_key: &str) -> String {
+/// A numeric GA4 session id from the visit key (GA4 reads session ids as numbers; 12 hex digits
+/// stay exact in a JSON number).
+fn session_id(session_key: &str) -> u64 {
     let hex: String = session_key.chars().take(12).collect();
-    u64::from_str_radix(&hex, 16).unwrap_or(0).to_string()
+    u64::from_str_radix(&hex, 16).unwrap_or(0)
 }
 
 /// Maps a stored event to GA4's shape.
@@ -191,10 +192,7 @@ pub fn map(event: &Event) -> Item {
             Value::String(cut(&format!("https://{host}/"), MAX_REFERRER)),
         );
     }
-    params.insert(
-        "session_id".into(),
-        Value::String(session_id(&event.session_key)),
-    );
+    params.insert("session_id".into(), Value::from(session_id(&event.session_key)));
     let engaged_ms = match event.props.get("seconds") {
         Some(PropValue::Num(s)) if event.name == "engagement" && *s > 0.0 => (s * 1000.0) as i64,
         _ => 1,
