@@ -6,6 +6,9 @@
 //                                              make a site; prints its read and write tokens (once)
 //   show <id>                                  print a site's settings
 //   update <id> [--domain …] [--timezone …] [--retention …] [--active true|false]
+//          [--forward '<JSON>']              e.g. '{"ga4":{"mode":"server"},"umami":{"mode":"all","page_events":["pageview"]}}'
+//                                              (docs/INTEGRATIONS.md; create takes it too)
+//   forward-replay [<id>]                      forwards to GA4/Umami given up, sent again (all sites, or one)
 //   rotate <id>                                new read and write tokens
 //   delete <id>                                erase the site and all its data
 //   dead-letters                               what the dead-letter queue kept (`npm run dead-letters`)
@@ -33,6 +36,7 @@ const { positionals, values } = parseArgs({
     "aggregate-retention": { type: "string" },
     ga4: { type: "string" },
     umami: { type: "string" },
+    forward: { type: "string" },
     active: { type: "string" },
     filters: { type: "string" },
     steps: { type: "string" },
@@ -56,6 +60,7 @@ const settings = () => ({
   ...(values["aggregate-retention"] ? { aggregate_retention_days: Number(values["aggregate-retention"]) } : {}),
   ...(values.ga4 ? { ga4_measurement_id: values.ga4 } : {}),
   ...(values.umami ? { umami_website_id: values.umami } : {}),
+  ...(values.forward ? { forwarding: json(values.forward, "--forward") } : {}),
   ...(values.active ? { active: values.active === "true" } : {}),
 });
 
@@ -77,6 +82,7 @@ const calls = {
   update: () => ["PATCH", admin(`sites/${id}`), settings()],
   rotate: () => ["POST", admin(`sites/${id}/tokens`)],
   delete: () => ["DELETE", admin(`sites/${id}`)],
+  "forward-replay": () => ["POST", admin(`forward/replay${id ? `?site=${encodeURIComponent(id)}` : ""}`)],
   "dead-letters": () => (id === "replay" ? ["POST", admin("dead-letters/replay")] : ["GET", admin("dead-letters")]),
   segments: () => ["GET", `/api/sites/${id}/segments`],
   segment: () => ["POST", `/api/sites/${id}/segments`, { name: values.name, filters: json(values.filters, "--filters") }],
@@ -89,7 +95,7 @@ const calls = {
   unsave: () => ["DELETE", `/api/sites/${id}/${rest[0]}/${rest[1]}`],
   query: () => ["POST", "/api/v2/query", { ...json(rest[0], "the query"), site_id: id }],
 };
-if (!calls[command] || (!["tenants", "dead-letters"].includes(command) && !id)) {
+if (!calls[command] || (!["tenants", "dead-letters", "forward-replay"].includes(command) && !id)) {
   console.error(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).join("\n"));
   process.exit(2);
 }
