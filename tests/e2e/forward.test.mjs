@@ -34,6 +34,19 @@ async function metric(name, site, target) {
   return line ? Number(line.split(" ").pop()) : 0;
 }
 
+/** Events the consumer stored for `site` (`sightline_events_stored_total`). */
+async function stored(site) {
+  const res = await request(`${BASE}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const line = (await res.text()).split("\n").find((l) => l.startsWith("sightline_events_stored_total{") && l.includes(`site="${site}"`));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+/** True once the consumer read a report of `site` it had stored before (`duplicate_stored`). */
+async function droppedStored(site) {
+  const res = await request(`${BASE}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return (await res.text()).split("\n").some((l) => l.startsWith("sightline_events_dropped_total{") && l.includes(`site="${site}"`) && l.includes('reason="duplicate_stored"'));
+}
+
 const sortedNames = (events) => events.map((e) => e.name).sort();
 
 describe("forwarding to GA4 and Umami", () => {
@@ -73,13 +86,14 @@ describe("forwarding to GA4 and Umami", () => {
       event({ name: "admin:refund_issued", url: "http://localhost/admin/orders", props: { is_internal: true } }),
     ]);
     assert.equal((await collect(body)).status, 202);
-    // The payment webhook reports the same order: a duplicate, stored and forwarded never.
+    await eventually(async () => (await ga4Events("G-FWDALL")).length >= 7 && (await umamiFor(UMAMI_ALL)).length >= 6, 30000, "the forwards");
+    // Then the payment webhook reports the same order: a duplicate, stored and forwarded never.
     const hook = await siteApi("POST", "fwd-all", "events", {
       token: "write-fwd-all",
       body: beacon("fwd-all", [event({ name: "checkout_completed", url: "http://localhost/thank-you", props: { order_id: order, value: 40, currency: "EUR" } })], { visitor_id: undefined, session_id: undefined }),
     });
     assert.equal(hook.status, 202, JSON.stringify(hook.body));
-    await eventually(async () => (await ga4Events("G-FWDALL")).length >= 7 && (await umamiFor(UMAMI_ALL)).length >= 6, 30000, "the forwards");
+    await eventually(() => droppedStored("fwd-all"), 30000, "the webhook's report read as a duplicate");
     // Nothing more comes (a second delivery would arrive within the queue's batch time).
     const ga4 = await settled(() => ga4Events("G-FWDALL"));
     const umami = await settled(() => umamiFor(UMAMI_ALL));
@@ -117,6 +131,8 @@ describe("forwarding to GA4 and Umami", () => {
     const missed = uid("o");
     const checkout = (order) => event({ name: "checkout_completed", url: "http://localhost/thank-you", props: { order_id: order, value: 12.5, currency: "USD" } });
     assert.equal((await collect(beacon("fwd-server", [event(), checkout(seen)]))).status, 202);
+    // The buyer's beacon is stored first (a webhook first would be the order's first report).
+    await eventually(async () => (await stored("fwd-server")) === 2, 30000, "the beacon stored");
     for (const order of [seen, missed]) {
       const hook = await siteApi("POST", "fwd-server", "events", { token: "write-fwd-server", body: beacon("fwd-server", [checkout(order)], { visitor_id: undefined, session_id: undefined }) });
       assert.equal(hook.status, 202);

@@ -192,7 +192,10 @@ pub fn map(event: &Event) -> Item {
             Value::String(cut(&format!("https://{host}/"), MAX_REFERRER)),
         );
     }
-    params.insert("session_id".into(), Value::from(session_id(&event.session_key)));
+    params.insert(
+        "session_id".into(),
+        Value::from(session_id(&event.session_key)),
+    );
     let engaged_ms = match event.props.get("seconds") {
         Some(PropValue::Num(s)) if event.name == "engagement" && *s > 0.0 => (s * 1000.0) as i64,
         _ => 1,
