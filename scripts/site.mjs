@@ -1,6 +1,7 @@
 // `npm run site -- <command>`: manage tenants and sites through the admin API, for humans.
 //   tenant <id> [--name "Acme Inc"]            make a tenant
 //   tenants                                    list tenants
+//   tenant-token <id>                          a new token for the tenant (shown once): its sites' exports and erasures
 //   create <id> --tenant <t> --domain <host> [--domain <host>…] [--timezone Europe/Berlin]
 //          [--retention <days>] [--aggregate-retention <days>] [--ga4 G-…] [--umami <uuid>]
 //                                              make a site; prints its read and write tokens (once)
@@ -77,6 +78,7 @@ const admin = (path) => `/api/admin/${path}`;
 const calls = {
   tenant: () => ["POST", admin("tenants"), { id, ...(values.name ? { name: values.name } : {}) }],
   tenants: () => ["GET", admin("tenants")],
+  "tenant-token": () => ["POST", admin(`tenants/${id}/token`)],
   create: () => ["POST", admin("sites"), { id, tenant: values.tenant, ...settings() }],
   show: () => ["GET", admin(`sites/${id}`)],
   update: () => ["PATCH", admin(`sites/${id}`), settings()],

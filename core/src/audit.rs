@@ -43,6 +43,8 @@ pub enum Action {
     DeadLettersReplayed,
     /// Given-up forwards to GA4 or Umami were sent again.
     ForwardsReplayed,
+    /// A tenant's token was made anew.
+    TenantTokenRotated,
 }
 
 impl Action {
@@ -60,6 +62,7 @@ impl Action {
             Action::PersonErased => "person.erased",
             Action::DeadLettersReplayed => "dead_letters.replayed",
             Action::ForwardsReplayed => "forwards.replayed",
+            Action::TenantTokenRotated => "tenant.token_rotated",
         }
     }
 }

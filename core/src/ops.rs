@@ -58,6 +58,8 @@ pub const ROWS_WRITTEN: &str = "sightline_d1_rows_written_total";
 pub const WRITE_SECONDS: &str = "sightline_d1_write_seconds";
 /// The upper bounds of [`WRITE_SECONDS`]' buckets, seconds (`+Inf` follows).
 pub const WRITE_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
+/// How long stats queries took to answer, seconds.
+pub const QUERY_SECONDS: &str = "sightline_query_seconds";
 /// When a site's events were last stored.
 pub const LAST_STORED: &str = "sightline_last_stored_timestamp_seconds";
 /// Queue messages dead-lettered (kept or unreadable).
@@ -146,6 +148,15 @@ pub const METRICS: &[Metric] = &[
         kind: Kind::Histogram,
         help: "How long the queue consumer's D1 transactions took (read to written), seconds, \
                counted with the isolate's next written transaction.",
+        label: "",
+        per_site: false,
+    },
+    Metric {
+        name: QUERY_SECONDS,
+        kind: Kind::Histogram,
+        help: "How long stats queries (POST /api/v2/query, GET /api/sites/{site}/stats/{report}) \
+               took to answer, D1 reads included, seconds; counted by the isolate, written every \
+               50 queries or minute or with its next consumer transaction.",
         label: "",
         per_site: false,
     },
@@ -295,8 +306,9 @@ pub fn increments(
     out
 }
 
-/// The samples of an isolate's pending counts (retries, rows written, write times), written with
-/// its next transaction, or on their own after a failed one.
+/// The samples of an isolate's pending counts (retries, rows written, write and query times),
+/// written with its next transaction, or on their own after a failed one (or, for queries, every
+/// [`QUERIES_FLUSH`] queries or [`QUERIES_FLUSH_MS`]).
 pub fn pending_samples(pending: Pending) -> Vec<Sample> {
     let mut out = Vec::new();
     for (metric, n) in [
@@ -307,19 +319,29 @@ pub fn pending_samples(pending: Pending) -> Vec<Sample> {
             out.push(Sample::new(metric, "", "", n as f64));
         }
     }
-    let timed: u64 = pending.writes.iter().sum();
-    if timed > 0 {
-        // Stored per bucket (each transaction writes one bucket's row, not every bucket above
+    for (metric, buckets, seconds) in [
+        (WRITE_SECONDS, pending.writes, pending.write_seconds),
+        (QUERY_SECONDS, pending.queries, pending.query_seconds),
+    ] {
+        if buckets.iter().sum::<u64>() == 0 {
+            continue;
+        }
+        // Stored per bucket (each observation writes one bucket's row, not every bucket above
         // its time: D1 bills rows written); the exposition sums them up ([`render`]).
-        for (i, n) in pending.writes.iter().enumerate().filter(|(_, n)| **n > 0) {
-            let name = format!("{WRITE_SECONDS}_bucket");
+        for (i, n) in buckets.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let name = format!("{metric}_bucket");
             out.push(Sample::new(&name, "", &bound(i), *n as f64));
         }
-        let sum = format!("{WRITE_SECONDS}_sum");
-        out.push(Sample::new(&sum, "", "", pending.write_seconds));
+        let sum = format!("{metric}_sum");
+        out.push(Sample::new(&sum, "", "", seconds));
     }
     out
 }
+
+/// How many timed stats queries an isolate holds before writing them on their own.
+pub const QUERIES_FLUSH: u64 = 50;
+/// How long an isolate holds timed stats queries before writing them on their own, ms.
+pub const QUERIES_FLUSH_MS: i64 = 60_000;
 
 /// How many held drops make a queue message of their own.
 pub const DROPS_FLUSH: u64 = 1000;
@@ -390,38 +412,67 @@ pub struct Pending {
     pub writes: [u64; WRITE_BUCKETS.len() + 1],
     /// Their summed duration, seconds.
     pub write_seconds: f64,
+    /// Stats queries timed, per bucket of [`WRITE_BUCKETS`] (as `writes`).
+    pub queries: [u64; WRITE_BUCKETS.len() + 1],
+    /// Their summed duration, seconds.
+    pub query_seconds: f64,
 }
 
 impl Pending {
     /// One transaction of `ms` milliseconds timed.
     pub fn timed(ms: i64) -> Pending {
-        let seconds = ms.max(0) as f64 / 1000.0;
-        let mut writes = [0; WRITE_BUCKETS.len() + 1];
-        let slot = WRITE_BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(WRITE_BUCKETS.len());
-        writes[slot] = 1;
+        let (writes, write_seconds) = one_timed(ms);
         Pending {
             writes,
-            write_seconds: seconds,
+            write_seconds,
             ..Pending::default()
         }
     }
 
+    /// One stats query of `ms` milliseconds timed.
+    pub fn query_timed(ms: i64) -> Pending {
+        let (queries, query_seconds) = one_timed(ms);
+        Pending {
+            queries,
+            query_seconds,
+            ..Pending::default()
+        }
+    }
+
+    /// How many stats queries it holds.
+    pub fn query_count(&self) -> u64 {
+        self.queries.iter().sum()
+    }
+
     /// Both counts together.
     pub fn plus(self, more: Pending) -> Pending {
-        let mut writes = self.writes;
-        for (w, m) in writes.iter_mut().zip(more.writes) {
-            *w += m;
-        }
+        let add = |mut a: [u64; WRITE_BUCKETS.len() + 1], b: [u64; WRITE_BUCKETS.len() + 1]| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+            a
+        };
         Pending {
             retries: self.retries + more.retries,
             rows_written: self.rows_written + more.rows_written,
-            writes,
+            writes: add(self.writes, more.writes),
             write_seconds: self.write_seconds + more.write_seconds,
+            queries: add(self.queries, more.queries),
+            query_seconds: self.query_seconds + more.query_seconds,
         }
     }
+}
+
+/// One observation of `ms` milliseconds: its bucket counted once, and its seconds.
+fn one_timed(ms: i64) -> ([u64; WRITE_BUCKETS.len() + 1], f64) {
+    let seconds = ms.max(0) as f64 / 1000.0;
+    let mut buckets = [0; WRITE_BUCKETS.len() + 1];
+    let slot = WRITE_BUCKETS
+        .iter()
+        .position(|bound| seconds <= *bound)
+        .unwrap_or(WRITE_BUCKETS.len());
+    buckets[slot] = 1;
+    (buckets, seconds)
 }
 
 /// A bucket bound as the exposition writes it.
@@ -605,6 +656,25 @@ mod tests {
             "sightline_d1_write_seconds_bucket{le=\"+Inf\"} 3\n",
             "sightline_d1_write_seconds_sum 4.06\n",
             "sightline_d1_write_seconds_count 3\n",
+        ] {
+            assert!(text.contains(line), "{line}{text}");
+        }
+    }
+
+    #[test]
+    fn query_times_are_a_histogram_of_their_own() {
+        let pending = Pending::query_timed(120)
+            .plus(Pending::query_timed(800))
+            .plus(Pending::timed(30));
+        assert_eq!(pending.query_count(), 2);
+        let text = render(&pending_samples(pending));
+        for line in [
+            "sightline_query_seconds_bucket{le=\"0.1\"} 0\n",
+            "sightline_query_seconds_bucket{le=\"0.25\"} 1\n",
+            "sightline_query_seconds_bucket{le=\"1\"} 2\n",
+            "sightline_query_seconds_sum 0.92\n",
+            "sightline_query_seconds_count 2\n",
+            "sightline_d1_write_seconds_count 1\n",
         ] {
             assert!(text.contains(line), "{line}{text}");
         }

@@ -9,8 +9,6 @@
 //! to GA4 or Umami go into the outbox in the same transaction; once it is written, the
 //! forwarder's queue is nudged ([`forwarder`]). Must not: log event contents.
 
-use std::cell::Cell;
-
 use sightline_core::faults::Faults;
 use sightline_core::forward;
 use sightline_core::ingest::{consume, queue, Event, Queued};
@@ -20,6 +18,7 @@ use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 use crate::edge;
 use crate::error::AppError;
 use crate::forwarder;
+use crate::pending::{self, pend};
 use crate::store::Store;
 
 /// The dead-letter queue's name (wrangler.toml).
@@ -101,7 +100,7 @@ async fn finish(
             });
             // Counted now if D1 takes it (the failure may have been a concurrent consumer's, or
             // this batch's alone), else with the isolate's next written transaction.
-            let pending = PENDING.with(|p| p.take());
+            let pending = pending::take();
             let samples = ops::pending_samples(pending);
             let written = match Store::new(env) {
                 Ok(store) => store.add_counters(&samples).await,
@@ -136,16 +135,6 @@ pub async fn store_message(env: &Env, text: &str) -> Result<usize, AppError> {
     })?;
     store(env, &events, &Drops::new(), None).await?;
     Ok(events.len())
-}
-
-thread_local! {
-    /// What this isolate counted outside a written transaction, added with its next one.
-    static PENDING: Cell<Pending> = Cell::new(Pending::default());
-}
-
-/// Adds to this isolate's pending counts.
-fn pend(more: Pending) {
-    PENDING.with(|p| p.set(p.get().plus(more)));
 }
 
 /// Stores a part of a batch: its events, the collector's drops its messages carried, and when its
@@ -198,7 +187,7 @@ async fn write_once(
 ) -> Result<Vec<forward::Row>, AppError> {
     let started = edge::now();
     let read = ops::per_site(&events);
-    let pending = PENDING.with(|p| p.take());
+    let pending = pending::take();
     let plan = if events.is_empty() {
         None
     } else {

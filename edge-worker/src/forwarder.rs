@@ -1,5 +1,6 @@
 //! The forwarder: the `sightline-forward` queue's consumer, delivering the outbox's events to
-//! GA4 (Measurement Protocol) and Umami (`/api/batch`). A message names waiting events of one site
+//! GA4 (Measurement Protocol) and Umami (`/api/batch`, or `/api/send` one by one for an instance
+//! without it). A message names waiting events of one site
 //! and target (core's `forward::Nudge`); the events themselves are read from the outbox, so a
 //! message delivered twice, or a delivery that failed halfway, sends each event once. Delivered
 //! events leave the outbox; failed ones are tried again with the consumer's backoff (the whole
@@ -127,14 +128,16 @@ async fn deliver_one(env: &Env, store: &Store, nudge: &Nudge) -> Result<bool, Ap
     let mut delivered = Vec::new();
     let mut failed = Vec::new();
     let mut retry = false;
-    for (url, body, ids, user_agent) in requests {
-        match post(&url, &body, user_agent).await {
-            Delivery::Delivered => delivered.extend(ids),
-            Delivery::Retry(reason) => {
-                retry = true;
-                failed.push((ids, reason, false));
+    for planned in requests {
+        for (ids, outcome) in send_planned(planned).await {
+            match outcome {
+                Delivery::Delivered => delivered.extend(ids),
+                Delivery::Retry(reason) => {
+                    retry = true;
+                    failed.push((ids, reason, false));
+                }
+                Delivery::Refused(reason) => failed.push((ids, reason, true)),
             }
-            Delivery::Refused(reason) => failed.push((ids, reason, true)),
         }
     }
     store
@@ -143,8 +146,36 @@ async fn deliver_one(env: &Env, store: &Store, nudge: &Nudge) -> Result<bool, Ap
     Ok(!retry)
 }
 
-/// A delivery request: URL, body, the event ids it carries, and whether it sends Umami's agent.
-type Planned = (String, String, Vec<String>, bool);
+/// A delivery request.
+struct Planned {
+    /// Where it goes.
+    url: String,
+    /// Its JSON body (for Umami, an array of `/api/send` bodies).
+    body: serde_json::Value,
+    /// The event ids it carries, in the body's order.
+    ids: Vec<String>,
+    /// For Umami: its `/api/send` URL (an instance older than `/api/batch` answers that 404).
+    single: Option<String>,
+}
+
+/// Sends one planned request; answers what became of its events. An Umami instance without
+/// `/api/batch` (404) gets each event on its own at `/api/send`.
+async fn send_planned(planned: Planned) -> Vec<(Vec<String>, Delivery)> {
+    let umami = planned.single.is_some();
+    let outcome = post(&planned.url, &planned.body.to_string(), umami).await;
+    let (Some(single), Delivery::Refused(reason)) = (&planned.single, &outcome) else {
+        return vec![(planned.ids, outcome)];
+    };
+    let items = planned.body.as_array().cloned().unwrap_or_default();
+    if reason != "http_404" || items.len() != planned.ids.len() {
+        return vec![(planned.ids, outcome)];
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (id, item) in planned.ids.into_iter().zip(items) {
+        out.push((vec![id], post(single, &item.to_string(), true).await));
+    }
+    out
+}
 
 /// The requests that deliver `waiting` to `target`, or why none can.
 fn requests(
@@ -178,13 +209,20 @@ fn requests(
                 .collect();
             Ok(ga4::requests(items)
                 .into_iter()
-                .map(|r| (url.clone(), r.body.to_string(), r.ids, false))
+                .map(|r| Planned {
+                    url: url.clone(),
+                    body: r.body,
+                    ids: r.ids,
+                    single: None,
+                })
                 .collect())
         }
         Target::Umami => {
             let website = ids.umami.as_deref().ok_or("no_website_id")?;
             let host = secret(env, "UMAMI_HOST").ok_or("no_umami_host")?;
-            let url = format!("{}/api/batch", host.trim_end_matches('/'));
+            let host = host.trim_end_matches('/');
+            let url = format!("{host}/api/batch");
+            let single = format!("{host}/api/send");
             let items = waiting
                 .iter()
                 .filter_map(|w| {
@@ -195,7 +233,12 @@ fn requests(
                 .collect();
             Ok(umami::requests(website, items)
                 .into_iter()
-                .map(|r| (url.clone(), r.body.to_string(), r.ids, true))
+                .map(|r| Planned {
+                    url: url.clone(),
+                    body: r.body,
+                    ids: r.ids,
+                    single: Some(single.clone()),
+                })
                 .collect())
         }
     }

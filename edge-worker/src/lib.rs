@@ -9,6 +9,7 @@ mod consumer;
 mod edge;
 mod error;
 mod forwarder;
+mod pending;
 mod router;
 mod routes;
 mod store;

@@ -58,7 +58,12 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Post, ["api", "bench", "empty"]) if edge::test_hooks::bench_enabled(&env) => {
             routes::collect::empty(req).await
         }
-        (Method::Post, ["api", "v2", "query"]) => routes::query::handle(req, &env).await,
+        (Method::Post, ["api", "v2", "query"]) => {
+            let started = edge::now();
+            let answer = routes::query::handle(req, &env).await;
+            crate::pending::time_query(&env, edge::now() - started).await;
+            answer
+        }
         (Method::Delete, ["api", "sites", site, kind @ ("visitors" | "users"), id]) => {
             routes::erase::by_path(&req, &env, site, kind, id).await
         }
@@ -69,7 +74,10 @@ pub async fn route(req: Request, env: Env) -> Response {
             routes::export::handle(&req, &env, site).await
         }
         (Method::Get, ["api", "sites", site, "stats", report]) => {
-            routes::stats::handle(&req, &env, site, report).await
+            let started = edge::now();
+            let answer = routes::stats::handle(&req, &env, site, report).await;
+            crate::pending::time_query(&env, edge::now() - started).await;
+            answer
         }
         (Method::Get, ["api", "sites", site, kind @ ("segments" | "funnels")]) => {
             routes::saved::list(&req, &env, site, saved_kind(kind)).await
@@ -88,6 +96,9 @@ pub async fn route(req: Request, env: Env) -> Response {
             Ok(()) => match (method, rest) {
                 (Method::Post, ["tenants"]) => routes::admin::create_tenant(req, &env).await,
                 (Method::Get, ["tenants"]) => routes::admin::tenants(&env).await,
+                (Method::Post, ["tenants", id, "token"]) => {
+                    routes::admin::tenant_token(&req, &env, id).await
+                }
                 (Method::Post, ["sites"]) => routes::admin::create_site(req, &env).await,
                 (Method::Get, ["sites", id]) => routes::admin::site(&env, id).await,
                 (Method::Patch, ["sites", id]) => routes::admin::update_site(req, &env, id).await,
@@ -113,6 +124,7 @@ pub async fn route(req: Request, env: Env) -> Response {
                 (
                     _,
                     ["tenants"]
+                    | ["tenants", _, "token"]
                     | ["sites"]
                     | ["sites", _]
                     | ["sites", _, "tokens"]

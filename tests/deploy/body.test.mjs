@@ -2,6 +2,9 @@
 // last server of the run): a chunked body over the 64 KiB limit is refused 413 while it is still
 // arriving. It runs here, last, because under `wrangler dev` the request after one answered before
 // its body was read fails ("worker restarted mid-request"), which would break the e2e tests after it.
+// wrangler dev's local proxy itself sometimes loses such an answer (the worker logs its 413 within
+// milliseconds, the client never gets it: once in a CI run); the check is made on a new connection
+// again then, at most four times: a worker that read the whole body first would never answer any.
 import assert from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
@@ -23,8 +26,8 @@ function openChunkedBody() {
     let sent = 0;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no answer within 20 s; ${sent} bytes sent, the body still open`));
-    }, 20_000);
+      reject(new Error(`no answer within 10 s; ${sent} bytes sent, the body still open`));
+    }, 10_000);
     const finish = () => {
       clearTimeout(timer);
       const [head, body = ""] = received.split("\r\n\r\n");
@@ -52,7 +55,7 @@ function openChunkedBody() {
       socket.write(frame(`{"v":1,"site":"demo","events":[{"pad":"`));
       const chunk = frame("x".repeat(4096));
       const more = () => {
-        if (received || socket.destroyed || sent >= 1024 * 1024) return;
+        if (received || socket.destroyed || sent >= 256 * 1024) return; // 4× the limit, never ended
         sent += 4096;
         if (socket.write(chunk)) setImmediate(more);
         else socket.once("drain", more);
@@ -62,8 +65,23 @@ function openChunkedBody() {
   });
 }
 
+/** The first 413 of up to four tries (each on a new connection), or the last try's failure. */
+async function refusedChunkedBody() {
+  const failures = [];
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      const answer = await openChunkedBody();
+      if (answer.status === 413) return answer;
+      failures.push(`answered ${answer.answer.slice(0, 200)}`);
+    } catch (e) {
+      failures.push(e.message);
+    }
+  }
+  throw new Error(`never refused with 413: ${failures.join(" | ")}`);
+}
+
 test("a chunked body over 64 KiB is refused 413 body_too_large before it ends", async () => {
-  const answer = await openChunkedBody();
+  const answer = await refusedChunkedBody();
   assert.equal(answer.status, 413, JSON.stringify(answer));
   if (answer.error === undefined) {
     // The server answers and closes while the body still arrives; the reset a close with unread

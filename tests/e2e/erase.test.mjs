@@ -108,4 +108,40 @@ describe("erasure of one person", () => {
     const text = JSON.stringify(d1(`SELECT * FROM audit_log WHERE target = '${SITE}'`));
     for (const id of [vA, user]) assert.ok(!text.includes(id), "the id is not in the log");
   });
+  test("a tenant's token opens its own sites' erasures and exports, no other's", async () => {
+    assert.equal((await admin("POST", "tenants/no-such-tenant/token")).status, 404);
+    const made = await admin("POST", "tenants/tests/token");
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const tenantToken = made.body.token;
+    assert.match(tenantToken, /^[0-9a-f]{64}$/);
+    await admin("POST", "tenants", { id: "other-tenant" });
+    const other = await admin("POST", "sites", { id: "erase-other", tenant: "other-tenant", domains: ["localhost"] });
+    assert.ok([201, 409].includes(other.status));
+    const exportOf = (site, token) =>
+      request(`${BASE}/api/sites/${site}/export?data=days&format=ndjson&from=2026-01-01&to=2026-01-02`, { headers: { Authorization: `Bearer ${token}` } });
+
+    const nobody = uid("vn");
+    const res = await erase("visitors", nobody, tenantToken);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.erased, { events: 0, visits: 0, days_adjusted: 0 });
+    const exported = await exportOf(SITE, tenantToken);
+    assert.equal(exported.status, 200);
+    await exported.text();
+    // Another tenant's site: refused, and not told apart from a site that does not exist.
+    for (const site of ["erase-other", "no-such-site"]) {
+      const foreign = await request(`${BASE}/api/sites/${site}/visitors/${nobody}`, { method: "DELETE", headers: { Authorization: `Bearer ${tenantToken}` } });
+      assert.equal(foreign.status, 401, site);
+      assert.equal((await exportOf(site, tenantToken)).status, 401, site);
+    }
+    // It opens nothing else: not the admin API, not the stats.
+    assert.equal((await admin("GET", "tenants", undefined, tenantToken)).status, 401);
+    assert.equal((await stats(SITE, "overview", undefined, tenantToken)).status, 401);
+    // Made anew, the old one stops working.
+    const again = await admin("POST", "tenants/tests/token");
+    assert.equal((await erase("visitors", nobody, tenantToken)).status, 401);
+    assert.equal((await erase("visitors", nobody, again.body.token)).status, 200);
+    const log = (await admin("GET", "audit?limit=20")).body.entries;
+    assert.equal(log.filter((e) => e.action === "tenant.token_rotated" && e.target === "tests").length >= 2, true);
+    assert.ok(!JSON.stringify(log).includes(tenantToken), "the token is not in the log");
+  });
 });

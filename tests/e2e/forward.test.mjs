@@ -181,6 +181,20 @@ describe("forwarding to GA4 and Umami", () => {
     assert.ok(audit.body.entries.some((e) => e.action === "forwards.replayed" && e.target === "fwd-fail"), JSON.stringify(audit.body));
   });
 
+  test("an Umami without /api/batch gets each event at /api/send", async () => {
+    await sink("control", { umami_batch: false });
+    try {
+      const events = Array.from({ length: 3 }, (_, n) => event({ name: "add_to_cart", props: { n: 200 + n } }));
+      assert.equal((await collect(beacon("fwd-fail", events))).status, 202);
+      await eventually(async () => (await umamiFor(UMAMI_FAIL)).filter((p) => p.data?.n >= 200 && p.data?.n < 300).length >= 3, 30000, "the events one by one");
+      const sent = (await sink()).filter((r) => r.target === "umami" && r.via === "send");
+      assert.deepEqual(sent.map((r) => r.body[0].payload.data.n).sort(), [200, 201, 202]);
+      assert.ok(sent.every((r) => r.violations.length === 0 && r.answered === 200));
+    } finally {
+      await sink("control", { umami_batch: true });
+    }
+  });
+
   test("an erased person's waiting events never leave", async () => {
     await sink("control", { fail: 1000, status: 503 });
     const visitor = uid("v");

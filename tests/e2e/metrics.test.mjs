@@ -81,6 +81,21 @@ describe("GET /metrics", () => {
     execFileSync("promtool", ["check", "metrics"], { input: answer.text, encoding: "utf8" });
   });
 
+  test("stats queries are timed: at most 50 of them wait in an isolate before they are written", async () => {
+    const count = async () => sample((await metrics()).text, "sightline_query_seconds_count") ?? 0;
+    const before = await count();
+    for (let i = 0; i < 50; i++) {
+      const res = await request(`${BASE}/api/sites/demo/stats/overview?period=7d`, { headers: { Authorization: "Bearer dev-demo-token" } });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const after = await count();
+    assert.ok(after > before, `query count ${before} → ${after}`);
+    const text = (await metrics()).text;
+    assert.ok(sample(text, "sightline_query_seconds_sum") > 0);
+    assert.equal(sample(text, "sightline_query_seconds_bucket", 'le="+Inf"'), after);
+  });
+
   test("ops/ alert rules pass promtool and use only metrics the exposition has", async () => {
     const rules = resolve(ROOT, "ops/prometheus/alerts.yml");
     const out = execFileSync("promtool", ["check", "rules", rules], { encoding: "utf8" });

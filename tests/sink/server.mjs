@@ -6,8 +6,11 @@
 //
 //   POST /ga4/mp/collect?measurement_id&api_secret   GA4's Measurement Protocol (answers 204)
 //   POST /umami/api/batch                            Umami's batch endpoint (answers 200)
+//   POST /umami/api/send                             Umami's one-event endpoint (answers 200)
 //   GET  /recorded                                   every request: {target, query, ua, body, violations}
 //   POST /control {"fail": n, "status": s}           the next n deliveries answer s (503 unless told)
+//   POST /control {"umami_batch": false}             /umami/api/batch answers 404, as an Umami
+//                                                    older than it does (until /reset or true)
 //   POST /reset                                      forgets what it recorded and any failure to come
 //
 // Usage: node tests/sink/server.mjs PORT
@@ -119,6 +122,7 @@ function umamiViolations(ua, body) {
 
 let recorded = [];
 let failing = { n: 0, status: 503 };
+let umamiBatch = true;
 
 function json(res, status, body) {
   res.writeHead(status, { "Content-Type": "application/json" });
@@ -135,18 +139,24 @@ createServer((req, res) => {
     if (req.method === "POST" && url.pathname === "/reset") {
       recorded = [];
       failing = { n: 0, status: 503 };
+      umamiBatch = true;
       return json(res, 200, {});
     }
     if (req.method === "POST" && url.pathname === "/control") {
       const c = JSON.parse(text || "{}");
-      failing = { n: c.fail ?? 0, status: c.status ?? 503 };
-      return json(res, 200, failing);
+      if ("umami_batch" in c) umamiBatch = c.umami_batch;
+      else failing = { n: c.fail ?? 0, status: c.status ?? 503 };
+      return json(res, 200, { ...failing, umami_batch: umamiBatch });
     }
-    const target = url.pathname === "/ga4/mp/collect" ? "ga4" : url.pathname === "/umami/api/batch" ? "umami" : null;
-    if (req.method !== "POST" || !target) return json(res, 404, { error: "not_found" });
+    const target = url.pathname === "/ga4/mp/collect" ? "ga4" : url.pathname.startsWith("/umami/api/") ? "umami" : null;
+    const via = url.pathname.split("/").pop();
+    if (req.method !== "POST" || !target || (target === "umami" && !["batch", "send"].includes(via))) return json(res, 404, { error: "not_found" });
+    if (target === "umami" && via === "batch" && !umamiBatch) return json(res, 404, { error: "not_found" });
     let body;
     try {
       body = JSON.parse(text);
+      // One event at /api/send: recorded as a batch of one, so both read alike.
+      if (target === "umami" && via === "send") body = [body];
     } catch {
       body = null;
     }
@@ -160,6 +170,7 @@ createServer((req, res) => {
     if (failed) failing.n -= 1;
     recorded.push({
       target,
+      via,
       at: Date.now(),
       query: Object.fromEntries(query),
       ua: req.headers["user-agent"] ?? "",

@@ -1,5 +1,6 @@
 //! Who is calling, from the bearer token: the admin (the `ADMIN_TOKEN` secret, every site), a
-//! reader of one site (its read token), or nobody. Input: the request's `Authorization`, the
+//! tenant (its tenant token: the personal-data requests of its sites), a reader of one site (its
+//! read token), or nobody. Input: the request's `Authorization`, the
 //! secret, the site's stored read-token hash. Output: a [`Caller`] or `401`. Must not: answer a
 //! wrong token differently from another site's, compare tokens other than as hashes (the time
 //! taken says nothing about a token's prefix), or say whether a site exists to a non-admin.
@@ -77,6 +78,25 @@ pub async fn site(req: &Request, env: &Env, store: &Store, site: &str) -> Result
     }
     if store.read_token_matches(site, &hash).await? {
         return Ok(Caller::Reader);
+    }
+    Err(AppError::Unauthorized(WANTED))
+}
+
+/// A site's personal-data requests (export, erasure of one person): the admin token, or the
+/// token of the site's tenant; anything else `401`.
+pub async fn data_request(
+    req: &Request,
+    env: &Env,
+    store: &Store,
+    site: &str,
+) -> Result<(), AppError> {
+    const WANTED: &str = "ADMIN_TOKEN, or the token of the site's tenant";
+    let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
+    if edge::admin_token(env).is_some_and(|admin| token::hash(&admin) == hash) {
+        return Ok(());
+    }
+    if store.tenant_token_matches(site, &hash).await? {
+        return Ok(());
     }
     Err(AppError::Unauthorized(WANTED))
 }

@@ -114,6 +114,21 @@ pub async fn rotate_tokens(req: &Request, env: &Env, id: &str) -> Result<Respons
     ))
 }
 
+/// `POST /api/admin/tenants/{id}/token`: a new token for the tenant (shown this once; the old one
+/// stops working), which opens its sites' exports and erasures.
+pub async fn tenant_token(req: &Request, env: &Env, id: &str) -> Result<Response, AppError> {
+    let store = Store::new(env)?;
+    let fresh = edge::random_hex(32);
+    let audit = entry(req, Action::TenantTokenRotated, id, json!({}), edge::now());
+    if !store
+        .set_tenant_token(id, &token::hash(&fresh), &audit)
+        .await?
+    {
+        return Err(AppError::Missing("tenant"));
+    }
+    Ok(edge::json(201, &json!({"tenant": id, "token": fresh})))
+}
+
 /// `DELETE /api/admin/sites/{id}`: erases the site and all its data.
 pub async fn delete_site(req: &Request, env: &Env, id: &str) -> Result<Response, AppError> {
     let store = Store::new(env)?;

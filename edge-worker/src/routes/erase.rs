@@ -33,7 +33,7 @@ pub async fn by_path(
     kind: &str,
     id: &str,
 ) -> Result<Response, AppError> {
-    access::admin(req, env)?;
+    access::data_request(req, env, &Store::new(env)?, site).await?;
     let person = match kind {
         "users" => Person::User(id),
         _ => Person::Visitor(id),
@@ -43,7 +43,7 @@ pub async fn by_path(
 
 /// `POST /api/sites/{site}/erasures` with `{"visitor_id": …}` or `{"user_id": …}`.
 pub async fn by_body(mut req: Request, env: &Env, site: &str) -> Result<Response, AppError> {
-    access::admin(&req, env)?;
+    access::data_request(&req, env, &Store::new(env)?, site).await?;
     let body = edge::admin_body(&mut req).await?;
     let fields: serde_json::Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
         invalid("the body is a JSON object: {\"visitor_id\": …} or {\"user_id\": …}")

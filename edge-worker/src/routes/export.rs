@@ -42,8 +42,8 @@ struct Job {
 
 /// `GET /api/sites/{site}/export`.
 pub async fn handle(req: &Request, env: &Env, site: &str) -> Result<Response, AppError> {
-    access::admin(req, env)?;
     let store = Store::new(env)?;
+    access::data_request(req, env, &store, site).await?;
     if !store.site_exists(site).await? {
         return Err(AppError::Missing("site"));
     }

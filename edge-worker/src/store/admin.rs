@@ -14,6 +14,10 @@ const TENANT_INSERT_SQL: &str =
     "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING";
 const TENANTS_SQL: &str = "SELECT id, name, created_at FROM tenants ORDER BY id";
 const TENANT_EXISTS_SQL: &str = "SELECT 1 AS ok FROM tenants WHERE id = ?1";
+const TENANT_TOKEN_SQL: &str = "UPDATE tenants SET token_hash = ?2 WHERE id = ?1";
+/// Site ?1 belongs to a tenant whose token hash is ?2.
+const TENANT_TOKEN_MATCHES_SQL: &str = "SELECT 1 AS ok FROM sites s \
+     JOIN tenants t ON t.id = s.tenant_id WHERE s.id = ?1 AND t.token_hash = ?2";
 
 const SITE_INSERT_SQL: &str = "INSERT INTO sites (id, tenant_id, timezone, retention_days, \
      ga4_measurement_id, umami_website_id, active, read_token_hash, write_token_hash, created_at, \
@@ -132,6 +136,32 @@ impl Store {
         } else {
             Created::Exists
         })
+    }
+
+    /// Replaces a tenant's token hash, with `audit` (written only if the tenant exists); false
+    /// when there is no such tenant.
+    pub async fn set_tenant_token(
+        &self,
+        id: &str,
+        hash: &str,
+        audit: &Entry,
+    ) -> Result<bool, AppError> {
+        let results = self
+            .db
+            .batch(vec![
+                self.statement(TENANT_TOKEN_SQL, &[text(id), text(hash)])?,
+                self.audit_statement(audit, Made::TenantExists)?,
+            ])
+            .await?;
+        Ok(first_changes(&results)? == 1)
+    }
+
+    /// True when `hash` is the token hash of the tenant of site `site`.
+    pub async fn tenant_token_matches(&self, site: &str, hash: &str) -> Result<bool, AppError> {
+        let row: Option<serde_json::Value> = self
+            .row(self.statement(TENANT_TOKEN_MATCHES_SQL, &[text(site), text(hash)])?)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Every tenant.

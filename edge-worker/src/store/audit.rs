@@ -17,6 +17,9 @@ const IF_TENANT_MADE_SQL: &str = "INSERT INTO audit_log (at, action, target, act
 /// The entry, only if the site ?3 was made by this transaction (created at ?1).
 const IF_SITE_MADE_SQL: &str = "INSERT INTO audit_log (at, action, target, actor, detail) \
      SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT created_at FROM sites WHERE id = ?3) = ?1";
+/// The entry, only if the tenant ?3 exists.
+const IF_TENANT_SQL: &str = "INSERT INTO audit_log (at, action, target, actor, detail) \
+     SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?3)";
 /// Entries before id ?1, newest first, at most ?2.
 const PAGE_SQL: &str = "SELECT id, at, action, target, actor, detail FROM audit_log \
      WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
@@ -48,6 +51,8 @@ pub enum Made {
     Tenant(i64),
     /// A site, created at this time (ms): the entry's target.
     Site(i64),
+    /// Nothing made, but the entry's target, a tenant, must exist.
+    TenantExists,
 }
 
 impl Store {
@@ -63,6 +68,7 @@ impl Store {
             Made::Nothing => (INSERT_SQL, entry.at),
             Made::Tenant(at) => (IF_TENANT_MADE_SQL, at),
             Made::Site(at) => (IF_SITE_MADE_SQL, at),
+            Made::TenantExists => (IF_TENANT_SQL, entry.at),
         };
         let binds = [
             number(at),
