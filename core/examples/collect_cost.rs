@@ -47,6 +47,7 @@ fn main() {
         domains: vec!["bench.example".into()],
         active: true,
         write_token_hash: None,
+        forwards_user_id: false,
     };
     let ctx = Context {
         received_at: NOW,

@@ -140,9 +140,17 @@ async fn deliver_one(env: &Env, store: &Store, nudge: &Nudge) -> Result<bool, Ap
             }
         }
     }
-    store
+    let written = store
         .settle(&nudge.site, nudge.target, &delivered, &failed)
         .await?;
+    // One line per delivery (no payload, no ids): what D1 bills for forwarding.
+    worker::console_log!(
+        "forward: {} events to {} delivered, {} failed, {} D1 rows written",
+        delivered.len(),
+        nudge.target.name(),
+        failed.iter().map(|(ids, _, _)| ids.len()).sum::<usize>(),
+        written
+    );
     Ok(!retry)
 }
 

@@ -19,6 +19,7 @@ pub fn site(id: &str) -> Site {
         domains: vec!["localhost".into()],
         active: true,
         write_token_hash: None,
+        forwards_user_id: false,
     }
 }
 

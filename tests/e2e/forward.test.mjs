@@ -23,7 +23,7 @@ const ga4For = async (id, all = false) =>
   (await sink()).filter((r) => r.target === "ga4" && r.query.measurement_id === id && (all || r.answered < 300));
 /** The GA4 events of those requests, each with its request's client id and answer. */
 const ga4Events = async (id) =>
-  (await ga4For(id)).flatMap((r) => r.body.events.map((e) => ({ ...e, client_id: r.body.client_id })));
+  (await ga4For(id)).flatMap((r) => r.body.events.map((e) => ({ ...e, client_id: r.body.client_id, user_id: r.body.user_id })));
 /** Umami payloads the sink took for a website id. */
 const umamiFor = async (website) =>
   (await sink()).filter((r) => r.target === "umami" && r.answered < 300).flatMap((r) => r.body.map((i) => i.payload)).filter((p) => p.website === website);
@@ -84,7 +84,7 @@ describe("forwarding to GA4 and Umami", () => {
       event({ name: "search", props: { term: "trail mug" } }),
       event({ name: "newsletterSignup" }),
       event({ name: "admin:refund_issued", url: "http://localhost/admin/orders", props: { is_internal: true } }),
-    ]);
+    ], { user_id: "customer-42" });
     assert.equal((await collect(body)).status, 202);
     await eventually(async () => (await ga4Events("G-FWDALL")).length >= 7 && (await umamiFor(UMAMI_ALL)).length >= 6, 30000, "the forwards");
     // Then the payment webhook reports the same order: a duplicate, stored and forwarded never.
@@ -105,6 +105,12 @@ describe("forwarding to GA4 and Umami", () => {
     const byName = Object.fromEntries(ga4.map((e) => [e.name, e]));
     assert.equal(new Set(ga4.map((e) => e.client_id)).size, 1, "one visitor, one client id");
     assert.match(ga4[0].client_id, /^[0-9a-f]{32}$/, "the visitor key, never the SDK's visitor id");
+    assert.ok(ga4.every((e) => e.user_id === "customer-42"), "the signed-in visitor's own id as GA4's user_id");
+    assert.ok(!JSON.stringify(umami).includes("customer-42"), "Umami has no user id");
+    const exported = await request(`${BASE}/api/sites/fwd-all/export?data=events&format=ndjson`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.equal(exported.status, 200);
+    const stored = await exported.text();
+    assert.ok(stored.includes("add_to_cart") && !stored.includes("customer-42"), "the user id is never stored");
     assert.deepEqual(
       [byName.purchase.params.transaction_id, byName.purchase.params.value, byName.purchase.params.currency, byName.purchase.params.items],
       [order, 40, "EUR", [{ item_name: "Trail mug", quantity: 1 }]],

@@ -80,6 +80,7 @@ function ga4Violations(query, body) {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return [...v, "body is not an object"];
   for (const key of Object.keys(body)) if (!GA4_BODY_KEYS.has(key)) v.push(`unknown body key ${key}`);
   if (typeof body.client_id !== "string" || !body.client_id) v.push("client_id missing");
+  if ("user_id" in body && (typeof body.user_id !== "string" || !body.user_id || body.user_id.length > 256)) v.push("user_id is not a short string");
   if ("ip_override" in body || "user_agent" in body) v.push("forwards an address or agent");
   if (!Array.isArray(body.events) || body.events.length < 1 || body.events.length > 25) return [...v, "events must be 1-25"];
   for (const e of body.events) {

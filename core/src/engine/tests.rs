@@ -365,6 +365,7 @@ fn rolled(hits: &[Hit]) -> BTreeMap<i64, crate::ingest::aggregate::Day> {
             order_id: None,
             lost: 0,
             server: false,
+            user_id: None,
         })
         .collect();
     let mut store = InMemory::default();

@@ -9,7 +9,7 @@
 //! starting with a letter, at most [`MAX_NAME`] characters, clear of GA4's reserved names and
 //! prefixes ([`name`]). At most [`MAX_PARAMS`] params an event, text values at most
 //! [`MAX_VALUE`] characters (the page's URL and referrer have GA4's longer limits). The visitor
-//! key is the `client_id`; staff traffic carries `traffic_type: internal` (GA4's filter for
+//! key is the `client_id`, the site's own id of a signed-in visitor the `user_id`; staff traffic carries `traffic_type: internal` (GA4's filter for
 //! internal traffic); ads consent is denied (Sightline sends no ads data).
 //! Must not: send the visitor's IP or user agent (the request carries neither), or a private prop
 //! ([`super::private`]).
@@ -84,6 +84,9 @@ const RENAMED: &str = "sl_";
 pub struct Item {
     /// The visitor key.
     pub client_id: String,
+    /// The site's own id of a signed-in visitor (`identify()`), as GA4's `user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// The event.
     pub event: Ga4Event,
 }
@@ -255,6 +258,7 @@ pub fn map(event: &Event) -> Item {
     }
     Item {
         client_id: event.visitor_key.clone(),
+        user_id: event.user_id.clone(),
         event: Ga4Event {
             name: ga4_name,
             params,
@@ -272,24 +276,30 @@ pub struct Request {
     pub body: Value,
 }
 
-/// The requests that deliver `items` (event id, item): one client a request (the protocol names
-/// one `client_id` a body), at most [`MAX_EVENTS`] events each, in the order given.
+/// The requests that deliver `items` (event id, item): one client (and user) a request (the
+/// protocol names one `client_id` and `user_id` a body), at most [`MAX_EVENTS`] events each, in
+/// the order given.
 pub fn requests(items: Vec<(String, Item)>) -> Vec<Request> {
-    let mut by_client: Vec<(String, Vec<(String, Ga4Event)>)> = Vec::new();
+    type Client = (String, Option<String>);
+    let mut by_client: Vec<(Client, Vec<(String, Ga4Event)>)> = Vec::new();
     for (id, item) in items {
-        match by_client.iter_mut().find(|(c, _)| *c == item.client_id) {
+        let client = (item.client_id, item.user_id);
+        match by_client.iter_mut().find(|(c, _)| *c == client) {
             Some((_, events)) => events.push((id, item.event)),
-            None => by_client.push((item.client_id, vec![(id, item.event)])),
+            None => by_client.push((client, vec![(id, item.event)])),
         }
     }
     let mut out = Vec::new();
-    for (client, events) in by_client {
+    for ((client, user), events) in by_client {
         for chunk in events.chunks(MAX_EVENTS) {
-            let body = serde_json::json!({
+            let mut body = serde_json::json!({
                 "client_id": client,
                 "consent": {"ad_user_data": "DENIED", "ad_personalization": "DENIED"},
                 "events": chunk.iter().map(|(_, e)| e).collect::<Vec<_>>(),
             });
+            if let Some(user) = &user {
+                body["user_id"] = Value::String(user.clone());
+            }
             out.push(Request {
                 ids: chunk.iter().map(|(id, _)| id.clone()).collect(),
                 body,

@@ -29,6 +29,7 @@ fn event(name: &str, props: &[(&str, PropValue)]) -> Event {
         order_id: None,
         lost: 0,
         server: false,
+        user_id: None,
     }
 }
 
@@ -202,6 +203,19 @@ fn requests_group_by_client_in_25s() {
         .collect();
     let sizes: Vec<usize> = ga4::requests(many).iter().map(|r| r.ids.len()).collect();
     assert_eq!(sizes, [25, 25, 10]);
+    // A signed-in visitor's events carry the site's user id, in a request of their own.
+    let mut signed_in = event("pageview", &[]);
+    signed_in.user_id = Some("customer-42".into());
+    let both = ga4::requests(vec![
+        ("a".into(), ga4::map(&event("pageview", &[]))),
+        ("b".into(), ga4::map(&signed_in)),
+    ]);
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[0].body.get("user_id"), None);
+    assert_eq!(both[1].body["user_id"], json!("customer-42"));
+    assert!(!serde_json::to_string(&umami::map(&signed_in))
+        .unwrap()
+        .contains("customer-42"));
 }
 
 #[test]

@@ -21,6 +21,9 @@ pub struct Site {
     pub active: bool,
     /// SHA-256 hex of the site's write token, if it has one.
     pub write_token_hash: Option<String>,
+    /// The site forwards to GA4: a beacon's user id (`identify()`) rides its queue message to
+    /// GA4's `user_id` (and is never stored).
+    pub forwards_user_id: bool,
 }
 
 /// Why a request is refused before its events are read.
@@ -243,6 +246,7 @@ mod tests {
             domains: vec!["shop.example".into()],
             active,
             write_token_hash: Some("hash".into()),
+            forwards_user_id: false,
         }
     }
 

@@ -94,6 +94,10 @@ pub struct Event {
     /// per site, whoever reported it first (a payment webhook and the buyer's beacon).
     #[serde(default)]
     pub server: bool,
+    /// The site's own id of a signed-in visitor (`identify()`), carried only to GA4's `user_id`
+    /// when the site forwards there (core's `forward`); never stored with the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 impl Event {
@@ -175,6 +179,8 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         session_key: identity.session_key,
         sender,
         server: ctx.server,
+        // Only for GA4's `user_id`, and only when the site forwards there.
+        user_id: beacon.user_id.clone().filter(|_| site.forwards_user_id),
         dropped: Vec::new(),
         pages: Vec::new(),
         events: Vec::with_capacity(beacon.events.len()),
@@ -284,7 +290,24 @@ mod tests {
             domains: vec!["localhost".into()],
             active: true,
             write_token_hash: None,
+            forwards_user_id: false,
         }
+    }
+
+    #[test]
+    fn a_user_id_rides_along_only_to_a_site_forwarding_to_ga4() {
+        let body = br#"{"v":1,"site":"demo","user_id":"customer-42","events":[
+            {"id":"a","ts":1763999999000,"name":"pageview","url":"http://localhost/"}]}"#;
+        let beacon = parse_beacon(body).unwrap();
+        let quiet = rows(&run(&beacon, &site(), &ctx()));
+        assert_eq!(quiet[0].user_id, None);
+        let forwarding = Site {
+            forwards_user_id: true,
+            ..site()
+        };
+        let carried = rows(&run(&beacon, &forwarding, &ctx()));
+        assert_eq!(carried[0].user_id.as_deref(), Some("customer-42"));
+        assert!(!carried[0].visitor_key.contains("customer"));
     }
 
     #[test]

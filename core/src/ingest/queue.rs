@@ -41,6 +41,9 @@ pub struct Queued {
     /// for a browser's beacon (and in messages from before it existed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub server: bool,
+    /// The beacon's user id, only when its site forwards to GA4 (its `user_id`; never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// Events the collector dropped (this beacon's, and those its isolate held from beacons with
     /// nothing accepted: core's `ops::DropBuffer`), as (site, reason code, count), counted by the
     /// consumer (`GET /metrics`). On the first part only of a message cut in parts.
@@ -169,6 +172,7 @@ impl Queued {
             session_key: self.session_key.clone(),
             sender: self.sender.clone(),
             server: self.server,
+            user_id: self.user_id.clone(),
             dropped: self.dropped.clone(),
             pages: used
                 .iter()
@@ -214,6 +218,7 @@ impl Queued {
             session_key,
             sender,
             server,
+            user_id,
             pages,
             events,
             ..
@@ -237,6 +242,7 @@ impl Queued {
                     order_id: item.order_id,
                     lost: item.lost,
                     server,
+                    user_id: user_id.clone(),
                 })
             })
             .collect()
@@ -260,6 +266,7 @@ mod tests {
                 ..Enrichment::default()
             },
             server: false,
+            user_id: None,
             dropped: Vec::new(),
             pages: vec![Page {
                 host: "shop.example".into(),

@@ -353,6 +353,7 @@ pub(crate) mod tests {
             order_id: None,
             lost: 0,
             server: false,
+            user_id: None,
         }
     }
 

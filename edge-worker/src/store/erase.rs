@@ -104,5 +104,7 @@ fn event(site: &str, r: EventRow) -> Event {
         // Browsers' reported losses are not stored per event: nothing to count out.
         lost: 0,
         server: r.sender.as_deref() == Some("server"),
+        // Never stored.
+        user_id: None,
     }
 }

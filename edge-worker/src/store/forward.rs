@@ -145,14 +145,15 @@ impl Store {
     }
 
     /// Settles one delivery in one transaction: `delivered` rows deleted, `failed` rows tried once
-    /// more with their `reason` (and given up when `refused`), and the counters.
+    /// more with their `reason` (and given up when `refused`), and the counters. Answers the D1
+    /// rows it wrote.
     pub async fn settle(
         &self,
         site: &str,
         target: Target,
         delivered: &[String],
         failed: &[(Vec<String>, String, bool)],
-    ) -> Result<(), AppError> {
+    ) -> Result<usize, AppError> {
         let list = |ids: &[String]| {
             serde_json::to_string(ids)
                 .map(|t| text(&t))
@@ -199,11 +200,14 @@ impl Store {
             }
         }
         if statements.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         statements.push(self.counters_statement(&samples)?);
-        self.batch(statements).await?;
-        Ok(())
+        let mut written = 0;
+        for result in self.batch(statements).await? {
+            written += result.meta()?.and_then(|m| m.rows_written).unwrap_or(0);
+        }
+        Ok(written)
     }
 
     /// Gives up on the waiting rows of `ids` (their message failed every retry), counted.

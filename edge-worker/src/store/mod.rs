@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 
 use serde::Deserialize;
+use sightline_core::forward::{Forwarding, Target};
 use sightline_core::ingest::aggregate::Day;
 use sightline_core::ingest::gate::SiteCache;
 use sightline_core::ingest::Site;
@@ -83,7 +84,8 @@ pub(crate) fn opt_text(value: &Option<String>) -> JsValue {
 }
 
 const SITE_SQL: &str = "SELECT s.id AS id, s.active AS active, \
-     s.write_token_hash AS write_token_hash, \
+     s.write_token_hash AS write_token_hash, s.forwarding AS forwarding, \
+     s.ga4_measurement_id IS NOT NULL AS ga4, \
      COALESCE(group_concat(d.domain, ' '), '') AS domains \
      FROM sites s LEFT JOIN site_domains d ON d.site_id = s.id WHERE s.id = ?1 GROUP BY s.id";
 
@@ -152,6 +154,8 @@ struct SiteRow {
     id: String,
     active: f64,
     write_token_hash: Option<String>,
+    forwarding: String,
+    ga4: f64,
     domains: String,
 }
 
@@ -241,6 +245,11 @@ impl Store {
             id: r.id,
             active: r.active != 0.0,
             write_token_hash: r.write_token_hash,
+            forwards_user_id: serde_json::from_str::<Forwarding>(&r.forwarding)
+                .unwrap_or_default()
+                .with_ids(r.ga4 != 0.0, false)
+                .route(Target::Ga4)
+                .is_some(),
             domains: r
                 .domains
                 .split(' ')
