@@ -52,7 +52,7 @@ fi
 ADMIN_TOKEN="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # GA4 and Umami cannot run here: a local recording sink (tests/sink/) stands in for both, checks
 # every payload it receives, and can be told to fail. The worker forwards to it (GA4_ENDPOINT,
-# UMAMI_HOST), with a global GA4 API secret and one site's own (GA_API_SECRET_FWD_OWN).
+# UMAMI_HOST), with a global GA4 API secret and one site's own (GA_API_SECRET_fwd_2Down, site fwd-own's).
 SINK_PORT=$((PORT + 2))
 if curl -s -m 2 -o /dev/null "http://127.0.0.1:$SINK_PORT/"; then
   echo "port $SINK_PORT (the forwarding sink) is already in use" >&2
@@ -65,7 +65,7 @@ for _ in $(seq 1 50); do curl -s -m 1 -o /dev/null "http://127.0.0.1:$SINK_PORT/
 setsid npx wrangler dev -c "$TEST_TOML" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
   --var "FAULTS:collect=0.3,consumer=0.3" --var "TEST_ROUTES:1" --var "RETRY_MAX_DELAY_S:2" --test-scheduled \
   --var "GA4_ENDPOINT:http://127.0.0.1:$SINK_PORT/ga4" --var "UMAMI_HOST:http://127.0.0.1:$SINK_PORT/umami" \
-  --var "GA_API_SECRET:sink-global-key" --var "GA_API_SECRET_FWD_OWN:sink-own-key" \
+  --var "GA_API_SECRET:sink-global-key" --var "GA_API_SECRET_fwd_2Down:sink-own-key" \
   --show-interactive-dev-session=false >"$ROOT/.wrangler/test-dev.log" 2>&1 &
 DEV_PID=$!
 cleanup() {

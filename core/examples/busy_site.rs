@@ -829,6 +829,7 @@ fn run_day(
         active: true,
         write_token_hash: None,
         forwards_user_id: false,
+        ga4_server_only: false,
     };
     let keep_from = now - RETENTION_DAYS * DAY_MS;
     let (from, end) = (day * DAY_MS, ((day + 1) * DAY_MS).min(now));

@@ -48,6 +48,7 @@ fn main() {
         active: true,
         write_token_hash: None,
         forwards_user_id: false,
+        ga4_server_only: false,
     };
     let ctx = Context {
         received_at: NOW,

@@ -110,9 +110,10 @@ async fn deliver_one(env: &Env, store: &Store, nudge: &Nudge) -> Result<bool, Ap
         Some(_) => Err("forwarding_off"),
         None => Err("site_deleted"),
     };
-    let plan = route.and_then(|ids| requests(env, &nudge.site, nudge.target, ids, waiting));
-    let requests = match plan {
-        Ok(requests) => requests,
+    let plan =
+        route.and_then(|ids| requests(env, &nudge.site, nudge.target, ids, waiting, edge::now()));
+    let (requests, refused) = match plan {
+        Ok(plan) => plan,
         Err(reason) => {
             store
                 .settle(
@@ -126,7 +127,10 @@ async fn deliver_one(env: &Env, store: &Store, nudge: &Nudge) -> Result<bool, Ap
         }
     };
     let mut delivered = Vec::new();
-    let mut failed = Vec::new();
+    let mut failed: Vec<(Vec<String>, String, bool)> = refused
+        .into_iter()
+        .map(|(id, reason)| (vec![id], reason.to_owned(), true))
+        .collect();
     let mut retry = false;
     for planned in requests {
         for (ids, outcome) in send_planned(planned).await {
@@ -185,15 +189,21 @@ async fn send_planned(planned: Planned) -> Vec<(Vec<String>, Delivery)> {
     out
 }
 
-/// The requests that deliver `waiting` to `target`, or why none can.
+/// How old an event GA4 still takes (its Measurement Protocol drops older timestamps).
+const GA4_MAX_AGE_MS: i64 = 72 * 3600 * 1000;
+
+/// The requests that deliver `waiting` to `target`, and the events that cannot go as they are
+/// (with why: a body that does not read, or an event too old for GA4); or why none can.
+#[allow(clippy::type_complexity)]
 fn requests(
     env: &Env,
     site: &str,
     target: Target,
     ids: &Ids,
     waiting: Vec<crate::store::forward::Waiting>,
-) -> Result<Vec<Planned>, &'static str> {
-    let parse = |w: &crate::store::forward::Waiting| w.event_id.clone();
+    now: i64,
+) -> Result<(Vec<Planned>, Vec<(String, &'static str)>), &'static str> {
+    let mut refused = Vec::new();
     match target {
         Target::Ga4 => {
             let measurement = ids.ga4.as_deref().ok_or("no_measurement_id")?;
@@ -207,15 +217,17 @@ fn requests(
                 encode(measurement),
                 encode(&api_secret)
             );
-            let items = waiting
-                .iter()
-                .filter_map(|w| {
-                    serde_json::from_str::<ga4::Item>(&w.body)
-                        .ok()
-                        .map(|i| (parse(w), i))
-                })
-                .collect();
-            Ok(ga4::requests(items)
+            let mut items = Vec::new();
+            for w in waiting {
+                match serde_json::from_str::<ga4::Item>(&w.body) {
+                    Err(_) => refused.push((w.event_id, "bad_body")),
+                    Ok(i) if i.event.timestamp_micros / 1000 < now - GA4_MAX_AGE_MS => {
+                        refused.push((w.event_id, "older_than_72h"));
+                    }
+                    Ok(i) => items.push((w.event_id, i)),
+                }
+            }
+            let planned = ga4::requests(items)
                 .into_iter()
                 .map(|r| Planned {
                     url: url.clone(),
@@ -223,7 +235,8 @@ fn requests(
                     ids: r.ids,
                     single: None,
                 })
-                .collect())
+                .collect();
+            Ok((planned, refused))
         }
         Target::Umami => {
             let website = ids.umami.as_deref().ok_or("no_website_id")?;
@@ -231,15 +244,14 @@ fn requests(
             let host = host.trim_end_matches('/');
             let url = format!("{host}/api/batch");
             let single = format!("{host}/api/send");
-            let items = waiting
-                .iter()
-                .filter_map(|w| {
-                    serde_json::from_str::<umami::Item>(&w.body)
-                        .ok()
-                        .map(|i| (parse(w), i))
-                })
-                .collect();
-            Ok(umami::requests(website, items)
+            let mut items = Vec::new();
+            for w in waiting {
+                match serde_json::from_str::<umami::Item>(&w.body) {
+                    Err(_) => refused.push((w.event_id, "bad_body")),
+                    Ok(i) => items.push((w.event_id, i)),
+                }
+            }
+            let planned = umami::requests(website, items)
                 .into_iter()
                 .map(|r| Planned {
                     url: url.clone(),
@@ -247,7 +259,8 @@ fn requests(
                     ids: r.ids,
                     single: Some(single.clone()),
                 })
-                .collect())
+                .collect();
+            Ok((planned, refused))
         }
     }
 }
@@ -296,10 +309,13 @@ async fn post(url: &str, body: &str, umami_agent: bool) -> Delivery {
     Delivery::of_status(outcome)
 }
 
-/// The cron's sweep: nudges again the events waiting longer than `older_ms` (their message was
-/// lost), at most `limit`; answers how many.
-pub async fn sweep(env: &Env, store: &Store, now: i64, older_ms: i64, limit: usize) -> usize {
-    let Ok(stale) = store.stale_waiting(now - older_ms, limit).await else {
+/// The cron's sweep: nudges again the events last nudged longer ago than a message's retries
+/// can last (an hour, or thirteen of the longest retry delays if that is longer: their message
+/// was lost), at most `limit`, marking them nudged now; answers how many.
+pub async fn sweep(env: &Env, store: &Store, now: i64, limit: usize) -> usize {
+    let retries_ms = 13 * i64::from(edge::retry_max_delay_s(env)) * 1000;
+    let older_ms = retries_ms.max(3600 * 1000);
+    let Ok(stale) = store.stale_waiting(now - older_ms, limit, now).await else {
         return 0;
     };
     let rows = stale.iter().filter_map(|k| {

@@ -36,6 +36,10 @@ pub async fn time_query(env: &Env, ms: i64) {
     pend(Pending::query_timed(ms));
     let now = edge::now();
     let held = PENDING.with(|p| p.get().query_count());
+    // An isolate's first query starts its minute (no write on every new isolate's first query).
+    if QUERIES_WRITTEN_AT.with(Cell::get) == 0 {
+        QUERIES_WRITTEN_AT.with(|at| at.set(now));
+    }
     let since = now - QUERIES_WRITTEN_AT.with(Cell::get);
     if held < ops::QUERIES_FLUSH && since < ops::QUERIES_FLUSH_MS {
         return;

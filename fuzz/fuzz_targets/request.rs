@@ -20,6 +20,7 @@ pub fn site(id: &str) -> Site {
         active: true,
         write_token_hash: None,
         forwards_user_id: false,
+        ga4_server_only: false,
     }
 }
 

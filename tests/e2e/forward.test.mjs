@@ -78,7 +78,7 @@ describe("forwarding to GA4 and Umami", () => {
     const order = uid("o");
     const body = beacon("fwd-all", [
       event({ name: "pageview", url: "http://localhost/products/mug?utm_source=news" }),
-      event({ name: "add_to_cart", url: "http://localhost/products/mug", props: { sku: "MUG-1", first_name: "Jo", note: "mail jo@example.com" } }),
+      event({ name: "add_to_cart", url: "http://localhost/products/mug", props: { sku: "MUG-1", first_name: "Jo", firstName: "Jo", ipAddress: "x", userAgent: "y", billing_address: "z", "Customer Name": "Jo", note: "mail jo@example.com" } }),
       event({ name: "checkout_completed", url: "http://localhost/thank-you", props: { order_id: order, value: 40, currency: "EUR", item_name: "Trail mug", quantity: 1 } }),
       event({ name: "signup_completed", props: { method: "google" } }),
       event({ name: "search", props: { term: "trail mug" } }),

@@ -64,7 +64,8 @@ function privacyViolations(body) {
     if (/\+\d[\d ()-]{7,}\d/.test(text)) found.add("a phone number");
     for (const run of text.match(/(?:\d[ -]?){13,19}/g) ?? []) if (luhn(run.replace(/\D/g, ""))) found.add("a card number");
     if (/Mozilla\/|HeadlessChrome|AppleWebKit/.test(text)) found.add("a user agent");
-    if (/^(ip_override|user_agent|email|first_name|last_name|full_name)$/i.test(text)) found.add(`a personal field (${text})`);
+    if (/^(ip|ua|ip_override)$|ip.?address|user.?agent|(first|last|full|given|family|customer|user).?name|address|e.?mail|phone/i.test(text) && !/^(item|page)_name$/.test(text))
+      found.add(`a personal field (${text})`);
     if (/secret|password|token/i.test(text)) found.add("a secret-like word");
   }
   return [...found];

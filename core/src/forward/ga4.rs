@@ -23,6 +23,8 @@ use crate::wire::PropValue;
 
 /// Most events a request carries.
 pub const MAX_EVENTS: usize = 25;
+/// Most bytes of a request's events (GA4 takes a body of at most 130 000 bytes).
+pub const MAX_BODY_BYTES: usize = 120_000;
 /// Most params an event carries.
 pub const MAX_PARAMS: usize = 25;
 /// Longest event or param name.
@@ -118,6 +120,22 @@ fn recommended(name: &str) -> Option<&'static str> {
 /// letters, digits and underscores only, starting with a letter, at most [`MAX_NAME`]
 /// characters, renamed with `sl_` first when GA4 reserves it.
 pub fn name(text: &str) -> String {
+    let mut out = snake(text);
+    if out.is_empty() {
+        out.push_str("event");
+    }
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic())
+        || RESERVED_EVENTS.contains(&out.as_str())
+        || RESERVED_PREFIXES.iter().any(|p| out.starts_with(p))
+    {
+        out.insert_str(0, RENAMED);
+    }
+    cut(&out, MAX_NAME).trim_end_matches('_').to_owned()
+}
+
+/// `text` in snake_case: lower-case ASCII letters and digits, words joined by one `_` (a capital
+/// after a lower-case letter or digit starts a word; anything else separates), none at the ends.
+pub fn snake(text: &str) -> String {
     let mut out = String::new();
     let mut prev_word = false;
     for c in text.chars() {
@@ -134,17 +152,7 @@ pub fn name(text: &str) -> String {
             prev_word = false;
         }
     }
-    let mut out = out.trim_matches('_').to_owned();
-    if out.is_empty() {
-        out.push_str("event");
-    }
-    if !out.starts_with(|c: char| c.is_ascii_alphabetic())
-        || RESERVED_EVENTS.contains(&out.as_str())
-        || RESERVED_PREFIXES.iter().any(|p| out.starts_with(p))
-    {
-        out.insert_str(0, RENAMED);
-    }
-    cut(&out, MAX_NAME).trim_end_matches('_').to_owned()
+    out.trim_matches('_').to_owned()
 }
 
 /// Props an order's item is made of (GA4's item fields).
@@ -207,8 +215,9 @@ pub fn map(event: &Event) -> Item {
     if event.internal() {
         params.insert("traffic_type".into(), Value::String("internal".into()));
     }
-    let props: Vec<(&str, &PropValue)> = private(event).collect();
-    let get = |key: &str| props.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    // Keys as GA4 names them: a prop is what GA4 calls its key (`Value`, `isInternal` too).
+    let props: Vec<(String, &PropValue)> = private(event).map(|(k, v)| (snake(k), v)).collect();
+    let get = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
     let mut consumed: Vec<&str> = CONSUMED.to_vec();
     if ga4_name == "purchase" {
         if let Some(order) = &event.order_id {
@@ -217,13 +226,14 @@ pub fn map(event: &Event) -> Item {
                 Value::String(cut(order, MAX_VALUE)),
             );
         }
-        if let Some(PropValue::Num(v)) = get("value") {
+        // GA4 takes a value only with its currency.
+        let currency = match get("currency") {
+            Some(PropValue::Str(c)) => crate::commerce::currency(c),
+            _ => None,
+        };
+        if let (Some(PropValue::Num(v)), Some(code)) = (get("value"), currency) {
             params.insert("value".into(), value_of(&PropValue::Num(*v), MAX_VALUE));
-        }
-        if let Some(PropValue::Str(c)) = get("currency") {
-            if let Some(code) = crate::commerce::currency(c) {
-                params.insert("currency".into(), Value::String(code));
-            }
+            params.insert("currency".into(), Value::String(code));
         }
         // An item when the event names one (props are flat: one item an event); else the
         // SDK's `items` count stays a param of its own.
@@ -239,16 +249,19 @@ pub fn map(event: &Event) -> Item {
         }
     }
     if ga4_name == "search" {
-        if let Some((key, term)) = props.iter().find(|(k, _)| SEARCH_TERMS.contains(k)) {
+        if let Some((key, term)) = props
+            .iter()
+            .find(|(k, _)| SEARCH_TERMS.contains(&k.as_str()))
+        {
             params.insert("search_term".into(), value_of(term, MAX_VALUE));
-            consumed.push(key);
+            consumed.push(key.as_str());
         }
     }
     for (key, value) in &props {
         if params.len() >= MAX_PARAMS {
             break;
         }
-        if consumed.contains(key) {
+        if consumed.contains(&key.as_str()) {
             continue;
         }
         let key = name(key);
@@ -265,6 +278,25 @@ pub fn map(event: &Event) -> Item {
             timestamp_micros: event.ts.saturating_mul(1000),
         },
     }
+}
+
+/// Consecutive runs of `events`, each at most [`MAX_EVENTS`] events and [`MAX_BODY_BYTES`] of
+/// them (an event alone is always at most 25 params of 100 characters, far less).
+fn chunks(events: &[(String, Ga4Event)]) -> Vec<&[(String, Ga4Event)]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, (_, e)) in events.iter().enumerate() {
+        let size = serde_json::to_string(e).map_or(0, |t| t.len()) + 1;
+        if i > start && (i - start == MAX_EVENTS || bytes + size > MAX_BODY_BYTES) {
+            out.push(&events[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < events.len() {
+        out.push(&events[start..]);
+    }
+    out
 }
 
 /// One Measurement Protocol request: the outbox ids it delivers and its JSON body.
@@ -291,7 +323,7 @@ pub fn requests(items: Vec<(String, Item)>) -> Vec<Request> {
     }
     let mut out = Vec::new();
     for ((client, user), events) in by_client {
-        for chunk in events.chunks(MAX_EVENTS) {
+        for chunk in chunks(&events) {
             let mut body = serde_json::json!({
                 "client_id": client,
                 "consent": {"ad_user_data": "DENIED", "ad_personalization": "DENIED"},

@@ -198,8 +198,9 @@ pub struct Nudge {
     pub ids: Vec<String>,
 }
 
-/// Most event ids a [`Nudge`] names.
-pub const NUDGE_IDS: usize = 100;
+/// Most event ids a [`Nudge`] names: its delivery makes at most one GA4 request per visitor, and
+/// an invocation has a limited number of subrequests (50 on Workers' free plan).
+pub const NUDGE_IDS: usize = 40;
 
 /// The nudges for outbox rows given as (site, target, event id): one per site and target, at most
 /// [`NUDGE_IDS`] ids each.
@@ -249,50 +250,88 @@ impl Delivery {
 }
 
 /// The Worker secret holding site `site`'s own GA4 API secret, which takes precedence over
-/// `GA_API_SECRET`: `GA_API_SECRET_` and the site id, upper-cased, with every character but
-/// letters and digits as `_` (site `demo-shop`: `GA_API_SECRET_DEMO_SHOP`).
+/// `GA_API_SECRET`: `GA_API_SECRET_` and the site id, its letters and digits as they are and
+/// every other character as `_` and its two hex digits (site `shop`: `GA_API_SECRET_shop`; site
+/// `demo-shop`: `GA_API_SECRET_demo_2Dshop`), so no two site ids share one.
 pub fn site_secret_name(site: &str) -> String {
     let mut name = String::from("GA_API_SECRET_");
-    name.extend(site.chars().map(|c| {
+    for c in site.chars() {
         if c.is_ascii_alphanumeric() {
-            c.to_ascii_uppercase()
+            name.push(c);
         } else {
-            '_'
+            name.push_str(&format!("_{:02X}", u32::from(c)));
         }
-    }));
+    }
     name
 }
 
-/// Prop keys never forwarded besides the sensitive ones ([`is_sensitive_key`]): a person's name
-/// or address, and what only the collector may read.
-const PERSONAL_KEYS: &[&str] = &[
-    "name",
-    "first_name",
-    "last_name",
-    "full_name",
-    "given_name",
-    "family_name",
-    "surname",
-    "username",
-    "user_name",
-    "customer_name",
+/// Words that make a prop key personal wherever they stand in it (`billing_address`,
+/// `userAgent`, `ip`): a person's address, or what only the collector may read.
+const PERSONAL_WORDS: &[&str] = &[
     "address",
     "street",
     "ip",
-    "ip_address",
-    "user_agent",
+    "agent",
     "ua",
+    "surname",
+    "username",
+    "firstname",
+    "lastname",
+    "fullname",
+    "birth",
+    "birthday",
+    "birthdate",
+    "dob",
+    "passport",
 ];
 
-/// The props of `event` that may leave Sightline: none whose key is sensitive or personal, none
-/// whose text holds an email, phone or card number (stored props passed the same policy at
-/// ingest; this holds it for every forwarded payload, whoever sent the event).
+/// Words that, before `name`, make it a person's (`first_name`, `customerName`); `name` alone is
+/// one too. (`item_name`, `page_name` are not.)
+const PERSON_NAMES: &[&str] = &[
+    "first",
+    "last",
+    "full",
+    "given",
+    "family",
+    "middle",
+    "maiden",
+    "nick",
+    "display",
+    "real",
+    "user",
+    "customer",
+    "client",
+    "contact",
+    "buyer",
+    "billing",
+    "shipping",
+    "person",
+    "account",
+    "owner",
+    "recipient",
+    "sender",
+];
+
+/// True when a prop key names something personal: split into lower-case words at `_ - . `,
+/// spaces and case changes (as GA4's names are made), any [`PERSONAL_WORDS`] word, or `name`
+/// alone or after a [`PERSON_NAMES`] word.
+pub fn is_personal_key(key: &str) -> bool {
+    let snake = ga4::snake(key);
+    let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
+    words.iter().any(|w| PERSONAL_WORDS.contains(w))
+        || words.as_slice() == ["name"]
+        || words
+            .windows(2)
+            .any(|pair| pair[1] == "name" && PERSON_NAMES.contains(&pair[0]))
+}
+
+/// The props of `event` that may leave Sightline: none whose key is sensitive
+/// ([`is_sensitive_key`]) or personal ([`is_personal_key`]), none whose text holds an email,
+/// phone or card number (stored props passed the same policy at ingest; this holds it for every
+/// forwarded payload, whoever sent the event).
 pub fn private(event: &Event) -> impl Iterator<Item = (&str, &PropValue)> {
     event.props.iter().filter_map(|(key, value)| {
-        let personal = is_sensitive_key(key)
-            || PERSONAL_KEYS
-                .iter()
-                .any(|k| k.eq_ignore_ascii_case(key.trim()));
+        let personal = is_sensitive_key(key) || is_personal_key(key);
         let pii = matches!(value, PropValue::Str(s) if contains_pii(s));
         (!personal && !pii).then_some((key.as_str(), value))
     })

@@ -178,6 +178,95 @@ fn nothing_personal_leaves() {
 }
 
 #[test]
+fn personal_keys_in_any_spelling_stay_home() {
+    for key in [
+        "name",
+        "firstName",
+        "first_name",
+        "First Name",
+        "lastName",
+        "fullName",
+        "customerName",
+        "customer-name",
+        "user.name",
+        "ipAddress",
+        "ip",
+        "IP",
+        "userAgent",
+        "user.agent",
+        "UA",
+        "billing_address",
+        "shippingAddress",
+        "street",
+        "birthDate",
+        "username",
+    ] {
+        assert!(is_personal_key(key), "{key}");
+    }
+    for key in [
+        "item_name",
+        "page_name",
+        "plan",
+        "sku",
+        "method",
+        "value",
+        "tip",
+        "quantity",
+        "category",
+    ] {
+        assert!(!is_personal_key(key), "{key}");
+    }
+}
+
+#[test]
+fn ga4_fields_are_found_however_spelled_and_value_needs_its_currency() {
+    let mut order = event(
+        "purchase",
+        &[
+            ("Value", PropValue::Num(12.0)),
+            ("Currency", s("usd")),
+            ("isInternal", PropValue::Bool(true)),
+        ],
+    );
+    order.order_id = Some("A-2".into());
+    let p = ga4::map(&order).event.params;
+    assert_eq!(
+        (p["value"].clone(), p["currency"].clone()),
+        (json!(12.0), json!("USD"))
+    );
+    assert!(!p.contains_key("is_internal"));
+    let no_currency = ga4::map(&event(
+        "purchase",
+        &[("value", PropValue::Num(5.0)), ("currency", s("dollars"))],
+    ));
+    assert!(
+        !no_currency.event.params.contains_key("value"),
+        "GA4 takes a value only with a currency"
+    );
+    assert!(!no_currency.event.params.contains_key("currency"));
+}
+
+#[test]
+fn a_request_stays_under_ga4s_body_limit() {
+    let wide = "😀".repeat(100);
+    let props: Vec<(String, PropValue)> = (0..20).map(|i| (format!("p{i:02}"), s(&wide))).collect();
+    let refs: Vec<(&str, PropValue)> = props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let items: Vec<_> = (0..25)
+        .map(|i| (format!("e{i}"), ga4::map(&event("big", &refs))))
+        .collect();
+    let requests = ga4::requests(items);
+    assert!(requests.len() > 1, "25 wide events are split");
+    assert_eq!(requests.iter().map(|r| r.ids.len()).sum::<usize>(), 25);
+    for r in &requests {
+        assert!(
+            r.body.to_string().len() < 130_000,
+            "{}",
+            r.body.to_string().len()
+        );
+    }
+}
+
+#[test]
 fn requests_group_by_client_in_25s() {
     let mut items = Vec::new();
     for i in 0..30 {
@@ -302,17 +391,31 @@ fn nudges_and_outcomes() {
         shape,
         [
             ("blog", "ga4", 1),
-            ("shop", "ga4", 100),
-            ("shop", "ga4", 50),
+            ("shop", "ga4", 40),
+            ("shop", "ga4", 40),
+            ("shop", "ga4", 40),
+            ("shop", "ga4", 30),
             ("shop", "umami", 1)
         ]
     );
     let text = serde_json::to_string(&n[0]).unwrap();
     assert_eq!(text, r#"{"site":"blog","target":"ga4","ids":["b1"]}"#);
+    assert_eq!(site_secret_name("shop"), "GA_API_SECRET_shop");
     assert_eq!(
         site_secret_name("demo-shop.v2"),
-        "GA_API_SECRET_DEMO_SHOP_V2"
+        "GA_API_SECRET_demo_2Dshop_2Ev2"
     );
+    let names: std::collections::BTreeSet<String> = [
+        "demo-shop",
+        "demo_shop",
+        "demo.shop",
+        "DEMO-SHOP",
+        "demo_2Dshop",
+    ]
+    .iter()
+    .map(|s| site_secret_name(s))
+    .collect();
+    assert_eq!(names.len(), 5, "no two site ids share a secret");
     assert_eq!(Delivery::of_status(Some(204)), Delivery::Delivered);
     assert_eq!(
         Delivery::of_status(Some(503)),

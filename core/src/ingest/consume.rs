@@ -180,6 +180,9 @@ pub struct Erase {
     pub visitors: Vec<String>,
     /// The ids of their raw events, deleted by key.
     pub events: Vec<String>,
+    /// The site's own id of the person (`identify()`), when they are erased by it: their
+    /// forwards to GA4 waiting with it are deleted too.
+    pub user_id: Option<String>,
 }
 
 /// Reads back the touched days from their parts (a part that cannot be read starts empty, is set

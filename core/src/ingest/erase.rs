@@ -87,6 +87,7 @@ pub fn write(
     site: &str,
     keys: Vec<String>,
     events: &[Event],
+    user_id: Option<&str>,
 ) -> Write {
     let mut w = consume::write(plan, days);
     w.set_aside.retain(|a| a.kind != "visit");
@@ -94,6 +95,7 @@ pub fn write(
         site: site.to_owned(),
         visitors: keys,
         events: events.iter().map(|e| e.event_id.clone()).collect(),
+        user_id: user_id.map(str::to_owned),
     });
     w
 }
@@ -202,7 +204,7 @@ mod tests {
                     })
             })
             .collect();
-        let w = write(plan, days, &site, vec!["a".into()], &a);
+        let w = write(plan, days, &site, vec!["a".into()], &a, None);
         assert_eq!(w.erase.as_ref().map(|e| e.events.len()), Some(3));
         let before = with_both.clone();
         assert_eq!(w.delete_visits.len(), 1);

@@ -22,8 +22,10 @@ pub struct Site {
     /// SHA-256 hex of the site's write token, if it has one.
     pub write_token_hash: Option<String>,
     /// The site forwards to GA4: a beacon's user id (`identify()`) rides its queue message to
-    /// GA4's `user_id` (and is never stored).
+    /// GA4's `user_id` (and is never stored)...
     pub forwards_user_id: bool,
+    /// ...only a server's, when it forwards only server-sent events (mode `server`).
+    pub ga4_server_only: bool,
 }
 
 /// Why a request is refused before its events are read.
@@ -247,6 +249,7 @@ mod tests {
             active,
             write_token_hash: Some("hash".into()),
             forwards_user_id: false,
+            ga4_server_only: false,
         }
     }
 

@@ -179,8 +179,11 @@ pub fn run(beacon: &RawBeacon, site: &Site, ctx: &Context<'_>) -> Outcome {
         session_key: identity.session_key,
         sender,
         server: ctx.server,
-        // Only for GA4's `user_id`, and only when the site forwards there.
-        user_id: beacon.user_id.clone().filter(|_| site.forwards_user_id),
+        // Only for GA4's `user_id`, and only when the site forwards these events there.
+        user_id: beacon
+            .user_id
+            .clone()
+            .filter(|_| site.forwards_user_id && (ctx.server || !site.ga4_server_only)),
         dropped: Vec::new(),
         pages: Vec::new(),
         events: Vec::with_capacity(beacon.events.len()),
@@ -291,6 +294,7 @@ mod tests {
             active: true,
             write_token_hash: None,
             forwards_user_id: false,
+            ga4_server_only: false,
         }
     }
 
@@ -307,6 +311,22 @@ mod tests {
         };
         let carried = rows(&run(&beacon, &forwarding, &ctx()));
         assert_eq!(carried[0].user_id.as_deref(), Some("customer-42"));
+        let server_only = Site {
+            forwards_user_id: true,
+            ga4_server_only: true,
+            ..site()
+        };
+        let browser = rows(&run(&beacon, &server_only, &ctx()));
+        assert_eq!(
+            browser[0].user_id, None,
+            "a browser's events are not forwarded then"
+        );
+        let webhook = Context {
+            server: true,
+            ..ctx()
+        };
+        let server = rows(&run(&beacon, &server_only, &webhook));
+        assert_eq!(server[0].user_id.as_deref(), Some("customer-42"));
         assert!(!carried[0].visitor_key.contains("customer"));
     }
 

@@ -62,12 +62,16 @@ pub async fn forward_replay(req: &Request, env: &Env) -> Result<Response, AppErr
         .map(|(_, v)| v)
         .unwrap_or_default();
     let store = Store::new(env)?;
-    let revived = store.revive_dead(FORWARD_REPLAY_BATCH, &site).await?;
-    // Waiting again before nudged: a failed nudge leaves them to the cron's sweep.
-    crate::forwarder::renudge(env, &revived).await?;
+    let revived = store
+        .revive_dead(FORWARD_REPLAY_BATCH, &site, edge::now())
+        .await?;
     if !revived.is_empty() {
         let detail = json!({"events": revived.len()});
         admin::record(&store, req, Action::ForwardsReplayed, &site, detail).await?;
+    }
+    // Waiting again before nudged: a nudge that fails leaves them to the cron's sweep.
+    if let Err(e) = crate::forwarder::renudge(env, &revived).await {
+        worker::console_error!("forward replay: nudge not sent ({e:?}); the cron will send them");
     }
     Ok(edge::json(200, &json!({"replayed_events": revived.len()})))
 }

@@ -1,4 +1,4 @@
-//! Erasing one person on their request (admin token): `DELETE /api/sites/{site}/visitors/{id}`,
+//! Erasing one person on their request (the admin token, or the site's tenant token): `DELETE /api/sites/{site}/visitors/{id}`,
 //! `DELETE /api/sites/{site}/users/{id}`, or — keeping the id out of URLs and request logs —
 //! `POST /api/sites/{site}/erasures` with `{"visitor_id"}` or `{"user_id"}`. The keys their events
 //! were stored under come from the salts still kept (core's `erase::keys`). Their raw events are
@@ -84,7 +84,11 @@ async fn erase_person(
     let (salts, oldest) = store.kept_salts().await?;
     let keys = erase::keys(site, person, &salts);
     let zone = store.zone(site).await?;
-    let (events, visits, days) = write(&store, site, &keys, zone).await?;
+    let user = match person {
+        Person::User(id) => Some(id),
+        Person::Visitor(_) => None,
+    };
+    let (events, visits, days) = write(&store, site, &keys, zone, user).await?;
     let who = match person {
         Person::User(_) => "user",
         Person::Visitor(_) => "visitor",
@@ -108,6 +112,7 @@ async fn write(
     site: &str,
     keys: &[String],
     zone: Zone,
+    user: Option<&str>,
 ) -> Result<(usize, usize, usize), AppError> {
     let mut last = None;
     for _ in 0..EVENT_READS {
@@ -119,7 +124,7 @@ async fn write(
                 break; // an event of theirs came after the events were read: read them again
             };
             let stored = store.rollup_days(plan.deltas.0.keys()).await?;
-            let w = erase::write(plan, stored, site, keys.to_vec(), &events);
+            let w = erase::write(plan, stored, site, keys.to_vec(), &events, user);
             match store.commit(&w, &[], edge::now()).await {
                 Ok(_) => return Ok((events.len(), visit_count, w.days.len())),
                 // Most likely a concurrent consumer wrote one of the days first: read again.

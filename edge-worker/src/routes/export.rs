@@ -1,7 +1,8 @@
 //! `GET /api/sites/{site}/export?data=events|days&format=ndjson|csv&from&to`: a site's raw events
 //! (within its retention) or daily aggregates, streamed a page at a time (never the whole export
-//! in memory), admin token only, recorded in the audit log. Core's `export` checks the request and
-//! writes each line; the store reads the pages. Must not: hold SQL, or shape a row itself.
+//! in memory), with the admin token or the site's tenant token only, recorded in the audit log.
+//! Core's `export` checks the request and writes each line; the store reads the pages. Must not:
+//! hold SQL, or shape a row itself.
 
 use futures_util::stream;
 use sightline_core::audit::Action;

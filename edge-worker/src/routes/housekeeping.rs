@@ -42,9 +42,6 @@ pub async fn run(env: &Env) {
     }
 }
 
-/// How long an outbox row waits before the cron takes its message for lost (the forwarder's
-/// retries span about 18 minutes at the default delays).
-const FORWARD_LOST_MS: i64 = 3600 * 1000;
 /// Most outbox rows one cron run nudges again.
 const FORWARD_SWEEP: usize = 5000;
 /// How long given-up outbox rows are kept for a replay.
@@ -53,13 +50,16 @@ const FORWARD_DEAD_KEEP_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Nudges again the outbox rows whose message was lost, and forgets rows given up long ago.
 async fn forwarding(env: &Env, store: &Store) {
     let now = edge::now();
-    let swept = crate::forwarder::sweep(env, store, now, FORWARD_LOST_MS, FORWARD_SWEEP).await;
+    let swept = crate::forwarder::sweep(env, store, now, FORWARD_SWEEP).await;
     if swept > 0 {
         worker::console_log!("housekeeping: {swept} waiting forwards nudged again");
     }
-    match store.purge_dead_forwards(now - FORWARD_DEAD_KEEP_MS).await {
+    match store.purge_forwards(now - FORWARD_DEAD_KEEP_MS, now).await {
         Ok(0) => {}
-        Ok(n) => worker::console_log!("housekeeping: {n} given-up forwards past 30 days deleted"),
+        Ok(n) => worker::console_log!(
+            "housekeeping: {n} forwards deleted (given up over 30 days ago, past their site's \
+             retention, or of an erased site)"
+        ),
         Err(e) => worker::console_error!("housekeeping: forward purge failed: {e:?}"),
     }
 }

@@ -44,10 +44,11 @@ const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timez
      FROM sites s WHERE s.id = ?1";
 const TOKENS_UPDATE_SQL: &str =
     "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
-/// Erasure: every row of the site, raw and aggregated (its summed periods and operational
-/// counters too), its saved segments and funnels, then the site (their references to it make a
-/// site with rows left undeletable).
-const ERASE_SQL: [&str; 9] = [
+/// Erasure: every row of the site, raw and aggregated (its summed periods, operational counters
+/// and forwards waiting or given up too), its saved segments and funnels, then the site (their
+/// references to it make a site with rows left undeletable).
+const ERASE_SQL: [&str; 10] = [
+    "DELETE FROM forward_outbox WHERE site_id = ?1",
     "DELETE FROM events WHERE site_id = ?1",
     "DELETE FROM sessions WHERE site_id = ?1",
     "DELETE FROM day_parts WHERE site_id = ?1",

@@ -29,20 +29,30 @@ const FAILED_SQL: &str = "UPDATE forward_outbox SET attempts = attempts + 1, err
 const GIVE_UP_SQL: &str = "UPDATE forward_outbox SET dead = 1, \
      error = COALESCE(error, 'retries_exhausted') WHERE site_id = ?1 AND target = ?2 AND dead = 0 \
      AND event_id IN (SELECT value FROM json_each(?3))";
-/// Waiting rows older than ?1 (their message lost: the consumer's send failed, or an isolate
-/// ended between its commit and the send), oldest first, at most ?2.
-const STALE_SQL: &str = "SELECT site_id, target, event_id FROM forward_outbox \
-     WHERE dead = 0 AND created_at < ?1 ORDER BY created_at LIMIT ?2";
-/// Dead rows back to waiting, at most ?1 (oldest first), optionally of site ?2 only.
-const REVIVE_SQL: &str = "UPDATE forward_outbox SET dead = 0, attempts = 0, error = NULL \
+/// Waiting rows last nudged before ?1 (their message lost: the consumer's send failed, or an
+/// isolate ended between its commit and the send), oldest first, at most ?2, marked nudged now
+/// (?3: `created_at` is when a row was last nudged, so the next sweep leaves it to this one).
+const STALE_SQL: &str = "UPDATE forward_outbox SET created_at = ?3 \
+     WHERE (site_id, target, event_id) IN (SELECT site_id, target, event_id FROM forward_outbox \
+       WHERE dead = 0 AND created_at < ?1 ORDER BY created_at LIMIT ?2) \
+     RETURNING site_id, target, event_id";
+/// Dead rows back to waiting, nudged now (?3), at most ?1 (oldest first), optionally of site ?2
+/// only.
+const REVIVE_SQL: &str = "UPDATE forward_outbox SET dead = 0, attempts = 0, error = NULL, \
+     created_at = ?3 \
      WHERE (site_id, target, event_id) IN (SELECT site_id, target, event_id FROM forward_outbox \
        WHERE dead = 1 AND (?2 = '' OR site_id = ?2) ORDER BY created_at LIMIT ?1) \
      RETURNING site_id, target, event_id";
-/// The outbox rows of an erased person's events (?2 lists their ids).
+/// The outbox rows of an erased person's events (?2 lists their ids), and GA4's rows carrying
+/// their user id (?3; events older than the kept salts cannot be found by key, but by it).
 const ERASE_SQL: &str = "DELETE FROM forward_outbox WHERE site_id = ?1 \
-     AND event_id IN (SELECT value FROM json_each(?2))";
-/// Dead rows older than ?1 are forgotten.
-const PURGE_DEAD_SQL: &str = "DELETE FROM forward_outbox WHERE dead = 1 AND created_at < ?1";
+     AND (event_id IN (SELECT value FROM json_each(?2)) \
+       OR (?3 IS NOT NULL AND target = 'ga4' AND body ->> '$.user_id' = ?3))";
+/// Forgotten: given-up rows last nudged before ?1 (30 days), any row past its site's raw
+/// retention (?2 is now), and the rows of a site that no longer exists.
+const PURGE_DEAD_SQL: &str = "DELETE FROM forward_outbox WHERE (dead = 1 AND created_at < ?1) \
+     OR created_at < ?2 - 86400000 * \
+       COALESCE((SELECT retention_days FROM sites WHERE sites.id = forward_outbox.site_id), 0)";
 const WAITING_COUNT_SQL: &str = "SELECT o.site_id AS site, o.target AS target, \
      COUNT(*) AS n, COALESCE(s.tenant_id, '') AS tenant \
      FROM forward_outbox o LEFT JOIN sites s ON s.id = o.site_id WHERE o.dead = 0 \
@@ -118,13 +128,16 @@ impl Store {
             .collect()
     }
 
-    /// The statement that deletes the outbox rows of erased events (an erasure's transaction).
+    /// The statement that deletes the outbox rows of erased events, and GA4's rows carrying
+    /// the erased `user` id (an erasure's transaction).
     pub fn outbox_erase_statement(
         &self,
         site: &str,
         ids: &wasm_bindgen::JsValue,
+        user: Option<&str>,
     ) -> Result<D1PreparedStatement, AppError> {
-        self.statement(ERASE_SQL, &[text(site), ids.clone()])
+        let user = user.map_or(wasm_bindgen::JsValue::NULL, text);
+        self.statement(ERASE_SQL, &[text(site), ids.clone(), user])
     }
 
     /// The site's ids at its targets and its forwarding, if the site exists.
@@ -230,24 +243,35 @@ impl Store {
         Ok(())
     }
 
-    /// Waiting rows created before `before` (ms), oldest first, at most `limit`.
-    pub async fn stale_waiting(&self, before: i64, limit: usize) -> Result<Vec<Key>, AppError> {
-        self.rows(self.statement(STALE_SQL, &[number(before), number(limit as i64)])?)
-            .await
+    /// Waiting rows last nudged before `before` (ms), oldest first, at most `limit`, marked
+    /// nudged at `now`, returned.
+    pub async fn stale_waiting(
+        &self,
+        before: i64,
+        limit: usize,
+        now: i64,
+    ) -> Result<Vec<Key>, AppError> {
+        let binds = [number(before), number(limit as i64), number(now)];
+        self.rows(self.statement(STALE_SQL, &binds)?).await
     }
 
-    /// Dead rows back to waiting (at most `limit`, of `site` only unless empty), returned.
-    pub async fn revive_dead(&self, limit: usize, site: &str) -> Result<Vec<Key>, AppError> {
-        self.rows(self.statement(REVIVE_SQL, &[number(limit as i64), text(site)])?)
-            .await
+    /// Dead rows back to waiting, nudged at `now` (at most `limit`, of `site` only unless
+    /// empty), returned.
+    pub async fn revive_dead(
+        &self,
+        limit: usize,
+        site: &str,
+        now: i64,
+    ) -> Result<Vec<Key>, AppError> {
+        let binds = [number(limit as i64), text(site), number(now)];
+        self.rows(self.statement(REVIVE_SQL, &binds)?).await
     }
 
-    /// Forgets dead rows created before `before` (ms); answers how many.
-    pub async fn purge_dead_forwards(&self, before: i64) -> Result<usize, AppError> {
-        let result = self
-            .statement(PURGE_DEAD_SQL, &[number(before)])?
-            .run()
-            .await?;
+    /// Forgets given-up rows last nudged before `dead_before` (ms), rows past their site's raw
+    /// retention, and rows of erased sites; answers how many.
+    pub async fn purge_forwards(&self, dead_before: i64, now: i64) -> Result<usize, AppError> {
+        let binds = [number(dead_before), number(now)];
+        let result = self.statement(PURGE_DEAD_SQL, &binds)?.run().await?;
         Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
     }
 

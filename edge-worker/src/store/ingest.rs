@@ -428,7 +428,11 @@ impl Store {
         statements.extend(self.outbox_statements(&write.outbox, now, PARAM_BYTES)?);
         if let Some(erase) = &write.erase {
             let ids = json_param(&erase.events)?;
-            statements.push(self.outbox_erase_statement(&erase.site, &ids)?);
+            statements.push(self.outbox_erase_statement(
+                &erase.site,
+                &ids,
+                erase.user_id.as_deref(),
+            )?);
             statements.push(self.statement(ERASE_EVENTS_SQL, &[text(&erase.site), ids])?);
         }
         if !counters.is_empty() {

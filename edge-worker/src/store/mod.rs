@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 
 use serde::Deserialize;
-use sightline_core::forward::{Forwarding, Target};
+use sightline_core::forward::{Forwarding, Mode, Target};
 use sightline_core::ingest::aggregate::Day;
 use sightline_core::ingest::gate::SiteCache;
 use sightline_core::ingest::Site;
@@ -241,21 +241,25 @@ impl Store {
     /// The site with this id, if any (active or not).
     async fn site(&self, id: &str) -> Result<Option<Site>, AppError> {
         let row: Option<SiteRow> = self.row(self.statement(SITE_SQL, &[text(id)])?).await?;
-        Ok(row.map(|r| Site {
-            id: r.id,
-            active: r.active != 0.0,
-            write_token_hash: r.write_token_hash,
-            forwards_user_id: serde_json::from_str::<Forwarding>(&r.forwarding)
+        Ok(row.map(|r| {
+            let ga4 = serde_json::from_str::<Forwarding>(&r.forwarding)
                 .unwrap_or_default()
                 .with_ids(r.ga4 != 0.0, false)
                 .route(Target::Ga4)
-                .is_some(),
-            domains: r
-                .domains
-                .split(' ')
-                .filter(|d| !d.is_empty())
-                .map(str::to_owned)
-                .collect(),
+                .map(|route| route.mode);
+            Site {
+                id: r.id,
+                active: r.active != 0.0,
+                write_token_hash: r.write_token_hash,
+                forwards_user_id: ga4.is_some(),
+                ga4_server_only: ga4 == Some(Mode::Server),
+                domains: r
+                    .domains
+                    .split(' ')
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            }
         }))
     }
 
