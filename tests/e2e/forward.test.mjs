@@ -217,4 +217,19 @@ describe("forwarding to GA4 and Umami", () => {
     assert.ok(!(await ga4Events("G-FWDFAIL")).some((e) => e.params.n === 500));
     assert.ok(!(await umamiFor(UMAMI_FAIL)).some((p) => p.data?.n === 500));
   });
+  test("erasing a signed-in user deletes their waiting forwards", async () => {
+    await sink("control", { fail: 1000, status: 503 });
+    const user = uid("user");
+    assert.equal((await collect(beacon("fwd-fail", [event({ name: "erase_user", props: { n: 600 } })], { user_id: user }))).status, 202);
+    await eventually(async () => (await metric("sightline_forward_waiting_events", "fwd-fail", "ga4")) === 1, 30000, "the event waiting");
+    const erased = await siteApi("POST", "fwd-fail", "erasures", { token: ADMIN_TOKEN, body: { user_id: user } });
+    assert.equal(erased.status, 200, JSON.stringify(erased.body));
+    assert.equal(await metric("sightline_forward_waiting_events", "fwd-fail", "ga4"), 0);
+    assert.equal(await metric("sightline_forward_waiting_events", "fwd-fail", "umami"), 0);
+    await sink("control", { fail: 0 });
+    assert.equal((await collect(beacon("fwd-fail", [event({ name: "after_user_erasure", props: { n: 601 } })]))).status, 202);
+    await eventually(async () => (await ga4Events("G-FWDFAIL")).some((e) => e.params.n === 601), 60000, "the later event");
+    await settled(async () => (await ga4Events("G-FWDFAIL")).length);
+    assert.ok(!(await ga4Events("G-FWDFAIL")).some((e) => e.params.n === 600 || e.user_id === user));
+  });
 });
