@@ -11,9 +11,9 @@
 
 use sightline_core::faults::Faults;
 use sightline_core::forward;
-use sightline_core::ingest::{consume, queue, Event, Queued};
+use sightline_core::ingest::{consume, Event, Queued};
 use sightline_core::ops::{self, Drops, Pending};
-use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+use worker::{Env, MessageBatch, MessageExt};
 
 use crate::edge;
 use crate::error::AppError;
@@ -82,7 +82,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
 }
 
 /// Acks the messages of a written part, or has Queues retry each after a delay about as long as it
-/// has waited so far (`queue::retry_delay_s`: exponential, jittered, at most `RETRY_MAX_DELAY_S`).
+/// has waited so far (`edge::retry_options`: exponential, jittered, at most `RETRY_MAX_DELAY_S`).
 async fn finish(
     env: &Env,
     messages: &[(worker::RawMessage, Vec<Event>)],
@@ -109,15 +109,9 @@ async fn finish(
             if written.is_err() {
                 pend(pending);
             }
-            let now = edge::now();
-            let max = edge::retry_max_delay_s(env);
             for (message, _) in messages {
-                let age = now - message.timestamp().as_millis() as i64;
-                let delay = queue::retry_delay_s(age, max, edge::random_unit());
-                let retry = QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(delay)
-                    .build();
-                message.retry_with_options(&retry);
+                let enqueued = message.timestamp().as_millis() as i64;
+                message.retry_with_options(&edge::retry_options(env, enqueued));
             }
         }
     }

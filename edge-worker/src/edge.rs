@@ -118,7 +118,7 @@ pub fn admin_token(env: &worker::Env) -> Option<String> {
 }
 
 /// A secret (or, in local development, a `--var`) called `name`, when set and not empty.
-fn secret_or_var(env: &worker::Env, name: &str) -> Option<String> {
+pub fn secret_or_var(env: &worker::Env, name: &str) -> Option<String> {
     env.secret(name)
         .map(|s| s.to_string())
         .or_else(|_| env.var(name).map(|v| v.to_string()))
@@ -349,6 +349,19 @@ pub fn random_unit() -> f64 {
     let mut bytes = [0u8; 4];
     get_random_values(&mut bytes);
     f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+}
+
+/// Queues' retry of a message enqueued at `enqueued_ms`: after about as long as it has waited so
+/// far (core's `queue::retry_delay_s`: exponential, jittered, at most [`retry_max_delay_s`]).
+pub fn retry_options(env: &worker::Env, enqueued_ms: i64) -> worker::QueueRetryOptions {
+    let delay = sightline_core::ingest::queue::retry_delay_s(
+        now() - enqueued_ms,
+        retry_max_delay_s(env),
+        random_unit(),
+    );
+    worker::QueueRetryOptionsBuilder::new()
+        .with_delay_seconds(delay)
+        .build()
 }
 
 /// The longest delay before a failed queue message is tried again (`RETRY_MAX_DELAY_S`, seconds;

@@ -14,8 +14,8 @@
 use futures_util::future::{select, Either};
 use sightline_core::forward::{self, ga4, umami, Delivery, Nudge, Target};
 use worker::{
-    AbortController, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, Queue,
-    QueueRetryOptionsBuilder, Request, RequestInit,
+    AbortController, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, Queue, Request,
+    RequestInit,
 };
 
 use crate::edge;
@@ -84,14 +84,8 @@ pub async fn deliver(batch: MessageBatch<String>, env: &Env) {
                 if let Err(AppError::Internal(detail)) = &result {
                     worker::console_error!("forward: {detail}");
                 }
-                let age = edge::now() - message.timestamp().as_millis() as i64;
-                let max = edge::retry_max_delay_s(env);
-                let delay =
-                    sightline_core::ingest::queue::retry_delay_s(age, max, edge::random_unit());
-                let options = QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(delay)
-                    .build();
-                message.retry_with_options(&options);
+                let enqueued = message.timestamp().as_millis() as i64;
+                message.retry_with_options(&edge::retry_options(env, enqueued));
             }
         }
     }
@@ -207,10 +201,11 @@ fn requests(
     match target {
         Target::Ga4 => {
             let measurement = ids.ga4.as_deref().ok_or("no_measurement_id")?;
-            let api_secret = secret(env, &forward::site_secret_name(site))
-                .or_else(|| secret(env, "GA_API_SECRET"))
+            let api_secret = edge::secret_or_var(env, &forward::site_secret_name(site))
+                .or_else(|| edge::secret_or_var(env, "GA_API_SECRET"))
                 .ok_or("no_api_secret")?;
-            let base = secret(env, "GA4_ENDPOINT").unwrap_or_else(|| GA4_DEFAULT.into());
+            let base =
+                edge::secret_or_var(env, "GA4_ENDPOINT").unwrap_or_else(|| GA4_DEFAULT.into());
             let url = format!(
                 "{}/mp/collect?measurement_id={}&api_secret={}",
                 base.trim_end_matches('/'),
@@ -240,7 +235,7 @@ fn requests(
         }
         Target::Umami => {
             let website = ids.umami.as_deref().ok_or("no_website_id")?;
-            let host = secret(env, "UMAMI_HOST").ok_or("no_umami_host")?;
+            let host = edge::secret_or_var(env, "UMAMI_HOST").ok_or("no_umami_host")?;
             let host = host.trim_end_matches('/');
             let url = format!("{host}/api/batch");
             let single = format!("{host}/api/send");
@@ -263,15 +258,6 @@ fn requests(
             Ok((planned, refused))
         }
     }
-}
-
-/// A Worker secret or var, when set and not empty.
-fn secret(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|s| !s.is_empty())
 }
 
 /// Percent-encodes a query value.
@@ -318,17 +304,13 @@ pub async fn sweep(env: &Env, store: &Store, now: i64, limit: usize) -> usize {
     let Ok(stale) = store.stale_waiting(now - older_ms, limit, now).await else {
         return 0;
     };
-    let rows = stale.iter().filter_map(|k| {
-        Target::named(&k.target).map(|t| (k.site_id.as_str(), t, k.event_id.as_str()))
-    });
-    let nudges = forward::nudges(rows);
-    match send(env, &nudges).await {
+    match renudge(env, &stale).await {
         Ok(()) => stale.len(),
         Err(_) => 0,
     }
 }
 
-/// Nudges revived rows (a replay).
+/// Nudges rows waiting again (a sweep's, a replay's).
 pub async fn renudge(env: &Env, keys: &[crate::store::forward::Key]) -> Result<(), AppError> {
     let rows = keys.iter().filter_map(|k| {
         Target::named(&k.target).map(|t| (k.site_id.as_str(), t, k.event_id.as_str()))

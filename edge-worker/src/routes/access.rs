@@ -27,6 +27,11 @@ fn presented(req: &Request) -> Option<String> {
     token::bearer(auth.as_deref()).map(token::hash)
 }
 
+/// True when `hash` is the hash of the admin token (set).
+fn is_admin(env: &Env, hash: &str) -> bool {
+    edge::admin_token(env).is_some_and(|admin| token::hash(&admin) == hash)
+}
+
 /// The admin API's check: the admin token, or `401`; `403` when no `ADMIN_TOKEN` is set.
 pub fn admin(req: &Request, env: &Env) -> Result<(), AppError> {
     configured(req, edge::admin_token(env), "ADMIN_TOKEN")
@@ -70,7 +75,7 @@ pub async fn reader(req: &Request, store: &Store, site: &str) -> Result<(), AppE
 pub async fn site(req: &Request, env: &Env, store: &Store, site: &str) -> Result<Caller, AppError> {
     const WANTED: &str = "the site's read token, or ADMIN_TOKEN";
     let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
-    if edge::admin_token(env).is_some_and(|admin| token::hash(&admin) == hash) {
+    if is_admin(env, &hash) {
         if !store.site_exists(site).await? {
             return Err(AppError::Missing("site"));
         }
@@ -92,7 +97,7 @@ pub async fn data_request(
 ) -> Result<(), AppError> {
     const WANTED: &str = "ADMIN_TOKEN, or the token of the site's tenant";
     let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
-    if edge::admin_token(env).is_some_and(|admin| token::hash(&admin) == hash) {
+    if is_admin(env, &hash) {
         return Ok(());
     }
     if store.tenant_token_matches(site, &hash).await? {
