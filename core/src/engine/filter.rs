@@ -165,7 +165,6 @@ pub fn value<'a>(
 ) -> Option<Cow<'a, str>> {
     let h = &data.hits[i];
     let a = &data.hits[v.arrival];
-    let text = |x: &'a Option<String>| x.as_deref().map(Cow::Borrowed);
     match dimension {
         Dimension::Page => Some(Cow::Borrowed(&h.path)),
         Dimension::Hostname => Some(Cow::Borrowed(&h.hostname)),
@@ -181,19 +180,41 @@ pub fn value<'a>(
         Dimension::ExitPageHostname => v
             .exit
             .map(|e| Cow::Borrowed(data.hits[e].hostname.as_str())),
-        Dimension::Source => Some(text(&a.source).unwrap_or(Cow::Borrowed("Direct / None"))),
-        Dimension::Referrer => Some(text(&a.referrer).unwrap_or(Cow::Borrowed("Direct / None"))),
-        Dimension::Channel => Some(text(&a.channel).unwrap_or(Cow::Borrowed("Direct"))),
-        Dimension::UtmSource => text(&a.utm_source),
-        Dimension::UtmMedium => text(&a.utm_medium),
-        Dimension::UtmCampaign => text(&a.utm_campaign),
-        Dimension::UtmContent => text(&a.utm_content),
-        Dimension::UtmTerm => text(&a.utm_term),
-        Dimension::Device => a.device.as_deref().map(device_name),
-        Dimension::Browser => text(&a.browser),
-        Dimension::Os => text(&a.os),
-        Dimension::Country => text(&a.country),
-        _ => None,
+        other => arrival_field(other, a).and_then(|raw| shown(other, raw.as_deref())),
+    }
+}
+
+/// The arrival field a `visit:` dimension of the arrival's own is read from (`None` for other
+/// dimensions).
+#[allow(clippy::option_option)]
+pub fn arrival_field<'a>(dimension: &Dimension, a: &'a Hit) -> Option<&'a Option<String>> {
+    Some(match dimension {
+        Dimension::Source => &a.source,
+        Dimension::Referrer => &a.referrer,
+        Dimension::Channel => &a.channel,
+        Dimension::UtmSource => &a.utm_source,
+        Dimension::UtmMedium => &a.utm_medium,
+        Dimension::UtmCampaign => &a.utm_campaign,
+        Dimension::UtmContent => &a.utm_content,
+        Dimension::UtmTerm => &a.utm_term,
+        Dimension::Device => &a.device,
+        Dimension::Browser => &a.browser,
+        Dimension::Os => &a.os,
+        Dimension::Country => &a.country,
+        _ => return None,
+    })
+}
+
+/// An arrival dimension's value as Plausible shows it, from the stored field (`raw`): sources
+/// and referrers `Direct / None` when absent, channels `Direct`, devices capitalised.
+pub fn shown<'a>(dimension: &Dimension, raw: Option<&'a str>) -> Option<Cow<'a, str>> {
+    match dimension {
+        Dimension::Source | Dimension::Referrer => {
+            Some(Cow::Borrowed(raw.unwrap_or("Direct / None")))
+        }
+        Dimension::Channel => Some(Cow::Borrowed(raw.unwrap_or("Direct"))),
+        Dimension::Device => raw.map(device_name),
+        _ => raw.map(Cow::Borrowed),
     }
 }
 
@@ -213,32 +234,59 @@ impl Compiled {
 
 impl Cond {
     fn test(&self, data: &Data, i: usize, v: &Visit) -> bool {
+        if self.is_goal() {
+            let h = &data.hits[i];
+            return self.on_event(&h.name, &h.path);
+        }
+        self.on_value(value(&self.dimension, data, i, v).as_deref())
+    }
+
+    /// The dimension it reads.
+    pub fn dimension(&self) -> &Dimension {
+        &self.dimension
+    }
+
+    /// True for an `event:goal` condition (read with [`Cond::on_event`]).
+    pub fn is_goal(&self) -> bool {
+        matches!(self.test, Test::Goal(..))
+    }
+
+    /// An `event:goal` condition on an event with this name and path.
+    pub fn on_event(&self, name: &str, path: &str) -> bool {
         let hit = match &self.test {
-            Test::Goal(goals, contains) => {
-                let h = &data.hits[i];
-                goals.iter().any(|g| match g {
-                    Goal::Page(p) => h.name == PAGEVIEW && p.matches(&h.path),
-                    Goal::Event(name) => goal_name(h).is_some_and(|n| {
-                        if *contains {
-                            n.contains(name.as_str())
+            Test::Goal(goals, contains) => goals.iter().any(|g| match g {
+                Goal::Page(p) => name == PAGEVIEW && p.matches(path),
+                Goal::Event(goal) => {
+                    let counted = name != PAGEVIEW && !MEASUREMENTS.contains(&name);
+                    counted
+                        && if *contains {
+                            name.contains(goal.as_str())
                         } else {
-                            n == name
+                            name == goal
                         }
-                    }),
-                })
-            }
-            test => match value(&self.dimension, data, i, v) {
+                }
+            }),
+            _ => false,
+        };
+        hit != self.negated
+    }
+
+    /// Any other condition on its dimension's value (`None`: the event has none).
+    pub fn on_value(&self, value: Option<&str>) -> bool {
+        let hit = match &self.test {
+            Test::Goal(..) => false,
+            test => match value {
                 None => false,
                 Some(value) => match test {
                     Test::Equals(clauses, sensitive) => {
-                        let value = folded(&value, *sensitive);
+                        let value = folded(value, *sensitive);
                         clauses.iter().any(|c| *c == value)
                     }
                     Test::Contains(clauses, sensitive) => {
-                        let value = folded(&value, *sensitive);
+                        let value = folded(value, *sensitive);
                         clauses.iter().any(|c| value.contains(c.as_str()))
                     }
-                    Test::Matches(patterns) => patterns.iter().any(|p| p.is_match(&value)),
+                    Test::Matches(patterns) => patterns.iter().any(|p| p.is_match(value)),
                     Test::Goal(..) => false,
                 },
             },

@@ -58,7 +58,7 @@ fn depth(data: &Data, hits: &[usize], f: &Funnel, window: Option<i64>) -> usize 
 }
 
 /// Visitors per step over a span.
-fn reached(data: &Data, filter: Option<&Compiled>, f: &Funnel, span: &Span) -> Vec<usize> {
+pub fn reached(data: &Data, filter: Option<&Compiled>, f: &Funnel, span: &Span) -> Vec<usize> {
     let within = |t: i64| t >= span.range.from && t < span.range.to;
     // Per unit (a visit, or a visitor for a window in hours): its matching events, by time.
     let mut units: BTreeMap<(i64, u32, u32), Vec<usize>> = BTreeMap::new();
@@ -120,17 +120,17 @@ fn steps(f: &Funnel, counts: &[usize]) -> Vec<Value> {
         .collect()
 }
 
-/// Answers a funnel query.
+/// Answers a funnel query, given the visitors per step over a span (from [`reached`], or from
+/// blocks and raw events together).
 pub fn answer(
-    data: &Data,
-    filter: Option<&Compiled>,
+    reached: impl Fn(&Span) -> Vec<usize>,
     id: u64,
     f: &Funnel,
     cx: &Shaping<'_>,
 ) -> Value {
     let q = cx.query;
-    let counts = reached(data, filter, f, &q.date_range);
-    let before = q.comparison.as_ref().map(|c| reached(data, filter, f, c));
+    let counts = reached(&q.date_range);
+    let before = q.comparison.as_ref().map(&reached);
     let results: Vec<Value> = counts
         .iter()
         .enumerate()

@@ -14,13 +14,17 @@
 //! range.
 //! Must not: do I/O, read the clock, or hold SQL.
 
+pub mod block;
 pub mod filter;
 pub mod funnel;
 pub mod rollup;
+pub mod scan;
 pub mod shape;
 pub mod tally;
 pub mod visits;
 
+#[cfg(test)]
+mod scan_tests;
 #[cfg(test)]
 mod tests;
 
@@ -30,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ingest::Props;
-use crate::query::{Query, QueryError};
+use crate::query::{self, Query, QueryError};
 use crate::saved::Funnel;
 use crate::wire::PropValue;
 use crate::zone::Zone;
@@ -123,6 +127,18 @@ pub struct Input<'a> {
     /// The rollup days, when [`rollup::parts_for`] said the rollups answer the query (the hits
     /// are then not read).
     pub days: Option<BTreeMap<i64, crate::ingest::aggregate::Day>>,
+    /// Closed days' blocks, when [`scan::eligible`] said they answer the query: the hits are
+    /// then read for the other days only, and count only visits that started on them.
+    pub blocks: Option<Blocks>,
+}
+
+/// Closed days' blocks, and the days read from raw events instead.
+#[derive(Debug, Default)]
+pub struct Blocks {
+    /// The blocks.
+    pub blocks: Vec<block::Block>,
+    /// The local days no block holds (their visits are counted from the hits).
+    pub raw_days: std::collections::BTreeSet<i64>,
 }
 
 /// Answers the query.
@@ -148,7 +164,10 @@ pub fn answer(input: Input<'_>) -> Result<Value, QueryError> {
     } else {
         input.hits.into_iter().filter(|h| !h.internal()).collect()
     };
-    let data = visits::build(hits, input.zone);
+    let mut data = visits::build(hits, input.zone);
+    if let Some(b) = &input.blocks {
+        data = scan::only_days(data, &b.raw_days);
+    }
     let compiled = q.filters.as_ref().map(filter::compile).transpose()?;
     let cx = shape::Shaping {
         query: q,
@@ -157,8 +176,25 @@ pub fn answer(input: Input<'_>) -> Result<Value, QueryError> {
         kept_from: input.kept_from,
         lost: &input.lost,
     };
-    if let Some((id, funnel)) = input.funnel {
-        return Ok(funnel::answer(&data, compiled.as_ref(), id, funnel, &cx));
+    let blocks = input.blocks.as_ref().map_or(&[][..], |b| &b.blocks[..]);
+    if let Some((id, f)) = input.funnel {
+        let reached = |span: &query::Span| {
+            let mut counts = funnel::reached(&data, compiled.as_ref(), f, span);
+            for b in blocks {
+                let more = scan::reached(b, compiled.as_ref(), f, span);
+                counts.iter_mut().zip(more).for_each(|(c, m)| *c += m);
+            }
+            counts
+        };
+        return Ok(funnel::answer(reached, id, f, &cx));
+    }
+    if input.blocks.is_some() {
+        let source = scan::Scan {
+            blocks,
+            raw: &data,
+            zone: input.zone,
+        };
+        return shape::answer(&source, q, compiled.as_ref(), &cx);
     }
     let raw = tally::Raw {
         data: &data,

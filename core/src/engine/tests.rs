@@ -91,6 +91,7 @@ fn run(body: Value, hits: Vec<Hit>, funnel: Option<(u64, &Funnel)>) -> Value {
         kept_from: T0 - 30 * DAY,
         lost: BTreeMap::from([(T0 / DAY, 4)]),
         days: None,
+        blocks: None,
     })
     .unwrap()
 }
@@ -447,6 +448,7 @@ fn the_rollups_answer_what_they_hold_as_raw_events_do() {
             kept_from: T0 - 30 * DAY,
             lost: BTreeMap::new(),
             days: Some(days.clone()),
+            blocks: None,
         })
         .unwrap();
         let from_raw = run(body.clone(), hits.clone(), None);

@@ -134,6 +134,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         kept_from: now - settings.retention_days * DAY_MS,
         lost,
         days,
+        blocks: None,
     })?;
     let response = edge::json(200, &answer);
     #[cfg(feature = "test-hooks")]

@@ -1,0 +1,377 @@
+//! A closed day's visits as columns: the customer visits that started on one local day, with
+//! every event of theirs (those past midnight too), as dictionaries and number columns — what the
+//! filtered breakdowns and funnels of many days read instead of raw events ([`super::scan`]).
+//! Kept: dictionaries, the visits, each event's name, page, hostname and local day. Not kept:
+//! props and event times (a query that reads them — hours, funnels within hours — reads raw
+//! events).
+//! Encoded as LEB128 varints, column by column (runs of like numbers compress well; the worker
+//! deflates it). Input: the day's events in visits ([`Data`]). Output: the bytes, and back. Must not: hold staff traffic, or anything the query engine would read differently
+//! from raw events.
+
+use super::visits::Data;
+use super::Hit;
+use crate::zone::Zone;
+
+/// The arrival fields a block keeps, in its order (`visit:` dimensions read from a visit's
+/// arrival event).
+pub const ARRIVAL: usize = 12;
+
+/// The first bytes (and the format's version).
+const MAGIC: &[u8; 4] = b"SLB1";
+
+/// A closed day's customer visits, decoded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Block {
+    /// The local day the visits started on.
+    pub day: i64,
+    /// Event names.
+    pub names: Vec<String>,
+    /// Page paths.
+    pub pages: Vec<String>,
+    /// Hostnames.
+    pub hosts: Vec<String>,
+    /// Per arrival field (see [`arrival`]): its values; id 0 is "none".
+    pub arrival_values: Vec<Vec<String>>,
+    /// Per visit: whether it is another visitor than the visit before (visits are by visitor).
+    pub new_visitor: Vec<bool>,
+    /// Per visit: first event time, ms.
+    pub start: Vec<i64>,
+    /// Per visit: last event time, ms.
+    pub last: Vec<i64>,
+    /// Per visit: pageviews.
+    pub pageviews: Vec<u32>,
+    /// Per visit: bounced.
+    pub bounced: Vec<bool>,
+    /// Per visit: entry and exit page (page id + 1; 0 none).
+    pub entry: Vec<u32>,
+    /// Per visit: exit page (page id + 1; 0 none).
+    pub exit: Vec<u32>,
+    /// Per arrival field, per visit: value id (0 none).
+    pub arrival: Vec<Vec<u32>>,
+    /// Per visit: the end (exclusive) of its events.
+    pub ends: Vec<u32>,
+    /// Per event: name id.
+    pub name: Vec<u32>,
+    /// Per event: page id.
+    pub page: Vec<u32>,
+    /// Per event: hostname id.
+    pub host: Vec<u32>,
+    /// Per event: its local day less the block's day.
+    pub day_offset: Vec<u32>,
+}
+
+/// Bytes that cannot be read as a block (another format, or cut short).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable;
+
+/// The arrival fields, in block order.
+pub fn arrival(h: &Hit) -> [&Option<String>; ARRIVAL] {
+    [
+        &h.source,
+        &h.channel,
+        &h.referrer,
+        &h.utm_source,
+        &h.utm_medium,
+        &h.utm_campaign,
+        &h.utm_content,
+        &h.utm_term,
+        &h.country,
+        &h.device,
+        &h.browser,
+        &h.os,
+    ]
+}
+
+/// Interns strings to ids in first-seen order.
+#[derive(Default)]
+struct Dict {
+    ids: std::collections::HashMap<String, u32>,
+    values: Vec<String>,
+}
+
+impl Dict {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.values.len() as u32;
+        self.ids.insert(s.to_owned(), id);
+        self.values.push(s.to_owned());
+        id
+    }
+}
+
+impl Block {
+    /// The customer visits of `data` that started on local `day`, as a block.
+    pub fn of_day(data: &Data, day: i64, zone: Zone) -> Block {
+        let (mut names, mut pages, mut hosts) = (Dict::default(), Dict::default(), Dict::default());
+        let mut fields: Vec<Dict> = (0..ARRIVAL).map(|_| Dict::default()).collect();
+        for f in &mut fields {
+            f.id(""); // id 0: none
+        }
+        let mut b = Block {
+            day,
+            arrival: vec![Vec::new(); ARRIVAL],
+            ..Block::default()
+        };
+        let mut previous = None;
+        for v in data.visits.iter().filter(|v| v.day == day && !v.internal) {
+            b.new_visitor.push(previous != Some(v.visitor));
+            previous = Some(v.visitor);
+            b.start.push(v.start);
+            b.last.push(v.last);
+            b.pageviews.push(v.pageviews);
+            b.bounced.push(v.bounced);
+            let page_of = |i: Option<usize>, pages: &mut Dict| {
+                i.map_or(0, |i| pages.id(&data.hits[i].path) + 1)
+            };
+            b.entry.push(page_of(v.entry, &mut pages));
+            b.exit.push(page_of(v.exit, &mut pages));
+            for (k, value) in arrival(&data.hits[v.arrival]).iter().enumerate() {
+                let id = value.as_deref().map_or(0, |s| fields[k].id(s));
+                b.arrival[k].push(id);
+            }
+            for h in &data.hits[v.hits.clone()] {
+                b.name.push(names.id(&h.name));
+                b.page.push(pages.id(&h.path));
+                b.host.push(hosts.id(&h.hostname));
+                b.day_offset
+                    .push((zone.local(h.ts).day - day).clamp(0, i64::from(u32::MAX)) as u32);
+            }
+            b.ends.push(b.name.len() as u32);
+        }
+        b.names = names.values;
+        b.pages = pages.values;
+        b.hosts = hosts.values;
+        b.arrival_values = fields.into_iter().map(|f| f.values).collect();
+        b
+    }
+
+    /// Visits.
+    pub fn visits(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The events of visit `v`.
+    pub fn events(&self, v: usize) -> std::ops::Range<usize> {
+        let from = if v == 0 { 0 } else { self.ends[v - 1] as usize };
+        from..self.ends[v] as usize
+    }
+
+    /// The block as bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer(MAGIC.to_vec());
+        w.signed(self.day);
+        for dict in [&self.names, &self.pages, &self.hosts]
+            .into_iter()
+            .chain(self.arrival_values.iter())
+        {
+            w.uint(dict.len() as u64);
+            for s in dict {
+                w.uint(s.len() as u64);
+                w.0.extend_from_slice(s.as_bytes());
+            }
+        }
+        w.uint(self.visits() as u64);
+        let base = self.start.first().copied().unwrap_or(0);
+        w.signed(base);
+        let mut prev = base;
+        for &s in &self.start {
+            w.signed(s - prev);
+            prev = s;
+        }
+        for (s, l) in self.start.iter().zip(&self.last) {
+            w.uint((l - s).max(0) as u64);
+        }
+        w.bools(&self.new_visitor);
+        w.bools(&self.bounced);
+        w.uints(self.pageviews.iter().map(|&n| u64::from(n)));
+        w.uints(self.entry.iter().map(|&n| u64::from(n)));
+        w.uints(self.exit.iter().map(|&n| u64::from(n)));
+        for column in &self.arrival {
+            w.uints(column.iter().map(|&n| u64::from(n)));
+        }
+        let mut prev = 0;
+        for &e in &self.ends {
+            w.uint(u64::from(e - prev));
+            prev = e;
+        }
+        for column in [&self.name, &self.page, &self.host, &self.day_offset] {
+            w.uints(column.iter().map(|&n| u64::from(n)));
+        }
+        w.0
+    }
+
+    /// Reads a block's bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Block, Unreadable> {
+        let mut r = Reader::new(bytes, MAGIC)?;
+        let mut b = Block {
+            day: r.signed()?,
+            ..Block::default()
+        };
+        let mut dicts = Vec::with_capacity(3 + ARRIVAL);
+        for _ in 0..3 + ARRIVAL {
+            let n = r.len()?;
+            let mut dict = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = r.len()?;
+                let bytes = r.take(len)?;
+                dict.push(String::from_utf8(bytes.to_vec()).map_err(|_| Unreadable)?);
+            }
+            dicts.push(dict);
+        }
+        let mut dicts = dicts.into_iter();
+        b.names = dicts.next().ok_or(Unreadable)?;
+        b.pages = dicts.next().ok_or(Unreadable)?;
+        b.hosts = dicts.next().ok_or(Unreadable)?;
+        b.arrival_values = dicts.collect();
+        let visits = r.len()?;
+        let mut at = r.signed()?;
+        b.start = (0..visits)
+            .map(|_| {
+                at += r.signed()?;
+                Ok(at)
+            })
+            .collect::<Result<_, _>>()?;
+        b.last = b
+            .start
+            .iter()
+            .map(|s| Ok(s + r.uint()? as i64))
+            .collect::<Result<_, _>>()?;
+        b.new_visitor = r.bools(visits)?;
+        b.bounced = r.bools(visits)?;
+        b.pageviews = r.u32s(visits)?;
+        b.entry = r.u32s(visits)?;
+        b.exit = r.u32s(visits)?;
+        b.arrival = (0..ARRIVAL)
+            .map(|_| r.u32s(visits))
+            .collect::<Result<_, _>>()?;
+        let mut end = 0u32;
+        b.ends = (0..visits)
+            .map(|_| {
+                end = end.checked_add(r.u32()?).ok_or(Unreadable)?;
+                Ok(end)
+            })
+            .collect::<Result<_, _>>()?;
+        let events = end as usize;
+        b.name = r.u32s(events)?;
+        b.page = r.u32s(events)?;
+        b.host = r.u32s(events)?;
+        b.day_offset = r.u32s(events)?;
+        b.check()?;
+        Ok(b)
+    }
+
+    /// Every id within its dictionary (a part that passes is safe to index).
+    fn check(&self) -> Result<(), Unreadable> {
+        let within = |ids: &[u32], n: usize| ids.iter().all(|&i| (i as usize) < n);
+        let ok = within(&self.name, self.names.len())
+            && within(&self.page, self.pages.len())
+            && within(&self.host, self.hosts.len())
+            && within(&self.entry, self.pages.len() + 1)
+            && within(&self.exit, self.pages.len() + 1)
+            && self
+                .arrival
+                .iter()
+                .zip(&self.arrival_values)
+                .all(|(ids, values)| within(ids, values.len()))
+            && self.ends.windows(2).all(|w| w[0] <= w[1]);
+        ok.then_some(()).ok_or(Unreadable)
+    }
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn uint(&mut self, mut n: u64) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                self.0.push(byte);
+                return;
+            }
+            self.0.push(byte | 0x80);
+        }
+    }
+
+    fn signed(&mut self, n: i64) {
+        self.uint(((n << 1) ^ (n >> 63)) as u64);
+    }
+
+    fn uints(&mut self, ns: impl Iterator<Item = u64>) {
+        for n in ns {
+            self.uint(n);
+        }
+    }
+
+    fn bools(&mut self, bs: &[bool]) {
+        for chunk in bs.chunks(8) {
+            let byte = chunk
+                .iter()
+                .enumerate()
+                .fold(0u8, |acc, (i, b)| acc | (u8::from(*b) << i));
+            self.0.push(byte);
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], magic: &[u8; 4]) -> Result<Reader<'a>, Unreadable> {
+        if bytes.get(..4) != Some(&magic[..]) {
+            return Err(Unreadable);
+        }
+        Ok(Reader { bytes, at: 4 })
+    }
+
+    fn uint(&mut self) -> Result<u64, Unreadable> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.bytes.get(self.at).ok_or(Unreadable)?;
+            self.at += 1;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(Unreadable)
+    }
+
+    fn signed(&mut self) -> Result<i64, Unreadable> {
+        let n = self.uint()?;
+        Ok((n >> 1) as i64 ^ -((n & 1) as i64))
+    }
+
+    fn u32(&mut self) -> Result<u32, Unreadable> {
+        u32::try_from(self.uint()?).map_err(|_| Unreadable)
+    }
+
+    /// A count, no larger than the bytes left could hold (a hostile count allocates nothing).
+    fn len(&mut self) -> Result<usize, Unreadable> {
+        let n = self.uint()? as usize;
+        (n <= self.bytes.len().saturating_sub(self.at) * 8)
+            .then_some(n)
+            .ok_or(Unreadable)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Unreadable> {
+        let end = self.at.checked_add(n).ok_or(Unreadable)?;
+        let bytes = self.bytes.get(self.at..end).ok_or(Unreadable)?;
+        self.at = end;
+        Ok(bytes)
+    }
+
+    fn u32s(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {
+        (0..n).map(|_| self.u32()).collect()
+    }
+
+    fn bools(&mut self, n: usize) -> Result<Vec<bool>, Unreadable> {
+        let bytes = self.take(n.div_ceil(8))?;
+        Ok((0..n).map(|i| bytes[i / 8] & (1 << (i % 8)) != 0).collect())
+    }
+}
