@@ -67,16 +67,17 @@ DEV_PID=$!
 wait_healthy "$PORT" "$DEV_PID" "$LOG"
 
 # The cron's compaction, run to the end (what a site that has been live a year has): closed weeks
-# and months summed from their days.
-log "summing closed weeks and months (POST /api/admin/compact until nothing is due)"
+# and months summed from their days, and each closed day's block built from its raw events.
+log "summing closed weeks and months, building day blocks (POST /api/admin/compact until nothing is due)"
 SECONDS=0
 for _ in $(seq 1 100); do
   answer="$(curl -sf -m 300 -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/api/admin/compact")" ||
     { echo "compaction failed"; tail -30 "$LOG"; exit 1; }
-  case "$answer" in *'"due":0'*) break ;; esac
+  # Both passes done: the periods' `due` and the blocks' `due` are 0.
+  [ "$(grep -o '"due":0' <<<"$answer" | wc -l)" -ge 2 ] && break
 done
 COMPACT_SECONDS=$SECONDS
-log "summed in ${COMPACT_SECONDS} s: $answer"
+log "summed and built in ${COMPACT_SECONDS} s: $answer"
 
 log "reports benchmark (http://127.0.0.1:$PORT)"
 SIGHTLINE_BASE="http://127.0.0.1:$PORT" BENCH_SEED_SUMMARY="$SEED/summary.json" BENCH_LOAD_SECONDS="$LOAD_SECONDS" BENCH_COMPACT_SECONDS="$COMPACT_SECONDS" BENCH_ADMIN_TOKEN="$ADMIN_TOKEN" \

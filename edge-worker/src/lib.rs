@@ -6,6 +6,7 @@
 //! one mapping of failures to JSON responses. Every rule lives in `sightline-core`.
 
 mod consumer;
+mod deflate;
 mod edge;
 mod error;
 mod forwarder;

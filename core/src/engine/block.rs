@@ -1,11 +1,13 @@
 //! A closed day's visits as columns: the customer visits that started on one local day, with
 //! every event of theirs (those past midnight too), as dictionaries and number columns — what the
 //! filtered breakdowns and funnels of many days read instead of raw events ([`super::scan`]).
-//! Kept: dictionaries, the visits, each event's name, page, hostname and local day. Not kept:
-//! props and event times (a query that reads them — hours, funnels within hours — reads raw
-//! events).
+//! Kept: dictionaries, the visits, each event's name, page, hostname and local day, in parts (the
+//! visits with names and pages; hostnames; each arrival field) so a query reads only what it
+//! needs. Not kept: props and event times (a query that reads them — hours, funnels within
+//! hours — reads raw events).
 //! Encoded as LEB128 varints, column by column (runs of like numbers compress well; the worker
-//! deflates it). Input: the day's events in visits ([`Data`]). Output: the bytes, and back. Must not: hold staff traffic, or anything the query engine would read differently
+//! deflates each part). Input: the day's events in visits ([`Data`]). Output: the parts, and
+//! back. Must not: hold staff traffic, or anything the query engine would read differently
 //! from raw events.
 
 use super::visits::Data;
@@ -16,8 +18,28 @@ use crate::zone::Zone;
 /// arrival event).
 pub const ARRIVAL: usize = 12;
 
-/// The first bytes (and the format's version).
+/// Each part's first bytes (and the format's version).
 const MAGIC: &[u8; 4] = b"SLB1";
+
+/// The part with the visits and each event's name, page and day (always read).
+pub const VISITS: &str = "visits";
+/// The part with each event's hostname.
+pub const HOSTS: &str = "hosts";
+/// The arrival fields' parts, in [`arrival`]'s order.
+pub const ARRIVAL_PARTS: [&str; ARRIVAL] = [
+    "source",
+    "channel",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "country",
+    "device",
+    "browser",
+    "os",
+];
 
 /// A closed day's customer visits, decoded.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -158,20 +180,14 @@ impl Block {
         from..self.ends[v] as usize
     }
 
-    /// The block as bytes.
-    pub fn encode(&self) -> Vec<u8> {
+    /// The block as parts, each stored apart so a query reads only the columns it needs:
+    /// [`VISITS`] (names and pages, the visits, and each event's name, page and day), [`HOSTS`]
+    /// (hostnames), and one per arrival field ([`ARRIVAL_PARTS`]).
+    pub fn encode(&self) -> Vec<(&'static str, Vec<u8>)> {
         let mut w = Writer(MAGIC.to_vec());
         w.signed(self.day);
-        for dict in [&self.names, &self.pages, &self.hosts]
-            .into_iter()
-            .chain(self.arrival_values.iter())
-        {
-            w.uint(dict.len() as u64);
-            for s in dict {
-                w.uint(s.len() as u64);
-                w.0.extend_from_slice(s.as_bytes());
-            }
-        }
+        w.dict(&self.names);
+        w.dict(&self.pages);
         w.uint(self.visits() as u64);
         let base = self.start.first().copied().unwrap_or(0);
         w.signed(base);
@@ -188,43 +204,40 @@ impl Block {
         w.uints(self.pageviews.iter().map(|&n| u64::from(n)));
         w.uints(self.entry.iter().map(|&n| u64::from(n)));
         w.uints(self.exit.iter().map(|&n| u64::from(n)));
-        for column in &self.arrival {
-            w.uints(column.iter().map(|&n| u64::from(n)));
-        }
         let mut prev = 0;
         for &e in &self.ends {
             w.uint(u64::from(e - prev));
             prev = e;
         }
-        for column in [&self.name, &self.page, &self.host, &self.day_offset] {
+        for column in [&self.name, &self.page, &self.day_offset] {
             w.uints(column.iter().map(|&n| u64::from(n)));
         }
-        w.0
+        let mut parts = vec![(VISITS, w.0)];
+        let column = |dict: &[String], ids: &[u32]| {
+            let mut w = Writer(MAGIC.to_vec());
+            w.dict(dict);
+            w.uints(ids.iter().map(|&n| u64::from(n)));
+            w.0
+        };
+        parts.push((HOSTS, column(&self.hosts, &self.host)));
+        for (k, name) in ARRIVAL_PARTS.iter().enumerate() {
+            parts.push((name, column(&self.arrival_values[k], &self.arrival[k])));
+        }
+        parts
     }
 
-    /// Reads a block's bytes.
-    pub fn decode(bytes: &[u8]) -> Result<Block, Unreadable> {
-        let mut r = Reader::new(bytes, MAGIC)?;
+    /// Reads a block from its [`VISITS`] part and any others (`(name, bytes)`); the columns of
+    /// parts not given are left empty (a query reads only the parts [`super::scan::parts`]
+    /// names).
+    pub fn decode(parts: &[(&str, &[u8])]) -> Result<Block, Unreadable> {
+        let part = |name: &str| parts.iter().find(|(n, _)| *n == name).map(|(_, b)| *b);
+        let mut r = Reader::new(part(VISITS).ok_or(Unreadable)?, MAGIC)?;
         let mut b = Block {
             day: r.signed()?,
             ..Block::default()
         };
-        let mut dicts = Vec::with_capacity(3 + ARRIVAL);
-        for _ in 0..3 + ARRIVAL {
-            let n = r.len()?;
-            let mut dict = Vec::with_capacity(n);
-            for _ in 0..n {
-                let len = r.len()?;
-                let bytes = r.take(len)?;
-                dict.push(String::from_utf8(bytes.to_vec()).map_err(|_| Unreadable)?);
-            }
-            dicts.push(dict);
-        }
-        let mut dicts = dicts.into_iter();
-        b.names = dicts.next().ok_or(Unreadable)?;
-        b.pages = dicts.next().ok_or(Unreadable)?;
-        b.hosts = dicts.next().ok_or(Unreadable)?;
-        b.arrival_values = dicts.collect();
+        b.names = r.dict()?;
+        b.pages = r.dict()?;
         let visits = r.len()?;
         let mut at = r.signed()?;
         b.start = (0..visits)
@@ -243,9 +256,6 @@ impl Block {
         b.pageviews = r.u32s(visits)?;
         b.entry = r.u32s(visits)?;
         b.exit = r.u32s(visits)?;
-        b.arrival = (0..ARRIVAL)
-            .map(|_| r.u32s(visits))
-            .collect::<Result<_, _>>()?;
         let mut end = 0u32;
         b.ends = (0..visits)
             .map(|_| {
@@ -256,8 +266,21 @@ impl Block {
         let events = end as usize;
         b.name = r.u32s(events)?;
         b.page = r.u32s(events)?;
-        b.host = r.u32s(events)?;
         b.day_offset = r.u32s(events)?;
+        let column = |bytes: &[u8], n: usize| -> Result<(Vec<String>, Vec<u32>), Unreadable> {
+            let mut r = Reader::new(bytes, MAGIC)?;
+            Ok((r.dict()?, r.u32s(n)?))
+        };
+        if let Some(bytes) = part(HOSTS) {
+            (b.hosts, b.host) = column(bytes, events)?;
+        }
+        b.arrival_values = vec![Vec::new(); ARRIVAL];
+        b.arrival = vec![Vec::new(); ARRIVAL];
+        for (k, name) in ARRIVAL_PARTS.iter().enumerate() {
+            if let Some(bytes) = part(name) {
+                (b.arrival_values[k], b.arrival[k]) = column(bytes, visits)?;
+            }
+        }
         b.check()?;
         Ok(b)
     }
@@ -268,6 +291,9 @@ impl Block {
         let ok = within(&self.name, self.names.len())
             && within(&self.page, self.pages.len())
             && within(&self.host, self.hosts.len())
+            && [&self.name, &self.page, &self.day_offset]
+                .iter()
+                .all(|c| c.len() == self.name.len())
             && within(&self.entry, self.pages.len() + 1)
             && within(&self.exit, self.pages.len() + 1)
             && self
@@ -302,6 +328,14 @@ impl Writer {
     fn uints(&mut self, ns: impl Iterator<Item = u64>) {
         for n in ns {
             self.uint(n);
+        }
+    }
+
+    fn dict(&mut self, dict: &[String]) {
+        self.uint(dict.len() as u64);
+        for s in dict {
+            self.uint(s.len() as u64);
+            self.0.extend_from_slice(s.as_bytes());
         }
     }
 
@@ -364,6 +398,17 @@ impl<'a> Reader<'a> {
         let bytes = self.bytes.get(self.at..end).ok_or(Unreadable)?;
         self.at = end;
         Ok(bytes)
+    }
+
+    fn dict(&mut self) -> Result<Vec<String>, Unreadable> {
+        let n = self.len()?;
+        let mut dict = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = self.len()?;
+            let bytes = self.take(len)?;
+            dict.push(String::from_utf8(bytes.to_vec()).map_err(|_| Unreadable)?);
+        }
+        Ok(dict)
     }
 
     fn u32s(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::block::Block;
+use super::block::{self, Block};
 use super::filter::{self, Compiled, Cond, MEASUREMENTS};
 use super::tally::{self, bucket_day, date, Figures, Source};
 use super::visits::Data;
@@ -93,6 +93,33 @@ pub fn eligible(q: &Query, funnel: Option<&Funnel>) -> bool {
     metrics_ok
         && funnel
             .is_none_or(|f| f.within == Within::Visit && f.steps.iter().all(|s| s.props.is_empty()))
+}
+
+/// The block parts a query reads (see [`eligible`]): the visits, and the hostnames and arrival
+/// fields its dimensions and filters name.
+pub fn parts(q: &Query) -> Vec<&'static str> {
+    fn named(f: &Filter, out: &mut Vec<Dimension>) {
+        match f {
+            Filter::Condition(c) => out.push(c.dimension.clone()),
+            Filter::And(list) | Filter::Or(list) => list.iter().for_each(|f| named(f, out)),
+            Filter::Not(f) | Filter::HasDone(f) | Filter::HasNotDone(f) => named(f, out),
+            Filter::Segment(_) => {}
+        }
+    }
+    let mut dims = q.dimensions.clone();
+    if let Some(f) = &q.filters {
+        named(f, &mut dims);
+    }
+    let mut parts = vec![block::VISITS];
+    if dims.contains(&Dimension::Hostname) {
+        parts.push(block::HOSTS);
+    }
+    for (k, name) in block::ARRIVAL_PARTS.iter().enumerate() {
+        if dims.iter().any(|d| arrival_index(d) == Some(k)) {
+            parts.push(name);
+        }
+    }
+    parts
 }
 
 /// Most dimensions a block query groups by.

@@ -136,3 +136,17 @@ fn visit(hits: &[Hit], range: std::ops::Range<usize>, visitor: u32, zone: Zone) 
         hits: range,
     }
 }
+
+/// The events of the visits in `hits` that started on local `days` (the others' are dropped).
+pub fn started_on(hits: Vec<Hit>, zone: Zone, days: std::ops::RangeInclusive<i64>) -> Vec<Hit> {
+    let data = build(hits, zone);
+    let mut keep = vec![false; data.hits.len()];
+    for v in data.visits.iter().filter(|v| days.contains(&v.day)) {
+        keep[v.hits.clone()].iter_mut().for_each(|k| *k = true);
+    }
+    data.hits
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(h, k)| k.then_some(h))
+        .collect()
+}

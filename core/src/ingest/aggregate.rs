@@ -526,6 +526,7 @@ fn changes(
     for e in events {
         count_event(&mut deltas, zone_of(&e.site_id), e, sign);
     }
+    touch_start_days(&mut deltas, sessions, events, zone_of);
     let mut keys: BTreeSet<_> = sessions.before.keys().collect();
     keys.extend(sessions.after.keys());
     for key in keys {
@@ -571,6 +572,42 @@ fn changes(
         }
     }
     deltas
+}
+
+/// Touches (writes, so its version moves) the start day of each visit an event falls in on a later
+/// day, even when the visit itself is unchanged: a closed day's block (`engine::block`) holds its
+/// visits' events of later days too, and is current only while its day's version is the one it
+/// was built at.
+fn touch_start_days(
+    deltas: &mut Deltas,
+    sessions: &Sessions,
+    events: &[Event],
+    zone_of: &dyn Fn(&str) -> Zone,
+) {
+    let mut times: BTreeMap<(&str, &str, &str), Vec<i64>> = BTreeMap::new();
+    for e in events {
+        times
+            .entry((&e.site_id, &e.visitor_key, &e.session_key))
+            .or_default()
+            .push(e.ts);
+    }
+    for (key, v) in &sessions.after {
+        let Some(ts) = times.get(&(
+            key.site_id.as_str(),
+            key.visitor_key.as_str(),
+            key.session_key.as_str(),
+        )) else {
+            continue;
+        };
+        let zone = zone_of(&key.site_id);
+        let start = zone.local(v.started_at).day;
+        let later = ts
+            .iter()
+            .any(|t| *t >= v.started_at && *t <= v.last_at && zone.local(*t).day != start);
+        if later {
+            deltas.day(&key.site_id, start);
+        }
+    }
 }
 
 /// A rollup day to write: (site, day), the version it was read at (0: new), its new content.
@@ -649,6 +686,44 @@ mod tests {
         assert_eq!(day.dims[dim::EVENTS]["cart_add"].count, 1);
         assert_eq!(day.hours[&0].visits, 3);
         assert_eq!(day.hours[&0].visitors, 1);
+    }
+
+    #[test]
+    fn an_event_after_midnight_in_a_visit_touches_its_start_day() {
+        // A visit from 23:50 to 00:10; a late measurement at 00:07 changes nothing of the visit.
+        let first = vec![
+            ev("a", "s1", 1430, "pageview", "/a"),
+            ev("b", "s1", 1445, "pageview", "/a"),
+            ev("c", "s1", 1450, "web_vital", "/a"),
+        ];
+        let sessions = sessionise(vec![], &first);
+        let stored = stored_after(sessions);
+        let late = vec![ev("d", "s1", 1447, "web_vital", "/a")];
+        let sessions = sessionise(stored.clone(), &late);
+        assert_eq!(
+            sessions.after.values().next(),
+            Some(&stored[0].visit),
+            "the visit is unchanged"
+        );
+        let touched: Vec<i64> = deltas(&sessions, &late, &utc)
+            .0
+            .keys()
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(
+            touched,
+            vec![0, 1],
+            "its own day, and the visit's start day"
+        );
+        // An event on the start day touches that day alone.
+        let same_day = vec![ev("e", "s1", 1431, "web_vital", "/a")];
+        let sessions = sessionise(stored, &same_day);
+        let touched: Vec<i64> = deltas(&sessions, &same_day, &utc)
+            .0
+            .keys()
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(touched, vec![0]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod validate;
 pub use error::{ErrorKind, QueryError};
 pub(crate) use parse::{json, quote, step};
 pub use parse::{parse, parse_filters, parse_value};
-pub use range::{Compare, CompareMode, Context, DateRange, Instant, Span};
+pub use range::{midnight, Compare, CompareMode, Context, DateRange, Instant, Span};
 
 use std::borrow::Cow;
 use std::fmt;

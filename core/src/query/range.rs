@@ -340,7 +340,7 @@ fn utc(at: Instant, zone: Zone) -> i64 {
 }
 
 /// The UTC instant the local day `day` starts.
-fn midnight(zone: Zone, day: i64) -> i64 {
+pub fn midnight(zone: Zone, day: i64) -> i64 {
     local_to_utc(zone, day * DAY_MS)
 }
 

@@ -1,18 +1,22 @@
 //! The cron's work: purge raw events past each site's retention (and of erased sites) and salts
 //! older than two days, nudge again forwards whose queue message was lost (and forget given-up
 //! ones after 30 days), then sum closed weeks and months (core's `ingest::compact`) within a
-//! budget of days read. Runs on the `[triggers] crons` schedule; `wrangler dev --test-scheduled`
-//! exposes it locally at `/__scheduled`; `POST /api/admin/compact` runs the summing on demand
-//! (after an import, say). Must not: change a day's rollups.
+//! budget of days read, and build the blocks of closed days that have none or a stale one (core's
+//! `engine::block`, from the day's raw events) within a budget of days. Runs on the `[triggers]
+//! crons` schedule; `wrangler dev --test-scheduled` exposes it locally at `/__scheduled`; `POST
+//! /api/admin/compact` runs both on demand (after an import, say). Must not: change a day's
+//! rollups.
 
 use serde::Serialize;
 use sightline_core::audit;
+use sightline_core::engine::{block::Block, visits};
 use sightline_core::ingest::{compact, parts};
+use sightline_core::query::midnight;
 use worker::{Env, Response};
 
-use crate::edge;
 use crate::error::AppError;
 use crate::store::Store;
+use crate::{deflate, edge};
 
 /// Runs the housekeeping once; failures are logged and left to the next run.
 pub async fn run(env: &Env) {
@@ -40,6 +44,14 @@ pub async fn run(env: &Env) {
         ),
         Err(e) => worker::console_error!("housekeeping: summing failed: {e:?}"),
     }
+    match building(&store, BLOCK_DAYS_PER_RUN).await {
+        Ok(done) => worker::console_log!(
+            "housekeeping: {} day blocks built, {} still due",
+            done.built,
+            done.due
+        ),
+        Err(e) => worker::console_error!("housekeeping: building blocks failed: {e:?}"),
+    }
 }
 
 /// Most outbox rows one cron run nudges again.
@@ -64,12 +76,83 @@ async fn forwarding(env: &Env, store: &Store) {
     }
 }
 
-/// `POST /api/admin/compact` (admin token): one summing pass now; answers what it did and what
-/// is still due (call again until `due` is 0).
+/// `POST /api/admin/compact` (admin token): one summing pass and one pass of block building now;
+/// answers what each did and what is still due (call again until both `due` are 0).
 pub async fn compact_now(env: &Env) -> Result<Response, AppError> {
     let store = Store::new(env)?;
-    let done = summing(&store, compact::DAYS_PER_RUN).await?;
+    let mut done = summing(&store, compact::DAYS_PER_RUN).await?;
+    done.blocks = building(&store, BLOCK_DAYS_PER_RUN).await?;
     Ok(edge::json(200, &done))
+}
+
+/// Most days one pass builds blocks of (each reads a day's raw events).
+const BLOCK_DAYS_PER_RUN: usize = 6;
+/// A day gets a block once it ended this long ago (a later event makes the block stale: the day
+/// is read raw until it is built again).
+const BLOCK_AFTER_MS: i64 = 3600 * 1000;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// What one pass of block building did.
+#[derive(Debug, Default, Serialize)]
+pub struct Building {
+    /// Blocks built and stored.
+    pub built: usize,
+    /// Days written by the consumer while their block was built (built again next pass).
+    pub raced: usize,
+    /// Days with more raw events than one worker holds (left to raw events, and refused there).
+    pub too_big: usize,
+    /// Days still due after this pass, over every site.
+    pub due: usize,
+}
+
+/// Builds the due blocks of every site with stats (closed days within the raw retention, newest
+/// first), at most `budget` days in all.
+async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
+    let now = edge::now();
+    let mut done = Building::default();
+    let mut left = budget;
+    for site in store.stats_sites().await? {
+        let Some(settings) = store.query_settings(&site.id).await? else {
+            continue;
+        };
+        // A day some of whose raw events may be purged gets no block.
+        let kept_from = now - settings.retention_days * DAY_MS;
+        let first = site.first_day.max(site.zone.local(kept_from).day + 1);
+        let last = site.zone.local(now - BLOCK_AFTER_MS).day - 1;
+        if first > last {
+            continue;
+        }
+        let (days, due) = store.due_blocks(&site.id, first, last, left).await?;
+        let mut settled = 0;
+        for d in days {
+            if left == 0 {
+                break;
+            }
+            left -= 1;
+            let (from, to) = (midnight(site.zone, d.day), midnight(site.zone, d.day + 1));
+            let max = crate::routes::query::MAX_RAW_EVENTS;
+            let Some(hits) = store.hits(&site.id, from, to, max).await? else {
+                done.too_big += 1;
+                continue;
+            };
+            let block = Block::of_day(&visits::build(hits, site.zone), d.day, site.zone);
+            let mut parts = Vec::new();
+            for (name, bytes) in block.encode() {
+                parts.push((name, deflate::pack(&bytes).await?));
+            }
+            if store
+                .store_block(&site.id, d.day, d.version, &parts)
+                .await?
+            {
+                done.built += 1;
+                settled += 1;
+            } else {
+                done.raced += 1;
+            }
+        }
+        done.due += due.saturating_sub(settled);
+    }
+    Ok(done)
 }
 
 /// What one summing pass did.
@@ -81,6 +164,8 @@ pub struct Summing {
     pub raced: usize,
     /// Periods still due after this pass, over every site.
     pub due: usize,
+    /// The pass of block building `POST /api/admin/compact` runs with it.
+    pub blocks: Building,
 }
 
 /// Sums due periods of every site with stats, newest first, reading at most `budget` days in all.

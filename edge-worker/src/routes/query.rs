@@ -6,17 +6,18 @@
 //! months the cron summed), else the raw events of the visits the ranges touch — and answer. The test-hooks build adds
 //! `X-D1-Rows-Read`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use sightline_core::engine::{self, Input};
-use sightline_core::query::{self, Context, ErrorKind, QueryError};
+use sightline_core::engine::block::Block;
+use sightline_core::engine::{self, visits, Hit, Input};
+use sightline_core::query::{self, midnight, Context, ErrorKind, QueryError};
 use sightline_core::saved::{self, Funnel, Kind, Segment};
 use worker::{Env, Request, Response};
 
 use super::access;
-use crate::edge;
 use crate::error::AppError;
 use crate::store::Store;
+use crate::{deflate, edge};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -91,38 +92,60 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             !buckets && q.comparison.is_none(),
         )
     };
-    let (hits, lost, days) = match engine::rollup::parts_for(&q) {
+    let from = main.range.from.min(other.range.from);
+    let to = main.range.to.max(other.range.to);
+    let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
+        store.lost(&site, first_day, last_day).await?
+    } else {
+        BTreeMap::new()
+    };
+    let (hits, lost, days, blocks) = match engine::rollup::parts_for(&q) {
         Some(parts) => {
             let days = store.rollups(&site, &ranges, &parts, periods).await?;
             (
                 Vec::new(),
                 BTreeMap::new(),
                 Some(days.into_iter().collect()),
+                None,
             )
         }
-        None => {
-            let from = main.range.from.min(other.range.from);
-            let to = main.range.to.max(other.range.to);
-            let hits = store
-                .hits(&site, from, to, MAX_RAW_EVENTS)
-                .await?
-                .ok_or_else(|| {
-                    QueryError::new(
-                        ErrorKind::InvalidDateRange,
-                        format!(
-                            "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw \
-                             events of this site, more than one answer reads; ask for a shorter \
-                             date_range."
-                        ),
-                    )
-                })?;
-            let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
-                store.lost(&site, first_day, last_day).await?
-            } else {
-                BTreeMap::new()
-            };
-            (hits, lost, None)
+        None if engine::scan::eligible(&q, funnel.as_ref().map(|(_, f)| f)) => {
+            // Each range's days, and the day before it (a visit that started then can reach in).
+            let needed: BTreeSet<i64> = [main, other]
+                .iter()
+                .flat_map(|s| s.first_day - 1..=s.last_day)
+                .collect();
+            let parts = engine::scan::parts(&q);
+            let mut blocks = Vec::new();
+            let mut with_stats = BTreeSet::new();
+            for (first, last) in runs(&needed) {
+                blocks.extend(read_blocks(&store, &site, first, last, &parts).await?);
+                with_stats.extend(store.stats_days(&site, first, last).await?);
+            }
+            let held: BTreeSet<i64> = blocks.iter().map(|b| b.day).collect();
+            let raw_days: BTreeSet<i64> = needed.difference(&held).copied().collect();
+            // Raw events are read for the days without a block that have stats (a day without
+            // has no visit: each read scans the site's raw log, which is keyed by event id).
+            let raw_runs = runs(&raw_days.intersection(&with_stats).copied().collect());
+            let mut hits = Vec::new();
+            for &(first, last) in &raw_runs {
+                let (a, b) = (
+                    midnight(settings.zone, first),
+                    midnight(settings.zone, last + 1),
+                );
+                let read = raw_hits(&store, &site, a.max(from), b.min(to)).await?;
+                // Reads of several runs may each hold a visit long enough to touch both: each
+                // keeps only the visits that started on its own days.
+                hits.extend(if raw_runs.len() > 1 {
+                    visits::started_on(read, settings.zone, first..=last)
+                } else {
+                    read
+                });
+            }
+            let blocks = engine::Blocks { blocks, raw_days };
+            (hits, lost, None, Some(blocks))
         }
+        None => (raw_hits(&store, &site, from, to).await?, lost, None, None),
     };
     let echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let answer = engine::answer(Input {
@@ -134,10 +157,68 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         kept_from: now - settings.retention_days * DAY_MS,
         lost,
         days,
-        blocks: None,
+        blocks,
     })?;
     let response = edge::json(200, &answer);
     #[cfg(feature = "test-hooks")]
     let response = edge::test_hooks::with_rows_read(response, store.rows_read());
     Ok(response)
+}
+
+/// The raw events of every visit touching `[from, to)`, or a 400 when there are more than one
+/// answer reads.
+async fn raw_hits(store: &Store, site: &str, from: i64, to: i64) -> Result<Vec<Hit>, AppError> {
+    Ok(store
+        .hits(site, from, to, MAX_RAW_EVENTS)
+        .await?
+        .ok_or_else(|| {
+            QueryError::new(
+                ErrorKind::InvalidDateRange,
+                format!(
+                    "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw events \
+                     of this site, more than one answer reads; ask for a shorter date_range."
+                ),
+            )
+        })?)
+}
+
+/// The current blocks of local days `[first, last]`, the parts named read; a block that does not
+/// read (or lacks a part) is left out (its day is read raw) and logged.
+async fn read_blocks(
+    store: &Store,
+    site: &str,
+    first: i64,
+    last: i64,
+    parts: &[&str],
+) -> Result<Vec<Block>, AppError> {
+    let mut blocks = Vec::new();
+    for (day, stored) in store.blocks(site, first, last, parts).await? {
+        let mut bytes = Vec::new();
+        for (part, text) in &stored {
+            if let Some(b) = deflate::unpack(text).await? {
+                bytes.push((part.as_str(), b));
+            }
+        }
+        let all: Vec<(&str, &[u8])> = bytes.iter().map(|(p, b)| (*p, &b[..])).collect();
+        let block = Block::decode(&all)
+            .ok()
+            .filter(|b| b.day == day && bytes.len() == parts.len());
+        match block {
+            Some(b) => blocks.push(b),
+            None => worker::console_error!("the block of day {day} of a site does not read"),
+        }
+    }
+    Ok(blocks)
+}
+
+/// Runs of consecutive days, as (first, last).
+fn runs(days: &BTreeSet<i64>) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for &d in days {
+        match out.last_mut() {
+            Some((_, last)) if *last + 1 == d => *last = d,
+            _ => out.push((d, d)),
+        }
+    }
+    out
 }

@@ -148,6 +148,10 @@ const PERIODS_STALE_SQL: &str = "DELETE FROM period_parts WHERE site_id = ?1 AND
 /// A person's raw events, erased on request: site ?1, the event ids of ?2 (by key).
 const ERASE_EVENTS_SQL: &str = "DELETE FROM events WHERE site_id = ?1 \
      AND event_id IN (SELECT value FROM json_each(?2))";
+/// An erasure's touched days lose their blocks (migration 0016) at once: a stale block is never
+/// read, but it still holds the person's visits until the cron builds the day again.
+const ERASE_BLOCKS_SQL: &str = "DELETE FROM day_blocks WHERE site_id = ?1 \
+     AND day IN (SELECT value FROM json_each(?2))";
 const SET_ASIDE_SQL: &str = "INSERT INTO set_aside (kind, site_id, key, data, reason, at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -434,6 +438,14 @@ impl Store {
                 erase.user_id.as_deref(),
             )?);
             statements.push(self.statement(ERASE_EVENTS_SQL, &[text(&erase.site), ids])?);
+            let days: Vec<i64> = write
+                .days
+                .iter()
+                .filter(|((site, _), _, _)| *site == erase.site)
+                .map(|((_, day), _, _)| *day)
+                .collect();
+            statements
+                .push(self.statement(ERASE_BLOCKS_SQL, &[text(&erase.site), json_param(&days)?])?);
         }
         if !counters.is_empty() {
             statements.push(self.counters_statement(counters)?);

@@ -26,6 +26,7 @@ use crate::error::AppError;
 
 pub mod admin;
 pub mod audit;
+pub mod blocks;
 pub mod compact;
 pub mod dead_letters;
 pub mod erase;
@@ -117,6 +118,10 @@ const PURGE_PERIODS_SQL: &str = "DELETE FROM period_parts WHERE \
      last_day < ?1 - COALESCE((SELECT NULLIF(aggregate_retention_days, 0) FROM sites \
        WHERE sites.id = period_parts.site_id), ?1)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
+/// Day blocks go with their site's raw events (a day before today's UTC day ?1 less the
+/// retention), and with their site.
+const PURGE_BLOCKS_SQL: &str = "DELETE FROM day_blocks WHERE site_id NOT IN (SELECT id FROM sites) \
+     OR day < ?1 - COALESCE((SELECT retention_days FROM sites WHERE sites.id = day_blocks.site_id), 0)";
 
 /// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first day: when
 /// ?5 is 1, each summed month inside the range, then each summed week inside it that no such
@@ -308,8 +313,8 @@ impl Store {
         Ok(salt)
     }
 
-    /// Housekeeping: raw events and visits past their site's retention (and of erased sites, with
-    /// their rollups), rollup days and summed periods past the site's retention of aggregates,
+    /// Housekeeping: raw events, visits and day blocks past their site's retention (and of erased
+    /// sites, with their rollups), rollup days and summed periods past the site's retention of aggregates,
     /// salts older than two days. Returns the number of events deleted.
     pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
         let results = self
@@ -319,6 +324,7 @@ impl Store {
                 self.statement(PURGE_ROLLUPS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(PURGE_PERIODS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(PURGE_SALTS_SQL, &[number(now.div_euclid(DAY_MS))])?,
+                self.statement(PURGE_BLOCKS_SQL, &[number(now.div_euclid(DAY_MS))])?,
             ])
             .await?;
         first_changes(&results)
