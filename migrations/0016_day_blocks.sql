@@ -1,7 +1,8 @@
 -- 0016: a closed local day's customer visits as columns (core's engine::block: dictionaries and
 -- varint columns of the visits that started that day, and all their events), which the query
 -- engine reads for filtered breakdowns and funnels over many days instead of raw events. A block
--- is stored in parts (`visits`; `hosts`; one per arrival field: `source`, `device`…), so a query
+-- is stored in parts (`visits`, `pages`, `entries`, `times`, `hosts`, one per arrival field:
+-- `source`, `device`…), so a query
 -- reads only the columns it needs, each part's days one range of the key. `data` is the part
 -- deflated (deflate-raw) and base64'd: TEXT, because D1 hands a BLOB over as a JSON array of
 -- numbers. `stamp` is the day's `totals` version when its raw events were read: the

@@ -1,9 +1,8 @@
 //! A closed day's visits as columns: the customer visits that started on one local day, with
 //! every event of theirs (those past midnight too), as dictionaries and number columns — what the
 //! filtered breakdowns and funnels of many days read instead of raw events ([`super::scan`]).
-//! Kept: dictionaries, the visits, each event's name, page, hostname and local day, in parts (the
-//! visits with names and pages; hostnames; each arrival field) so a query reads only what it
-//! needs. Not kept: props and event times (a query that reads them — hours, funnels within
+//! Kept: dictionaries, the visits, each event's name, page, hostname and local day, in parts (see
+//! [`Block::encode`]) so a query reads only what it needs. Not kept: props and event times (a query that reads them — hours, funnels within
 //! hours — reads raw events).
 //! Encoded as LEB128 varints, column by column (runs of like numbers compress well; the worker
 //! deflates each part). Input: the day's events in visits ([`Data`]). Output: the parts, and
@@ -19,10 +18,16 @@ use crate::zone::Zone;
 pub const ARRIVAL: usize = 12;
 
 /// Each part's first bytes (and the format's version).
-const MAGIC: &[u8; 4] = b"SLB1";
+const MAGIC: &[u8; 4] = b"SLB2";
 
-/// The part with the visits and each event's name, page and day (always read).
+/// The part with the visits' runs of events and each event's name and day (always read).
 pub const VISITS: &str = "visits";
+/// The part with each event's page.
+pub const PAGES: &str = "pages";
+/// The part with each visit's entry and exit page (read with [`PAGES`]).
+pub const ENTRIES: &str = "entries";
+/// The part with each visit's start, end, pageviews and bounce.
+pub const TIMES: &str = "times";
 /// The part with each event's hostname.
 pub const HOSTS: &str = "hosts";
 /// The arrival fields' parts, in [`arrival`]'s order.
@@ -181,14 +186,36 @@ impl Block {
     }
 
     /// The block as parts, each stored apart so a query reads only the columns it needs:
-    /// [`VISITS`] (names and pages, the visits, and each event's name, page and day), [`HOSTS`]
-    /// (hostnames), and one per arrival field ([`ARRIVAL_PARTS`]).
+    /// [`VISITS`] (names, each visit's visitor change and events, each event's name and day),
+    /// [`PAGES`] (each event's page), [`ENTRIES`] (each visit's entry and exit page), [`TIMES`]
+    /// (each visit's start, end, pageviews and bounce), [`HOSTS`] (each event's hostname), and
+    /// one per arrival field ([`ARRIVAL_PARTS`]).
     pub fn encode(&self) -> Vec<(&'static str, Vec<u8>)> {
         let mut w = Writer(MAGIC.to_vec());
         w.signed(self.day);
         w.dict(&self.names);
-        w.dict(&self.pages);
         w.uint(self.visits() as u64);
+        w.bools(&self.new_visitor);
+        let mut prev = 0;
+        for &e in &self.ends {
+            w.uint(u64::from(e - prev));
+            prev = e;
+        }
+        for column in [&self.name, &self.day_offset] {
+            w.uints(column.iter().map(|&n| u64::from(n)));
+        }
+        let mut parts = vec![(VISITS, w.0)];
+        let column = |dict: &[String], columns: &[&[u32]]| {
+            let mut w = Writer(MAGIC.to_vec());
+            w.dict(dict);
+            for ids in columns {
+                w.uints(ids.iter().map(|&n| u64::from(n)));
+            }
+            w.0
+        };
+        parts.push((PAGES, column(&self.pages, &[&self.page])));
+        parts.push((ENTRIES, column(&[], &[&self.entry, &self.exit])));
+        let mut w = Writer(MAGIC.to_vec());
         let base = self.start.first().copied().unwrap_or(0);
         w.signed(base);
         let mut prev = base;
@@ -199,36 +226,19 @@ impl Block {
         for (s, l) in self.start.iter().zip(&self.last) {
             w.uint((l - s).max(0) as u64);
         }
-        w.bools(&self.new_visitor);
-        w.bools(&self.bounced);
         w.uints(self.pageviews.iter().map(|&n| u64::from(n)));
-        w.uints(self.entry.iter().map(|&n| u64::from(n)));
-        w.uints(self.exit.iter().map(|&n| u64::from(n)));
-        let mut prev = 0;
-        for &e in &self.ends {
-            w.uint(u64::from(e - prev));
-            prev = e;
-        }
-        for column in [&self.name, &self.page, &self.day_offset] {
-            w.uints(column.iter().map(|&n| u64::from(n)));
-        }
-        let mut parts = vec![(VISITS, w.0)];
-        let column = |dict: &[String], ids: &[u32]| {
-            let mut w = Writer(MAGIC.to_vec());
-            w.dict(dict);
-            w.uints(ids.iter().map(|&n| u64::from(n)));
-            w.0
-        };
-        parts.push((HOSTS, column(&self.hosts, &self.host)));
+        w.bools(&self.bounced);
+        parts.push((TIMES, w.0));
+        parts.push((HOSTS, column(&self.hosts, &[&self.host])));
         for (k, name) in ARRIVAL_PARTS.iter().enumerate() {
-            parts.push((name, column(&self.arrival_values[k], &self.arrival[k])));
+            parts.push((name, column(&self.arrival_values[k], &[&self.arrival[k]])));
         }
         parts
     }
 
     /// Reads a block from its [`VISITS`] part and any others (`(name, bytes)`); the columns of
     /// parts not given are left empty (a query reads only the parts [`super::scan::parts`]
-    /// names).
+    /// names; [`ENTRIES`] needs [`PAGES`]).
     pub fn decode(parts: &[(&str, &[u8])]) -> Result<Block, Unreadable> {
         let part = |name: &str| parts.iter().find(|(n, _)| *n == name).map(|(_, b)| *b);
         let mut r = Reader::new(part(VISITS).ok_or(Unreadable)?, MAGIC)?;
@@ -237,25 +247,8 @@ impl Block {
             ..Block::default()
         };
         b.names = r.dict()?;
-        b.pages = r.dict()?;
         let visits = r.len()?;
-        let mut at = r.signed()?;
-        b.start = (0..visits)
-            .map(|_| {
-                at += r.signed()?;
-                Ok(at)
-            })
-            .collect::<Result<_, _>>()?;
-        b.last = b
-            .start
-            .iter()
-            .map(|s| Ok(s + r.uint()? as i64))
-            .collect::<Result<_, _>>()?;
         b.new_visitor = r.bools(visits)?;
-        b.bounced = r.bools(visits)?;
-        b.pageviews = r.u32s(visits)?;
-        b.entry = r.u32s(visits)?;
-        b.exit = r.u32s(visits)?;
         let mut end = 0u32;
         b.ends = (0..visits)
             .map(|_| {
@@ -265,20 +258,49 @@ impl Block {
             .collect::<Result<_, _>>()?;
         let events = end as usize;
         b.name = r.u32s(events)?;
-        b.page = r.u32s(events)?;
         b.day_offset = r.u32s(events)?;
-        let column = |bytes: &[u8], n: usize| -> Result<(Vec<String>, Vec<u32>), Unreadable> {
+        let columns = |bytes: &[u8], n: usize, k: usize| {
             let mut r = Reader::new(bytes, MAGIC)?;
-            Ok((r.dict()?, r.u32s(n)?))
+            let dict = r.dict()?;
+            let cols = (0..k).map(|_| r.u32s(n)).collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, Unreadable>((dict, cols))
         };
+        if let Some(bytes) = part(PAGES) {
+            let (dict, mut cols) = columns(bytes, events, 1)?;
+            (b.pages, b.page) = (dict, cols.pop().ok_or(Unreadable)?);
+        }
+        if let Some(bytes) = part(ENTRIES) {
+            let (_, mut cols) = columns(bytes, visits, 2)?;
+            b.exit = cols.pop().ok_or(Unreadable)?;
+            b.entry = cols.pop().ok_or(Unreadable)?;
+        }
+        if let Some(bytes) = part(TIMES) {
+            let mut r = Reader::new(bytes, MAGIC)?;
+            let mut at = r.signed()?;
+            b.start = (0..visits)
+                .map(|_| {
+                    at += r.signed()?;
+                    Ok(at)
+                })
+                .collect::<Result<_, _>>()?;
+            b.last = b
+                .start
+                .iter()
+                .map(|s| Ok(s + r.uint()? as i64))
+                .collect::<Result<_, _>>()?;
+            b.pageviews = r.u32s(visits)?;
+            b.bounced = r.bools(visits)?;
+        }
         if let Some(bytes) = part(HOSTS) {
-            (b.hosts, b.host) = column(bytes, events)?;
+            let (dict, mut cols) = columns(bytes, events, 1)?;
+            (b.hosts, b.host) = (dict, cols.pop().ok_or(Unreadable)?);
         }
         b.arrival_values = vec![Vec::new(); ARRIVAL];
         b.arrival = vec![Vec::new(); ARRIVAL];
         for (k, name) in ARRIVAL_PARTS.iter().enumerate() {
             if let Some(bytes) = part(name) {
-                (b.arrival_values[k], b.arrival[k]) = column(bytes, visits)?;
+                let (dict, mut cols) = columns(bytes, visits, 1)?;
+                (b.arrival_values[k], b.arrival[k]) = (dict, cols.pop().ok_or(Unreadable)?);
             }
         }
         b.check()?;
@@ -291,9 +313,7 @@ impl Block {
         let ok = within(&self.name, self.names.len())
             && within(&self.page, self.pages.len())
             && within(&self.host, self.hosts.len())
-            && [&self.name, &self.page, &self.day_offset]
-                .iter()
-                .all(|c| c.len() == self.name.len())
+            && self.day_offset.len() == self.name.len()
             && within(&self.entry, self.pages.len() + 1)
             && within(&self.exit, self.pages.len() + 1)
             && self
@@ -364,14 +384,23 @@ impl<'a> Reader<'a> {
     }
 
     fn uint(&mut self) -> Result<u64, Unreadable> {
+        // Most ids take one byte.
+        if let Some(&byte) = self.bytes.get(self.at) {
+            if byte & 0x80 == 0 {
+                self.at += 1;
+                return Ok(u64::from(byte));
+            }
+        }
         let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
+        let mut shift = 0;
+        while shift < 64 {
             let byte = *self.bytes.get(self.at).ok_or(Unreadable)?;
             self.at += 1;
             n |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
                 return Ok(n);
             }
+            shift += 7;
         }
         Err(Unreadable)
     }
@@ -412,7 +441,11 @@ impl<'a> Reader<'a> {
     }
 
     fn u32s(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {
-        (0..n).map(|_| self.u32()).collect()
+        let mut out = Vec::with_capacity(n.min(self.bytes.len() - self.at.min(self.bytes.len())));
+        for _ in 0..n {
+            out.push(self.u32()?);
+        }
+        Ok(out)
     }
 
     fn bools(&mut self, n: usize) -> Result<Vec<bool>, Unreadable> {

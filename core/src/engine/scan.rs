@@ -9,6 +9,7 @@
 //! on page, scroll depth, vitals). Must not: count a visit in a block and in raw events both
 //! (the raw part keeps only the visits of its own days).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::block::{self, Block};
@@ -97,7 +98,7 @@ pub fn eligible(q: &Query, funnel: Option<&Funnel>) -> bool {
 
 /// The block parts a query reads (see [`eligible`]): the visits, and the hostnames and arrival
 /// fields its dimensions and filters name.
-pub fn parts(q: &Query) -> Vec<&'static str> {
+pub fn parts(q: &Query, funnel: bool) -> Vec<&'static str> {
     fn named(f: &Filter, out: &mut Vec<Dimension>) {
         match f {
             Filter::Condition(c) => out.push(c.dimension.clone()),
@@ -111,6 +112,32 @@ pub fn parts(q: &Query) -> Vec<&'static str> {
         named(f, &mut dims);
     }
     let mut parts = vec![block::VISITS];
+    let entries = dims
+        .iter()
+        .any(|d| matches!(d, Dimension::EntryPage | Dimension::ExitPage));
+    // Pages: a page or goal dimension (page goals), entry and exit pages (their dictionary), or
+    // a funnel (page steps).
+    if funnel
+        || entries
+        || dims
+            .iter()
+            .any(|d| matches!(d, Dimension::Page | Dimension::Goal))
+    {
+        parts.push(block::PAGES);
+    }
+    if entries {
+        parts.push(block::ENTRIES);
+    }
+    // What only visits' starts, ends, pageviews and bounces give.
+    let timed = q.metrics.iter().any(|m| {
+        matches!(
+            m,
+            Metric::BounceRate | Metric::VisitDuration | Metric::ViewsPerVisit
+        )
+    });
+    if timed {
+        parts.push(block::TIMES);
+    }
     if dims.contains(&Dimension::Hostname) {
         parts.push(block::HOSTS);
     }
@@ -152,26 +179,27 @@ fn field(d: &Dimension) -> Field {
 }
 
 /// A block's values of a field, as the engine shows them (`None`: no value).
-fn shown(b: &Block, d: &Dimension, f: Field) -> Vec<Option<String>> {
+fn shown<'a>(b: &'a Block, d: &Dimension, f: Field) -> Vec<Option<Cow<'a, str>>> {
+    let all = |v: &'a [String]| v.iter().map(|s| Some(Cow::Borrowed(s.as_str()))).collect();
     match f {
-        Field::Name => b.names.iter().cloned().map(Some).collect(),
-        Field::Page => b.pages.iter().cloned().map(Some).collect(),
-        Field::Host => b.hosts.iter().cloned().map(Some).collect(),
+        Field::Name => all(&b.names),
+        Field::Page => all(&b.pages),
+        Field::Host => all(&b.hosts),
         Field::Goal => b
             .names
             .iter()
-            .map(|n| (n != PAGEVIEW && !MEASUREMENTS.contains(&n.as_str())).then(|| n.clone()))
+            .map(|n| {
+                (n != PAGEVIEW && !MEASUREMENTS.contains(&n.as_str()))
+                    .then_some(Cow::Borrowed(n.as_str()))
+            })
             .collect(),
         Field::Entry | Field::Exit => std::iter::once(None)
-            .chain(b.pages.iter().cloned().map(Some))
+            .chain(b.pages.iter().map(|s| Some(Cow::Borrowed(s.as_str()))))
             .collect(),
         Field::Arrival(k) => b.arrival_values[k]
             .iter()
             .enumerate()
-            .map(|(id, s)| {
-                let raw = (id != 0).then_some(s.as_str());
-                filter::shown(d, raw).map(|c| c.into_owned())
-            })
+            .map(|(id, s)| filter::shown(d, (id != 0).then_some(s.as_str())))
             .collect(),
         Field::Time(_) => Vec::new(),
     }
@@ -219,6 +247,17 @@ fn compile(b: &Block, c: &Compiled) -> Node {
     }
 }
 
+/// A compiled filter as its conjuncts on the visit alone and the others (an event matches when
+/// all of both hold).
+fn split(node: Option<Node>) -> (Vec<Node>, Vec<Node>) {
+    let list = match node {
+        None => vec![],
+        Some(Node::And(list)) => list,
+        Some(n) => vec![n],
+    };
+    list.into_iter().partition(Node::visit_only)
+}
+
 /// The id of field `f` for event `i` of visit `v` (`None` for time fields).
 fn id(b: &Block, f: Field, i: usize, v: usize) -> Option<usize> {
     Some(match f {
@@ -233,6 +272,17 @@ fn id(b: &Block, f: Field, i: usize, v: usize) -> Option<usize> {
 }
 
 impl Node {
+    /// True when the answer depends on the visit only (not on which of its events).
+    fn visit_only(&self) -> bool {
+        match self {
+            Node::Table(f, _) => matches!(f, Field::Entry | Field::Exit | Field::Arrival(_)),
+            Node::Goal(..) => false,
+            Node::And(list) | Node::Or(list) => list.iter().all(Node::visit_only),
+            Node::Not(n) => n.visit_only(),
+            Node::HasDone(_) | Node::HasNotDone(_) => true,
+        }
+    }
+
     fn test(&self, b: &Block, i: usize, v: usize) -> bool {
         match self {
             Node::Table(f, t) => id(b, *f, i, v).is_some_and(|id| t[id]),
@@ -254,55 +304,162 @@ impl Node {
 }
 
 /// A group's counts within one block, and which visit and visitor it counted last (visits
-/// come by visitor, each visit's events together).
-#[derive(Default, Clone)]
+/// come by visitor, each visit's events together; `NONE`: none yet).
+#[derive(Clone, Copy)]
 struct Cell {
-    f: Figures,
-    visit: Option<usize>,
-    visitor: Option<usize>,
-    page_visit: Option<usize>,
+    visitors: i64,
+    visits: i64,
+    bounces: i64,
+    duration_ms: i64,
+    visit_pageviews: i64,
+    pageviews: i64,
+    events: i64,
+    page_visits: i64,
+    visit: u32,
+    visitor: u32,
+    page_visit: u32,
 }
 
-/// One block's groups of `span` by `dims` (ids; time buckets as days from the span's first).
+const NONE: u32 = u32::MAX;
+
+impl Cell {
+    const EMPTY: Cell = Cell {
+        visitors: 0,
+        visits: 0,
+        bounces: 0,
+        duration_ms: 0,
+        visit_pageviews: 0,
+        pageviews: 0,
+        events: 0,
+        page_visits: 0,
+        visit: NONE,
+        visitor: NONE,
+        page_visit: NONE,
+    };
+
+    fn figures(&self) -> Figures {
+        Figures {
+            visitors: self.visitors,
+            visits: self.visits,
+            bounces: self.bounces,
+            duration_ms: self.duration_ms,
+            visit_pageviews: self.visit_pageviews,
+            pageviews: self.pageviews,
+            events: self.events,
+            page_visits: self.page_visits,
+            ..Figures::default()
+        }
+    }
+}
+
+/// Most groups a block counts in a flat array (by the product of its dimensions' value counts);
+/// more go in a map.
+const FLAT: usize = 1 << 16;
+
+/// A block's groups, each at its key's index (the dimensions' ids in mixed radix): in a flat
+/// array (with the indices used, in first-use order) or, for many, a map.
+enum Cells {
+    Flat(Vec<Cell>, Vec<bool>, Vec<usize>),
+    Map(HashMap<usize, Cell>),
+}
+
+impl Cells {
+    fn new(size: usize) -> Cells {
+        if size <= FLAT {
+            Cells::Flat(vec![Cell::EMPTY; size], vec![false; size], Vec::new())
+        } else {
+            Cells::Map(HashMap::new())
+        }
+    }
+
+    fn at(&mut self, i: usize) -> &mut Cell {
+        match self {
+            Cells::Flat(cells, used, order) => {
+                if !used[i] {
+                    used[i] = true;
+                    order.push(i);
+                }
+                &mut cells[i]
+            }
+            Cells::Map(map) => map.entry(i).or_insert(Cell::EMPTY),
+        }
+    }
+
+    fn into_cells(self) -> Vec<(usize, Cell)> {
+        match self {
+            Cells::Flat(cells, _, order) => order.into_iter().map(|i| (i, cells[i])).collect(),
+            Cells::Map(map) => map.into_iter().collect(),
+        }
+    }
+}
+
+/// One block's groups of `span` by `dims`.
 fn block_groups(
     b: &Block,
     span: &Span,
     filter: Option<&Compiled>,
     dims: &[Dimension],
 ) -> BTreeMap<Vec<String>, Figures> {
-    let node = filter.map(|c| compile(b, c));
+    // The filter's conjuncts on the visit alone are tested once a visit, the others per event.
+    let (on_visit, on_event) = split(filter.map(|c| compile(b, c)));
     let fields: Vec<Field> = dims.iter().map(field).collect();
-    let values: Vec<Vec<Option<String>>> = dims
+    let values: Vec<Vec<Option<Cow<str>>>> = dims
         .iter()
         .zip(&fields)
         .map(|(d, f)| shown(b, d, *f))
         .collect();
+    let days = (span.last_day - span.first_day + 1).max(1) as usize;
+    // Each dimension's number of ids (time: days of the span), and its place value.
+    let radix: Vec<usize> = fields
+        .iter()
+        .zip(&values)
+        .map(|(f, v)| match f {
+            Field::Time(_) => days,
+            _ => v.len().max(1),
+        })
+        .collect();
+    let size = radix
+        .iter()
+        .try_fold(1usize, |n, r| n.checked_mul(*r))
+        .unwrap_or(usize::MAX);
     let in_span = |day: i64| day >= span.first_day && day <= span.last_day;
     let visit_counts = in_span(b.day);
     let timed = dims.iter().any(Dimension::is_time);
-    let mut cells: HashMap<[u32; KEY], Cell> = HashMap::new();
-    let key = |i: usize, v: usize, day: i64| -> Option<[u32; KEY]> {
-        let mut k = [0u32; KEY];
+    let mut cells = Cells::new(size);
+    let key = |i: usize, v: usize, day: i64| -> Option<usize> {
+        let mut k = 0usize;
         for (n, f) in fields.iter().enumerate() {
-            k[n] = match f {
+            let id = match f {
                 Field::Time(bucket) => {
-                    (bucket_day(*bucket, day).max(span.first_day) - span.first_day) as u32
+                    (bucket_day(*bucket, day).max(span.first_day) - span.first_day) as usize
                 }
                 f => {
                     let id = id(b, *f, i, v)?;
                     values[n][id].as_ref()?;
-                    id as u32
+                    id
                 }
             };
+            k = k * radix[n] + id;
         }
         Some(k)
     };
-    let mut visitor = 0usize;
+    // Without the `times` part (no metric reads them), bounces and durations stay 0.
+    let timed_part = b.start.len() == b.visits();
+    let pageview: Vec<bool> = b.names.iter().map(|n| n == PAGEVIEW).collect();
+    let measurement: Vec<bool> = b
+        .names
+        .iter()
+        .map(|n| MEASUREMENTS.contains(&n.as_str()))
+        .collect();
+    let mut visitor = 0u32;
     for v in 0..b.visits() {
         if v > 0 && b.new_visitor[v] {
             visitor += 1;
         }
         let events = b.events(v);
+        if events.is_empty() || !on_visit.iter().all(|n| n.test(b, events.start, v)) {
+            continue;
+        }
         if !visit_counts
             && events
                 .clone()
@@ -310,8 +467,9 @@ fn block_groups(
         {
             continue;
         }
+        let vu = v as u32;
         for i in events {
-            if !node.as_ref().is_none_or(|n| n.test(b, i, v)) {
+            if !on_event.iter().all(|n| n.test(b, i, v)) {
                 continue;
             }
             let day = b.day + i64::from(b.day_offset[i]);
@@ -321,48 +479,52 @@ fn block_groups(
                 (true, false) => event_key.or_else(|| key(i, v, b.day)),
                 (true, true) => key(i, v, b.day),
             };
-            let name = &b.names[b.name[i] as usize];
+            let name = b.name[i] as usize;
             if let Some(k) = event_key {
-                let c = cells.entry(k).or_default();
-                if name == PAGEVIEW {
-                    c.f.pageviews += 1;
-                    if c.page_visit != Some(v) {
-                        c.page_visit = Some(v);
-                        c.f.page_visits += 1;
+                let c = cells.at(k);
+                if pageview[name] {
+                    c.pageviews += 1;
+                    if c.page_visit != vu {
+                        c.page_visit = vu;
+                        c.page_visits += 1;
                     }
                 }
-                if !MEASUREMENTS.contains(&name.as_str()) {
-                    c.f.events += 1;
+                if !measurement[name] {
+                    c.events += 1;
                 }
             }
             if let Some(k) = visit_key {
-                let c = cells.entry(k).or_default();
-                if c.visit != Some(v) {
-                    c.visit = Some(v);
-                    c.f.visits += 1;
-                    if c.visitor != Some(visitor) {
-                        c.visitor = Some(visitor);
-                        c.f.visitors += 1;
+                let c = cells.at(k);
+                if c.visit != vu {
+                    c.visit = vu;
+                    c.visits += 1;
+                    if c.visitor != visitor {
+                        c.visitor = visitor;
+                        c.visitors += 1;
                     }
-                    c.f.bounces += i64::from(b.bounced[v]);
-                    c.f.duration_ms += b.last[v] - b.start[v];
-                    c.f.visit_pageviews += i64::from(b.pageviews[v]);
+                    if timed_part {
+                        c.bounces += i64::from(b.bounced[v]);
+                        c.duration_ms += b.last[v] - b.start[v];
+                        c.visit_pageviews += i64::from(b.pageviews[v]);
+                    }
                 }
             }
         }
     }
     cells
+        .into_cells()
         .into_iter()
-        .map(|(k, c)| {
-            let text = fields
-                .iter()
-                .enumerate()
-                .map(|(n, f)| match f {
-                    Field::Time(_) => date(span.first_day + i64::from(k[n])),
-                    _ => values[n][k[n] as usize].clone().unwrap_or_default(),
-                })
-                .collect();
-            (text, c.f)
+        .map(|(mut k, c)| {
+            let mut text = vec![String::new(); fields.len()];
+            for n in (0..fields.len()).rev() {
+                let id = k % radix[n];
+                k /= radix[n];
+                text[n] = match fields[n] {
+                    Field::Time(_) => date(span.first_day + id as i64),
+                    _ => values[n][id].as_deref().unwrap_or_default().to_owned(),
+                };
+            }
+            (text, c.figures())
         })
         .collect()
 }
@@ -423,7 +585,7 @@ pub fn reached(b: &Block, filter: Option<&Compiled>, f: &Funnel, span: &Span) ->
     if b.day < span.first_day || b.day > span.last_day {
         return counts;
     }
-    let node = filter.map(|c| compile(b, c));
+    let (on_visit, on_event) = split(filter.map(|c| compile(b, c)));
     // Per step: does an event match it, by name id (events) and by page id (pageviews).
     let by_name: Vec<Vec<bool>> = f
         .steps
@@ -459,10 +621,11 @@ pub fn reached(b: &Block, filter: Option<&Compiled>, f: &Funnel, span: &Span) ->
             best = 0;
         }
         unit.clear();
-        unit.extend(
-            b.events(v)
-                .filter(|i| node.as_ref().is_none_or(|n| n.test(b, *i, v))),
-        );
+        let events = b.events(v);
+        if events.is_empty() || !on_visit.iter().all(|n| n.test(b, events.start, v)) {
+            continue;
+        }
+        unit.extend(events.filter(|i| on_event.iter().all(|n| n.test(b, *i, v))));
         best = best.max(depth(&unit, &matches, f.steps.len()));
     }
     for c in counts.iter_mut().take(best) {

@@ -166,8 +166,8 @@ struct Encoded {
 
 impl Encoded {
     /// The blocks read from the parts the query reads only.
-    fn read(&self, q: &query::Query) -> Blocks {
-        let wanted = scan::parts(q);
+    fn read(&self, q: &query::Query, funnel: bool) -> Blocks {
+        let wanted = scan::parts(q, funnel);
         Blocks {
             blocks: self
                 .parts
@@ -209,7 +209,7 @@ fn blocks(hits: &[Hit], zone: Zone, raw: &[i64]) -> Encoded {
 /// raw events: the same.
 fn same_answers(q: &Value, hits: &[Hit], zone: Zone, b: &Encoded) {
     let from_raw = answer_with(q, hits, zone, None, None);
-    let from_blocks = answer_with(q, hits, zone, None, Some(b.read(&resolve(q, zone))));
+    let from_blocks = answer_with(q, hits, zone, None, Some(b.read(&resolve(q, zone), false)));
     assert_eq!(from_blocks["results"], from_raw["results"], "{q}");
     assert_eq!(from_blocks["meta"], from_raw["meta"], "{q}");
 }
@@ -333,7 +333,7 @@ fn blocks_answer_as_raw_events_do() {
                         &hits,
                         zone,
                         Some((3, &funnel)),
-                        Some(b.read(&resolve(&q, zone))),
+                        Some(b.read(&resolve(&q, zone), true)),
                     );
                     assert_eq!(from_blocks, from_raw, "{q}");
                     assert!(from_raw["results"][0]["metrics"][0].as_u64().unwrap() > 0);
@@ -431,7 +431,7 @@ fn a_cut_or_foreign_block_is_unreadable() {
     foreign[3] = b'9';
     assert_eq!(read(&foreign, device), Err(block::Unreadable));
     // A huge count claims more than the bytes hold: refused, nothing allocated for it.
-    let mut huge = b"SLB1".to_vec();
+    let mut huge = b"SLB2".to_vec();
     huge.extend([0x02, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     assert_eq!(
         block::Block::decode(&[("visits", &huge)]),

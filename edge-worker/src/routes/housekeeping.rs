@@ -115,9 +115,12 @@ async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
         let Some(settings) = store.query_settings(&site.id).await? else {
             continue;
         };
-        // A day some of whose raw events may be purged gets no block.
+        // Every day the raw retention reaches, the first one (partly purged) too: a block built
+        // then holds what the raw events hold (the day before a query's range is read for the
+        // visits that cross into it; a site's blocks are built as its days close, so this one
+        // normally was long ago).
         let kept_from = now - settings.retention_days * DAY_MS;
-        let first = site.first_day.max(site.zone.local(kept_from).day + 1);
+        let first = site.first_day.max(site.zone.local(kept_from).day);
         let last = site.zone.local(now - BLOCK_AFTER_MS).day - 1;
         if first > last {
             continue;
@@ -131,7 +134,7 @@ async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
             left -= 1;
             let (from, to) = (midnight(site.zone, d.day), midnight(site.zone, d.day + 1));
             let max = crate::routes::query::MAX_RAW_EVENTS;
-            let Some(hits) = store.hits(&site.id, from, to, max).await? else {
+            let Some(hits) = store.hits_without_props(&site.id, from, to, max).await? else {
                 done.too_big += 1;
                 continue;
             };

@@ -115,7 +115,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
                 .iter()
                 .flat_map(|s| s.first_day - 1..=s.last_day)
                 .collect();
-            let parts = engine::scan::parts(&q);
+            let parts = engine::scan::parts(&q, funnel.is_some());
             let mut blocks = Vec::new();
             let mut with_stats = BTreeSet::new();
             for (first, last) in runs(&needed) {
@@ -192,17 +192,26 @@ async fn read_blocks(
     parts: &[&str],
 ) -> Result<Vec<Block>, AppError> {
     let mut blocks = Vec::new();
-    for (day, stored) in store.blocks(site, first, last, parts).await? {
+    let stored_all = store.blocks(site, first, last, parts).await?;
+    // Every part inflates at once (the runtime's streams run beside each other).
+    let unpacked = futures_util::future::join_all(
+        stored_all
+            .values()
+            .flat_map(|stored| stored.iter().map(|(_, text)| deflate::unpack(text))),
+    )
+    .await;
+    let mut unpacked = unpacked.into_iter();
+    for (day, stored) in &stored_all {
         let mut bytes = Vec::new();
-        for (part, text) in &stored {
-            if let Some(b) = deflate::unpack(text).await? {
+        for (part, _) in stored {
+            if let Some(b) = unpacked.next().transpose()?.flatten() {
                 bytes.push((part.as_str(), b));
             }
         }
         let all: Vec<(&str, &[u8])> = bytes.iter().map(|(p, b)| (*p, &b[..])).collect();
         let block = Block::decode(&all)
             .ok()
-            .filter(|b| b.day == day && bytes.len() == parts.len());
+            .filter(|b| b.day == *day && bytes.len() == parts.len());
         match block {
             Some(b) => blocks.push(b),
             None => worker::console_error!("the block of day {day} of a site does not read"),

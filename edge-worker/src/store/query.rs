@@ -19,16 +19,29 @@ const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS r
      FROM sites s WHERE s.id = ?1";
 
 /// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
-/// (the `sessions` rows say where each visit begins and ends).
-const HITS_SQL: &str = "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS hi FROM sessions \
-       WHERE site_id = ?1 AND last_at >= ?2 AND started_at < ?3) \
-     SELECT ts, name, hostname, path, visitor_key AS visitor, session_key AS session, props, \
-       referrer_host AS referrer, source, channel, utm_source, utm_medium, utm_campaign, \
-       utm_content, utm_term, country, device, browser, os \
-     FROM events WHERE site_id = ?1 \
-       AND ts >= MIN(?2, COALESCE((SELECT lo FROM w), ?2)) \
-       AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) \
-     LIMIT ?4";
+/// (the `sessions` rows say where each visit begins and ends), with `$props` as its props.
+macro_rules! hits_sql {
+    ($props:literal) => {
+        concat!(
+            "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS hi FROM sessions \
+               WHERE site_id = ?1 AND last_at >= ?2 AND started_at < ?3) \
+             SELECT ts, name, hostname, path, visitor_key AS visitor, session_key AS session, ",
+            $props,
+            " AS props, referrer_host AS referrer, source, channel, utm_source, utm_medium, \
+               utm_campaign, utm_content, utm_term, country, device, browser, os \
+             FROM events WHERE site_id = ?1 \
+               AND ts >= MIN(?2, COALESCE((SELECT lo FROM w), ?2)) \
+               AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) \
+             LIMIT ?4"
+        )
+    };
+}
+const HITS_SQL: &str = hits_sql!("props");
+/// The same with only the staff mark of the props (what a day block keeps): a busy day's props
+/// would take a worker's memory.
+const BLOCK_HITS_SQL: &str = hits_sql!(
+    "CASE WHEN props ->> '$.is_internal' = 1 THEN '{\"is_internal\":true}' ELSE '{}' END"
+);
 
 const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM day_parts \
      WHERE site_id = ?1 AND part = 'totals' AND day >= ?2 AND day <= ?3 \
@@ -124,9 +137,31 @@ impl Store {
         to: i64,
         max: usize,
     ) -> Result<Option<Vec<Hit>>, AppError> {
+        self.hits_of(HITS_SQL, site, from, to, max).await
+    }
+
+    /// [`Store::hits`] without their props but the staff mark (for a day block).
+    pub async fn hits_without_props(
+        &self,
+        site: &str,
+        from: i64,
+        to: i64,
+        max: usize,
+    ) -> Result<Option<Vec<Hit>>, AppError> {
+        self.hits_of(BLOCK_HITS_SQL, site, from, to, max).await
+    }
+
+    async fn hits_of(
+        &self,
+        sql: &'static str,
+        site: &str,
+        from: i64,
+        to: i64,
+        max: usize,
+    ) -> Result<Option<Vec<Hit>>, AppError> {
         let limit = number(max as i64 + 1);
         let rows: Vec<HitRow> = self
-            .rows(self.statement(HITS_SQL, &[text(site), number(from), number(to), limit])?)
+            .rows(self.statement(sql, &[text(site), number(from), number(to), limit])?)
             .await?;
         if rows.len() > max {
             return Ok(None);
