@@ -86,7 +86,7 @@ pub async fn compact_now(env: &Env) -> Result<Response, AppError> {
 }
 
 /// Most days one pass builds blocks of (each reads a day's raw events).
-const BLOCK_DAYS_PER_RUN: usize = 6;
+const BLOCK_DAYS_PER_RUN: usize = 4;
 /// A day gets a block once it ended this long ago (a later event makes the block stale: the day
 /// is read raw until it is built again).
 const BLOCK_AFTER_MS: i64 = 3600 * 1000;
@@ -103,6 +103,36 @@ pub struct Building {
     pub too_big: usize,
     /// Days still due after this pass, over every site.
     pub due: usize,
+}
+
+/// Visitor-key bounds of the slices a day's raw events are read in (keys are hex digests; the
+/// first and last slices are open, so any key falls in one).
+const SLICES: [(Option<&str>, Option<&str>); 4] = [
+    (None, Some("4")),
+    (Some("4"), Some("8")),
+    (Some("8"), Some("c")),
+    (Some("c"), None),
+];
+
+/// A day's raw events (visits whole, without props), read a slice of visitors at a time;
+/// `None` when there are more than one worker holds.
+async fn day_hits(
+    store: &Store,
+    site: &str,
+    range: (i64, i64),
+) -> Result<Option<Vec<sightline_core::engine::Hit>>, AppError> {
+    let max = crate::routes::query::MAX_RAW_EVENTS;
+    let mut hits = Vec::new();
+    for slice in SLICES {
+        match store
+            .hits_without_props(site, range, slice, max - hits.len())
+            .await?
+        {
+            Some(more) => hits.extend(more),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(hits))
 }
 
 /// Builds the due blocks of every site with stats (closed days within the raw retention, newest
@@ -133,8 +163,7 @@ async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
             }
             left -= 1;
             let (from, to) = (midnight(site.zone, d.day), midnight(site.zone, d.day + 1));
-            let max = crate::routes::query::MAX_RAW_EVENTS;
-            let Some(hits) = store.hits_without_props(&site.id, from, to, max).await? else {
+            let Some(hits) = day_hits(store, &site.id, (from, to)).await? else {
                 done.too_big += 1;
                 continue;
             };

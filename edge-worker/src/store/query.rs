@@ -21,7 +21,7 @@ const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS r
 /// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
 /// (the `sessions` rows say where each visit begins and ends), with `$props` as its props.
 macro_rules! hits_sql {
-    ($props:literal) => {
+    ($props:literal, $more:literal) => {
         concat!(
             "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS hi FROM sessions \
                WHERE site_id = ?1 AND last_at >= ?2 AND started_at < ?3) \
@@ -31,16 +31,18 @@ macro_rules! hits_sql {
                utm_campaign, utm_content, utm_term, country, device, browser, os \
              FROM events WHERE site_id = ?1 \
                AND ts >= MIN(?2, COALESCE((SELECT lo FROM w), ?2)) \
-               AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) \
-             LIMIT ?4"
+               AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) ",
+            $more,
+            " LIMIT ?4"
         )
     };
 }
-const HITS_SQL: &str = hits_sql!("props");
-/// The same with only the staff mark of the props (what a day block keeps): a busy day's props
-/// would take a worker's memory.
+const HITS_SQL: &str = hits_sql!("props", "");
+/// The same with only the staff mark of the props (what a day block keeps), of the visitors whose
+/// key is in `[?5, ?6)` (NULL: open): a busy day read at once would outgrow a worker's memory.
 const BLOCK_HITS_SQL: &str = hits_sql!(
-    "CASE WHEN props ->> '$.is_internal' = 1 THEN '{\"is_internal\":true}' ELSE '{}' END"
+    "CASE WHEN props ->> '$.is_internal' = 1 THEN '{\"is_internal\":true}' ELSE '{}' END",
+    "AND (?5 IS NULL OR visitor_key >= ?5) AND (?6 IS NULL OR visitor_key < ?6)"
 );
 
 const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM day_parts \
@@ -137,32 +139,37 @@ impl Store {
         to: i64,
         max: usize,
     ) -> Result<Option<Vec<Hit>>, AppError> {
-        self.hits_of(HITS_SQL, site, from, to, max).await
+        self.hits_of(HITS_SQL, site, (from, to), max, &[]).await
     }
 
-    /// [`Store::hits`] without their props but the staff mark (for a day block).
+    /// [`Store::hits`] without their props but the staff mark, of the visitors whose key is in
+    /// `[lo, hi)` (`None`: open) — a day block is read in such slices, each visitor's visits
+    /// whole in one.
     pub async fn hits_without_props(
         &self,
         site: &str,
-        from: i64,
-        to: i64,
+        (from, to): (i64, i64),
+        (lo, hi): (Option<&str>, Option<&str>),
         max: usize,
     ) -> Result<Option<Vec<Hit>>, AppError> {
-        self.hits_of(BLOCK_HITS_SQL, site, from, to, max).await
+        let key = |k: Option<&str>| k.map_or(wasm_bindgen::JsValue::NULL, text);
+        let more = [key(lo), key(hi)];
+        self.hits_of(BLOCK_HITS_SQL, site, (from, to), max, &more)
+            .await
     }
 
     async fn hits_of(
         &self,
         sql: &'static str,
         site: &str,
-        from: i64,
-        to: i64,
+        (from, to): (i64, i64),
         max: usize,
+        more: &[wasm_bindgen::JsValue],
     ) -> Result<Option<Vec<Hit>>, AppError> {
         let limit = number(max as i64 + 1);
-        let rows: Vec<HitRow> = self
-            .rows(self.statement(sql, &[text(site), number(from), number(to), limit])?)
-            .await?;
+        let mut binds = vec![text(site), number(from), number(to), limit];
+        binds.extend_from_slice(more);
+        let rows: Vec<HitRow> = self.rows(self.statement(sql, &binds)?).await?;
         if rows.len() > max {
             return Ok(None);
         }
