@@ -70,14 +70,21 @@ wait_healthy "$PORT" "$DEV_PID" "$LOG"
 # and months summed from their days, and each closed day's block built from its raw events.
 log "summing closed weeks and months, building day blocks (POST /api/admin/compact until nothing is due)"
 SECONDS=0
+# A pass that builds blocks after many summing passes can leave the isolate over its memory
+# (workerd restarts it: the next request answers 503 "worker restarted mid-request"); the pass is
+# idempotent and guarded, so it is asked again, as the next cron run would (an open defect).
+restarts=0
 for _ in $(seq 1 100); do
-  answer="$(curl -sf -m 300 -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/api/admin/compact")" ||
-    { echo "compaction failed"; tail -30 "$LOG"; exit 1; }
+  answer="$(curl -s -m 300 -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/api/admin/compact")"
+  case "$answer" in
+    *'restarted mid-request'*) restarts=$((restarts + 1)); [ "$restarts" -le 20 ] && continue ;;
+  esac
+  case "$answer" in *'"blocks"'*) ;; *) echo "compaction failed: $answer"; tail -30 "$LOG"; exit 1 ;; esac
   # Both passes done: the periods' `due` and the blocks' `due` are 0.
   [ "$(grep -o '"due":0' <<<"$answer" | wc -l)" -ge 2 ] && break
 done
 COMPACT_SECONDS=$SECONDS
-log "summed and built in ${COMPACT_SECONDS} s: $answer"
+log "summed and built in ${COMPACT_SECONDS} s ($restarts worker restarts): $answer"
 
 log "reports benchmark (http://127.0.0.1:$PORT)"
 SIGHTLINE_BASE="http://127.0.0.1:$PORT" BENCH_SEED_SUMMARY="$SEED/summary.json" BENCH_LOAD_SECONDS="$LOAD_SECONDS" BENCH_COMPACT_SECONDS="$COMPACT_SECONDS" BENCH_ADMIN_TOKEN="$ADMIN_TOKEN" \

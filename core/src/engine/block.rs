@@ -174,6 +174,73 @@ impl Block {
         b
     }
 
+    /// Adds the visits of `other` (a block of the same day, of visitors after all of this one's:
+    /// a day is built in slices of visitor keys, in key order) after this block's own.
+    pub fn append(&mut self, other: Block) {
+        fn merge(into: &mut Vec<String>, from: Vec<String>) -> Vec<u32> {
+            let mut at: std::collections::HashMap<String, u32> = into
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.clone(), i as u32))
+                .collect();
+            from.into_iter()
+                .map(|s| {
+                    *at.entry(s.clone()).or_insert_with(|| {
+                        into.push(s);
+                        (into.len() - 1) as u32
+                    })
+                })
+                .collect()
+        }
+        let names = merge(&mut self.names, other.names);
+        let pages = merge(&mut self.pages, other.pages);
+        let hosts = merge(&mut self.hosts, other.hosts);
+        let offset = self.name.len() as u32;
+        self.new_visitor.extend(
+            other
+                .new_visitor
+                .iter()
+                .enumerate()
+                .map(|(v, new)| *new || v == 0),
+        );
+        self.start.extend(other.start);
+        self.last.extend(other.last);
+        self.pageviews.extend(other.pageviews);
+        self.bounced.extend(other.bounced);
+        let page_or_none = |id: u32| {
+            if id == 0 {
+                0
+            } else {
+                pages[id as usize - 1] + 1
+            }
+        };
+        self.entry
+            .extend(other.entry.iter().map(|&id| page_or_none(id)));
+        self.exit
+            .extend(other.exit.iter().map(|&id| page_or_none(id)));
+        if self.arrival_values.len() < ARRIVAL {
+            self.arrival_values = vec![vec![String::new()]; ARRIVAL];
+            self.arrival = vec![Vec::new(); ARRIVAL];
+        }
+        for (k, (values, ids)) in other
+            .arrival_values
+            .into_iter()
+            .zip(other.arrival)
+            .enumerate()
+        {
+            let map = merge(&mut self.arrival_values[k], values);
+            self.arrival[k].extend(ids.iter().map(|&id| map[id as usize]));
+        }
+        self.ends.extend(other.ends.iter().map(|e| e + offset));
+        self.name
+            .extend(other.name.iter().map(|&id| names[id as usize]));
+        self.page
+            .extend(other.page.iter().map(|&id| pages[id as usize]));
+        self.host
+            .extend(other.host.iter().map(|&id| hosts[id as usize]));
+        self.day_offset.extend(other.day_offset);
+    }
+
     /// Visits.
     pub fn visits(&self) -> usize {
         self.ends.len()

@@ -194,11 +194,27 @@ fn blocks(hits: &[Hit], zone: Zone, raw: &[i64]) -> Encoded {
         parts: days
             .difference(&raw_days)
             .map(|day| {
-                let b = block::Block::of_day(&data, *day, zone);
-                let parts = b.encode();
+                let whole = block::Block::of_day(&data, *day, zone);
+                let parts = whole.encode();
                 let all: Vec<(&str, &[u8])> = parts.iter().map(|(n, p)| (*n, &p[..])).collect();
-                assert_eq!(block::Block::decode(&all).unwrap(), b);
-                parts
+                assert_eq!(block::Block::decode(&all).unwrap(), whole);
+                // As the worker builds it: slices of visitor keys, in key order, appended.
+                let mut sliced: Option<block::Block> = None;
+                for (lo, hi) in [("", "v2"), ("v2", "v4"), ("v4", "~")] {
+                    let part: Vec<Hit> = hits
+                        .iter()
+                        .filter(|h| h.visitor.as_str() >= lo && h.visitor.as_str() < hi)
+                        .cloned()
+                        .collect();
+                    let b = block::Block::of_day(&visits::build(part, zone), *day, zone);
+                    match sliced.as_mut() {
+                        None => sliced = Some(b),
+                        Some(s) => s.append(b),
+                    }
+                }
+                let sliced = sliced.unwrap();
+                assert_eq!(sliced.visits(), whole.visits());
+                sliced.encode()
             })
             .collect(),
         raw_days,
