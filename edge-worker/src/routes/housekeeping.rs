@@ -15,7 +15,7 @@ use sightline_core::query::midnight;
 use worker::{Env, Response};
 
 use crate::error::AppError;
-use crate::store::Store;
+use crate::store::{Store, DAY_MS};
 use crate::{deflate, edge};
 
 /// Runs the housekeeping once; failures are logged and left to the next run.
@@ -107,7 +107,6 @@ const BLOCK_DAYS_PER_RUN: usize = 4;
 /// A day gets a block once it ended this long ago (a later event makes the block stale: the day
 /// is read raw until it is built again).
 const BLOCK_AFTER_MS: i64 = 3600 * 1000;
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// What one pass of block building did.
 #[derive(Debug, Default, Serialize)]

@@ -94,20 +94,17 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     };
     let from = main.range.from.min(other.range.from);
     let to = main.range.to.max(other.range.to);
-    let lost = if q.metrics.contains(&query::Metric::LostInBrowser) {
+    let rollup_parts = engine::rollup::parts_for(&q);
+    // The rollups count their own losses; blocks and raw events read them.
+    let lost = if rollup_parts.is_none() && q.metrics.contains(&query::Metric::LostInBrowser) {
         store.lost(&site, first_day, last_day).await?
     } else {
         BTreeMap::new()
     };
-    let (hits, lost, days, blocks) = match engine::rollup::parts_for(&q) {
+    let (hits, days, blocks) = match rollup_parts {
         Some(parts) => {
             let days = store.rollups(&site, &ranges, &parts, periods).await?;
-            (
-                Vec::new(),
-                BTreeMap::new(),
-                Some(days.into_iter().collect()),
-                None,
-            )
+            (Vec::new(), Some(days.into_iter().collect()), None)
         }
         None if engine::scan::eligible(&q, funnel.as_ref().map(|(_, f)| f)) => {
             // Each range's days, and the day before it (a visit that started then can reach in).
@@ -143,9 +140,9 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
                 });
             }
             let blocks = engine::Blocks { blocks, raw_days };
-            (hits, lost, None, Some(blocks))
+            (hits, None, Some(blocks))
         }
-        None => (raw_hits(&store, &site, from, to).await?, lost, None, None),
+        None => (raw_hits(&store, &site, from, to).await?, None, None),
     };
     let echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let answer = engine::answer(Input {
