@@ -4,7 +4,8 @@
 //! `Queued::decode` → consumer writes of whole messages, at most 1000 events each (the consumer's
 //! `EVENTS_PER_WRITE`) → `consume::InMemory` (core's `plan` and `write`, with the reads the
 //! worker's store makes) — and keeps what the housekeeping purge would keep: the events and visits
-//! of the last 30 days (the site's retention) and a rollup for every day. Written as SQL files
+//! of today and the 30 whole days before it (the site's retention; the purge keeps a UTC day
+//! more, `core::retention`) and a rollup for every day. Written as SQL files
 //! (site, rollups, visits, events) that `wrangler d1 execute DB --local --file` or, faster,
 //! `bench/load-d1.mjs` loads: statements under D1's 100 000-byte limit, each ending a line.
 //!
@@ -831,7 +832,7 @@ fn run_day(
         forwards_user_id: false,
         ga4_server_only: false,
     };
-    let keep_from = now - RETENTION_DAYS * DAY_MS;
+    let keep_from = sightline_core::retention::purge_before(now, RETENTION_DAYS);
     let (from, end) = (day * DAY_MS, ((day + 1) * DAY_MS).min(now));
     let mut rng = Rng(0x5eed ^ (day as u64).wrapping_mul(0x9e37_79b9));
     let serial = Cell::new(0);

@@ -63,6 +63,8 @@ pub mod ops;
 #[cfg(feature = "server")]
 pub mod query;
 #[cfg(feature = "server")]
+pub mod retention;
+#[cfg(feature = "server")]
 pub mod saved;
 #[cfg(feature = "server")]
 pub mod stats;

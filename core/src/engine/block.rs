@@ -509,8 +509,20 @@ impl<'a> Reader<'a> {
 
     fn u32s(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {
         let mut out = Vec::with_capacity(n.min(self.bytes.len() - self.at.min(self.bytes.len())));
+        // Ids of one and two bytes (dictionaries up to 16 384 values) are read inline: a block
+        // is millions of them.
         for _ in 0..n {
-            out.push(self.u32()?);
+            match self.bytes.get(self.at..self.at + 2) {
+                Some(&[a, _]) if a < 0x80 => {
+                    out.push(u32::from(a));
+                    self.at += 1;
+                }
+                Some(&[a, b]) if b < 0x80 => {
+                    out.push(u32::from(a & 0x7f) | u32::from(b) << 7);
+                    self.at += 2;
+                }
+                _ => out.push(self.u32()?),
+            }
         }
         Ok(out)
     }

@@ -180,8 +180,9 @@ pub fn answer(input: Input<'_>) -> Result<Value, QueryError> {
     if let Some((id, f)) = input.funnel {
         let reached = |span: &query::Span| {
             let mut counts = funnel::reached(&data, compiled.as_ref(), f, span);
+            let mut steps_of = std::collections::HashMap::new();
             for b in blocks {
-                let more = scan::reached(b, compiled.as_ref(), f, span);
+                let more = scan::reached(b, compiled.as_ref(), f, span, &mut steps_of);
                 counts.iter_mut().zip(more).for_each(|(c, m)| *c += m);
             }
             counts

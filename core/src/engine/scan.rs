@@ -209,8 +209,9 @@ fn shown<'a>(b: &'a Block, d: &Dimension, f: Field) -> Vec<Option<Cow<'a, str>>>
 enum Node {
     /// On the event's name / page / hostname id, or the visit's entry / exit / arrival id.
     Table(Field, Vec<bool>),
-    /// A goal condition: per name id (events), and per page id for pageviews.
-    Goal(Vec<bool>, Vec<bool>),
+    /// A goal condition: per name id (events), per page id for pageviews, and per name id
+    /// whether it is a pageview.
+    Goal(Vec<bool>, Vec<bool>, Vec<bool>),
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
@@ -224,7 +225,7 @@ fn table(b: &Block, c: &Cond) -> Node {
         // A page goal matches pageviews of its pages; an event goal, the name.
         let by_name = b.names.iter().map(|n| c.on_event(n, "")).collect();
         let by_page = b.pages.iter().map(|p| c.on_event(PAGEVIEW, p)).collect();
-        return Node::Goal(by_name, by_page);
+        return Node::Goal(by_name, by_page, pageviews(b));
     }
     let f = field(d);
     Node::Table(
@@ -286,9 +287,9 @@ impl Node {
     fn test(&self, b: &Block, i: usize, v: usize) -> bool {
         match self {
             Node::Table(f, t) => id(b, *f, i, v).is_some_and(|id| t[id]),
-            Node::Goal(by_name, by_page) => {
+            Node::Goal(by_name, by_page, pageview) => {
                 let name = b.name[i] as usize;
-                if b.names[name] == PAGEVIEW {
+                if pageview[name] {
                     by_page[b.page[i] as usize]
                 } else {
                     by_name[name]
@@ -393,39 +394,114 @@ impl Cells {
     }
 }
 
-/// One block's groups of `span` by `dims`.
-fn block_groups(
-    b: &Block,
+/// The groups of `span` by `dims` over every block. Each dimension's values get one id across
+/// the blocks (a block's dictionary is mapped onto them once), so events are counted by ids in
+/// one set of cells and the groups become text once, at the end.
+fn blocks_groups(
+    blocks: &[Block],
     span: &Span,
     filter: Option<&Compiled>,
     dims: &[Dimension],
 ) -> BTreeMap<Vec<String>, Figures> {
-    // The filter's conjuncts on the visit alone are tested once a visit, the others per event.
-    let (on_visit, on_event) = split(filter.map(|c| compile(b, c)));
     let fields: Vec<Field> = dims.iter().map(field).collect();
-    let values: Vec<Vec<Option<Cow<str>>>> = dims
+    // Per dimension: the texts shown, and per block the id of each of its values (`NONE`: no
+    // value, the event or visit is in no group).
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); dims.len()];
+    let mut index: Vec<HashMap<String, u32>> = vec![HashMap::new(); dims.len()];
+    let ids: Vec<Vec<Vec<u32>>> = blocks
         .iter()
-        .zip(&fields)
-        .map(|(d, f)| shown(b, d, *f))
+        .map(|b| {
+            dims.iter()
+                .zip(&fields)
+                .enumerate()
+                .map(|(n, (d, f))| {
+                    shown(b, d, *f)
+                        .into_iter()
+                        .map(|v| match v {
+                            None => NONE,
+                            Some(text) => match index[n].get(text.as_ref()) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = texts[n].len() as u32;
+                                    texts[n].push(text.clone().into_owned());
+                                    index[n].insert(text.into_owned(), id);
+                                    id
+                                }
+                            },
+                        })
+                        .collect()
+                })
+                .collect()
+        })
         .collect();
     let days = (span.last_day - span.first_day + 1).max(1) as usize;
     // Each dimension's number of ids (time: days of the span), and its place value.
     let radix: Vec<usize> = fields
         .iter()
-        .zip(&values)
-        .map(|(f, v)| match f {
+        .zip(&texts)
+        .map(|(f, t)| match f {
             Field::Time(_) => days,
-            _ => v.len().max(1),
+            _ => t.len().max(1),
         })
         .collect();
     let size = radix
         .iter()
         .try_fold(1usize, |n, r| n.checked_mul(*r))
         .unwrap_or(usize::MAX);
+    let mut cells = Cells::new(size);
+    // Visits and visitors are numbered across the blocks (a block's visitors are its day's).
+    let (mut visit, mut visitor) = (0u32, 0u32);
+    for (b, ids) in blocks.iter().zip(&ids) {
+        count_block(
+            b,
+            span,
+            filter,
+            &fields,
+            ids,
+            &radix,
+            &mut cells,
+            &mut visit,
+            &mut visitor,
+        );
+    }
+    cells
+        .into_cells()
+        .into_iter()
+        .map(|(mut k, c)| {
+            let mut text = vec![String::new(); fields.len()];
+            for n in (0..fields.len()).rev() {
+                let id = k % radix[n];
+                k /= radix[n];
+                text[n] = match fields[n] {
+                    Field::Time(_) => date(span.first_day + id as i64),
+                    _ => texts[n][id].clone(),
+                };
+            }
+            (text, c.figures())
+        })
+        .collect()
+}
+
+/// Counts one block's events and visits of `span` into `cells` (keys: the dimensions' global
+/// ids, `ids` per dimension and block value, in mixed radix); `visit` and `visitor` number the
+/// visits and visitors counted so far, over the blocks.
+#[allow(clippy::too_many_arguments)]
+fn count_block(
+    b: &Block,
+    span: &Span,
+    filter: Option<&Compiled>,
+    fields: &[Field],
+    ids: &[Vec<u32>],
+    radix: &[usize],
+    cells: &mut Cells,
+    visit: &mut u32,
+    visitor: &mut u32,
+) {
+    // The filter's conjuncts on the visit alone are tested once a visit, the others per event.
+    let (on_visit, on_event) = split(filter.map(|c| compile(b, c)));
     let in_span = |day: i64| day >= span.first_day && day <= span.last_day;
     let visit_counts = in_span(b.day);
-    let timed = dims.iter().any(Dimension::is_time);
-    let mut cells = Cells::new(size);
+    let timed = fields.iter().any(|f| matches!(f, Field::Time(_)));
     let key = |i: usize, v: usize, day: i64| -> Option<usize> {
         let mut k = 0usize;
         for (n, f) in fields.iter().enumerate() {
@@ -433,11 +509,10 @@ fn block_groups(
                 Field::Time(bucket) => {
                     (bucket_day(*bucket, day).max(span.first_day) - span.first_day) as usize
                 }
-                f => {
-                    let id = id(b, *f, i, v)?;
-                    values[n][id].as_ref()?;
-                    id
-                }
+                f => match ids[n][id(b, *f, i, v)?] {
+                    NONE => return None,
+                    id => id as usize,
+                },
             };
             k = k * radix[n] + id;
         }
@@ -445,17 +520,19 @@ fn block_groups(
     };
     // Without the `times` part (no metric reads them), bounces and durations stay 0.
     let timed_part = b.start.len() == b.visits();
-    let pageview: Vec<bool> = b.names.iter().map(|n| n == PAGEVIEW).collect();
+    let pageview = pageviews(b);
     let measurement: Vec<bool> = b
         .names
         .iter()
         .map(|n| MEASUREMENTS.contains(&n.as_str()))
         .collect();
-    let mut visitor = 0u32;
+    // A new day's visitors are new.
+    *visitor = visitor.wrapping_add(1);
     for v in 0..b.visits() {
         if v > 0 && b.new_visitor[v] {
-            visitor += 1;
+            *visitor = visitor.wrapping_add(1);
         }
+        *visit = visit.wrapping_add(1);
         let events = b.events(v);
         if events.is_empty() || !on_visit.iter().all(|n| n.test(b, events.start, v)) {
             continue;
@@ -467,7 +544,7 @@ fn block_groups(
         {
             continue;
         }
-        let vu = v as u32;
+        let vu = *visit;
         for i in events {
             if !on_event.iter().all(|n| n.test(b, i, v)) {
                 continue;
@@ -498,8 +575,8 @@ fn block_groups(
                 if c.visit != vu {
                     c.visit = vu;
                     c.visits += 1;
-                    if c.visitor != visitor {
-                        c.visitor = visitor;
+                    if c.visitor != *visitor {
+                        c.visitor = *visitor;
                         c.visitors += 1;
                     }
                     if timed_part {
@@ -511,22 +588,11 @@ fn block_groups(
             }
         }
     }
-    cells
-        .into_cells()
-        .into_iter()
-        .map(|(mut k, c)| {
-            let mut text = vec![String::new(); fields.len()];
-            for n in (0..fields.len()).rev() {
-                let id = k % radix[n];
-                k /= radix[n];
-                text[n] = match fields[n] {
-                    Field::Time(_) => date(span.first_day + id as i64),
-                    _ => values[n][id].as_deref().unwrap_or_default().to_owned(),
-                };
-            }
-            (text, c.figures())
-        })
-        .collect()
+}
+
+/// Per name id of a block: is it a pageview.
+fn pageviews(b: &Block) -> Vec<bool> {
+    b.names.iter().map(|n| n == PAGEVIEW).collect()
 }
 
 /// Adds `b`'s counts to `a` (the counts blocks make).
@@ -570,17 +636,26 @@ impl Source for Scan<'_> {
             zone: self.zone,
         }
         .groups(span, filter, dims);
-        for b in self.blocks {
-            for (k, f) in block_groups(b, span, filter, dims) {
-                add(out.entry(k).or_default(), &f);
-            }
+        for (k, f) in blocks_groups(self.blocks, span, filter, dims) {
+            add(out.entry(k).or_default(), &f);
         }
         out
     }
 }
 
-/// Visitors per funnel step from one block over a span (visits that started in it).
-pub fn reached(b: &Block, filter: Option<&Compiled>, f: &Funnel, span: &Span) -> Vec<usize> {
+// A page's steps fit in a byte.
+const _: () = assert!(crate::saved::funnel::MAX_STEPS <= 8);
+
+/// Visitors per funnel step from one block over a span (visits that started in it). `steps_of`
+/// keeps, per page path seen, the steps its pageviews match (a bit per step), across the blocks
+/// of one answer: each path is matched against the steps' patterns once.
+pub fn reached(
+    b: &Block,
+    filter: Option<&Compiled>,
+    f: &Funnel,
+    span: &Span,
+    steps_of: &mut HashMap<String, u8>,
+) -> Vec<usize> {
     let mut counts = vec![0usize; f.steps.len()];
     if b.day < span.first_day || b.day > span.last_day {
         return counts;
@@ -592,20 +667,25 @@ pub fn reached(b: &Block, filter: Option<&Compiled>, f: &Funnel, span: &Span) ->
         .iter()
         .map(|s| b.names.iter().map(|n| s.matches(n, "", |_| None)).collect())
         .collect();
-    let by_page: Vec<Vec<bool>> = f
-        .steps
+    let by_page: Vec<u8> = b
+        .pages
         .iter()
-        .map(|s| {
-            b.pages
-                .iter()
-                .map(|p| s.matches(PAGEVIEW, p, |_| None))
-                .collect()
+        .map(|p| match steps_of.get(p.as_str()) {
+            Some(&bits) => bits,
+            None => {
+                let bits = f.steps.iter().enumerate().fold(0u8, |bits, (k, s)| {
+                    bits | u8::from(s.matches(PAGEVIEW, p, |_| None)) << k
+                });
+                steps_of.insert(p.clone(), bits);
+                bits
+            }
         })
         .collect();
+    let pageview = pageviews(b);
     let matches = |step: usize, i: usize| {
         let name = b.name[i] as usize;
-        if b.names[name] == PAGEVIEW {
-            by_page[step][b.page[i] as usize]
+        if pageview[name] {
+            by_page[b.page[i] as usize] & (1 << step) != 0
         } else {
             by_name[step][name]
         }

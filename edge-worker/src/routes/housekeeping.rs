@@ -12,10 +12,11 @@ use sightline_core::audit;
 use sightline_core::engine::{block::Block, visits};
 use sightline_core::ingest::{compact, parts};
 use sightline_core::query::midnight;
+use sightline_core::retention;
 use worker::{Env, Response};
 
 use crate::error::AppError;
-use crate::store::{Store, DAY_MS};
+use crate::store::Store;
 use crate::{deflate, edge};
 
 /// Runs the housekeeping once; failures are logged and left to the next run.
@@ -166,12 +167,12 @@ async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
         let Some(settings) = store.query_settings(&site.id).await? else {
             continue;
         };
-        // Every day the raw retention reaches, the first one (partly purged) too: a block built
-        // then holds what the raw events hold (the day before a query's range is read for the
-        // visits that cross into it; a site's blocks are built as its days close, so this one
-        // normally was long ago).
-        let kept_from = now - settings.retention_days * DAY_MS;
-        let first = site.first_day.max(site.zone.local(kept_from).day);
+        // Every whole day the raw retention keeps, and the day before the first (a query from
+        // that one reads it for the visits that cross into it; it may be partly purged, its
+        // block holds what is left).
+        let first = site
+            .first_day
+            .max(retention::first_kept_day(site.zone, now, settings.retention_days) - 1);
         let last = site.zone.local(now - BLOCK_AFTER_MS).day - 1;
         if first > last {
             continue;

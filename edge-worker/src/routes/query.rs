@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sightline_core::engine::block::Block;
 use sightline_core::engine::{self, visits, Hit, Input};
 use sightline_core::query::{self, midnight, Context, ErrorKind, QueryError};
+use sightline_core::retention;
 use sightline_core::saved::{self, Funnel, Kind, Segment};
 use worker::{Env, Request, Response};
 
@@ -122,8 +123,17 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             let held: BTreeSet<i64> = blocks.iter().map(|b| b.day).collect();
             let raw_days: BTreeSet<i64> = needed.difference(&held).copied().collect();
             // Raw events are read for the days without a block that have stats (a day without
-            // has no visit: each read scans the site's raw log, which is keyed by event id).
-            let raw_runs = runs(&raw_days.intersection(&with_stats).copied().collect());
+            // has no visit: each read scans the site's raw log, which is keyed by event id), and
+            // that the retention keeps (with the day before the first whole one, for the visits
+            // that cross into it; earlier ones have none).
+            let oldest = retention::first_kept_day(settings.zone, now, settings.retention_days) - 1;
+            let raw_runs = runs(
+                &raw_days
+                    .intersection(&with_stats)
+                    .copied()
+                    .filter(|d| *d >= oldest)
+                    .collect(),
+            );
             let mut hits = Vec::new();
             for &(first, last) in &raw_runs {
                 let (a, b) = (
@@ -151,7 +161,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         zone: settings.zone,
         hits,
         funnel: funnel.as_ref().map(|(id, f)| (*id, f)),
-        kept_from: now - settings.retention_days * DAY_MS,
+        kept_from: retention::kept_from(settings.zone, now, settings.retention_days),
         lost,
         days,
         blocks,

@@ -99,14 +99,16 @@ const SALT_SELECT_SQL: &str = "SELECT salt FROM salts WHERE day = ?1";
 
 /// A raw event goes once it is past its site's retention by its own time AND was received over
 /// 48 hours ago: its id (the de-duplication key) is remembered that long whatever its timestamp
-/// (a week-old offline replay on a two-day site, an import). An erased site's go at once.
+/// (a week-old offline replay on a two-day site, an import). An erased site's go at once. Past
+/// retention is `core::retention::purge_before` (?2: today's UTC day): before the UTC midnight a
+/// day before the site's retention, so every kept local day stays whole in any zone.
 const PURGE_EVENTS_SQL: &str = "DELETE FROM events WHERE \
-     (ts < ?1 - 86400000 * \
-        COALESCE((SELECT retention_days FROM sites WHERE sites.id = events.site_id), 0) \
+     (ts < 86400000 * (?2 - 1 - \
+        COALESCE((SELECT retention_days FROM sites WHERE sites.id = events.site_id), 0)) \
       AND received_at < ?1 - 172800000) \
      OR site_id NOT IN (SELECT id FROM sites)";
-const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < ?1 - 86400000 * \
-     COALESCE((SELECT retention_days FROM sites WHERE sites.id = sessions.site_id), 0)";
+const PURGE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE last_at < 86400000 * (?1 - 1 - \
+     COALESCE((SELECT retention_days FROM sites WHERE sites.id = sessions.site_id), 0))";
 /// Rollups are kept for as long as their site exists (events queued when a site was erased may
 /// have made some after the erasure), or its `aggregate_retention_days` when set: a day older
 /// than that (?1: today's UTC day), and a summed week or month ending before it, goes.
@@ -118,10 +120,13 @@ const PURGE_PERIODS_SQL: &str = "DELETE FROM period_parts WHERE \
      last_day < ?1 - COALESCE((SELECT NULLIF(aggregate_retention_days, 0) FROM sites \
        WHERE sites.id = period_parts.site_id), ?1)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
-/// Day blocks go with their site's raw events (a day before today's UTC day ?1 less the
-/// retention), and with their site.
-const PURGE_BLOCKS_SQL: &str = "DELETE FROM day_blocks WHERE site_id NOT IN (SELECT id FROM sites) \
-     OR day < ?1 - COALESCE((SELECT retention_days FROM sites WHERE sites.id = day_blocks.site_id), 0)";
+/// Day blocks go with their site's raw events (local days before the day before
+/// `core::retention::purge_before_day`, ?1 being today's UTC day: the day before a site's first
+/// whole local day is kept, in any zone), and with their site.
+const PURGE_BLOCKS_SQL: &str =
+    "DELETE FROM day_blocks WHERE site_id NOT IN (SELECT id FROM sites) \
+     OR day < ?1 - 2 - COALESCE((SELECT retention_days FROM sites \
+       WHERE sites.id = day_blocks.site_id), 0)";
 
 /// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first day: when
 /// ?5 is 1, each summed month inside the range, then each summed week inside it that no such
@@ -319,8 +324,11 @@ impl Store {
     pub async fn purge(&self, now: i64) -> Result<usize, AppError> {
         let results = self
             .batch(vec![
-                self.statement(PURGE_EVENTS_SQL, &[number(now)])?,
-                self.statement(PURGE_SESSIONS_SQL, &[number(now)])?,
+                self.statement(
+                    PURGE_EVENTS_SQL,
+                    &[number(now), number(now.div_euclid(DAY_MS))],
+                )?,
+                self.statement(PURGE_SESSIONS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(PURGE_ROLLUPS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(PURGE_PERIODS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(PURGE_SALTS_SQL, &[number(now.div_euclid(DAY_MS))])?,
