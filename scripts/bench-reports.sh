@@ -51,7 +51,7 @@ fi
 rm -rf "$STATE"
 npx wrangler d1 migrations apply DB --local --persist-to "$STATE" >/dev/null
 SECONDS=0
-node bench/load-d1.mjs "$STATE" "$SEED"/site.sql "$SEED"/rollups-*.sql "$SEED"/sessions-*.sql "$SEED"/events-*.sql
+node bench/load-d1.mjs "$STATE" "$SEED"/site.sql "$SEED"/rollups-*.sql "$SEED"/sessions-*.sql "$SEED"/events-*.sql "$SEED"/recent-*.sql
 LOAD_SECONDS=$SECONDS
 log "loaded into local D1 in ${LOAD_SECONDS} s ($(du -sh "$STATE" | cut -f1))"
 

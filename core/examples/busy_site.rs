@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use sightline_core::ingest::consume::InMemory;
+use sightline_core::ingest::consume::{json_arrays_by, InMemory};
 use sightline_core::ingest::sessionise::{Visit, VisitKey};
 use sightline_core::ingest::{self, queue, Context, Event, Queued, Site};
 use sightline_core::token;
@@ -771,6 +771,72 @@ const EVENTS_HEAD: &str =
     "INSERT INTO events (site_id, event_id, ts, received_at, name, hostname, path, \
      referrer_host, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, \
      visitor_key, session_key, props, source, channel, device, browser, os, order_id)";
+const RECENT_HEAD: &str = "INSERT INTO recent_events (site_id, hour, first_id, data)";
+/// Hours of events the recent log keeps (the worker's store's `RECENT_HOURS`).
+const RECENT_HOURS: i64 = 48;
+
+/// The first instant the recent log holds at `now`: the start of the oldest hour it keeps.
+fn recent_from(now: i64) -> i64 {
+    (now.div_euclid(HOUR_MS) - RECENT_HOURS) * HOUR_MS
+}
+
+/// An event as the recent log holds it: an array of the `events` columns in the worker's
+/// EVENTS_SQL order (its store's `EventColumns`).
+fn recent_json(e: &Event) -> String {
+    let t = &e.enrichment;
+    json!([
+        e.site_id,
+        e.event_id,
+        e.ts,
+        e.received_at,
+        e.name,
+        e.hostname,
+        e.path,
+        t.referrer_host,
+        t.utm_source,
+        t.utm_medium,
+        t.utm_campaign,
+        t.utm_term,
+        t.utm_content,
+        t.country,
+        e.visitor_key,
+        e.session_key,
+        e.props,
+        t.source,
+        t.channel,
+        t.device,
+        t.browser,
+        t.os,
+        e.order_id,
+        e.server.then_some("server"),
+    ])
+    .to_string()
+}
+
+/// One write's events of the recent log's hours, as its rows: by UTC hour, in lists short
+/// enough for a statement of their own.
+fn recent_rows(events: &[Event], now: i64, sink: &mut Sink) -> std::io::Result<()> {
+    let mut hours: std::collections::BTreeMap<i64, Vec<(&str, String)>> = Default::default();
+    for e in events.iter().filter(|e| e.ts >= recent_from(now)) {
+        hours
+            .entry(e.ts.div_euclid(HOUR_MS))
+            .or_default()
+            .push((&e.event_id, recent_json(e)));
+    }
+    for (hour, rows) in hours {
+        for (first_id, list) in json_arrays_by(rows, MAX_STATEMENT_BYTES / 2 - 400) {
+            sink.row(
+                &Row::default()
+                    .text(Some(SITE))
+                    .int(hour)
+                    .texts([Some(first_id), Some(&list)])
+                    .0,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 const SESSIONS_HEAD: &str =
     "INSERT INTO sessions (site_id, visitor_key, session_key, visit_no, version, \
      started_at, last_at, state)";
@@ -810,6 +876,7 @@ struct Counts {
 struct Sinks {
     events: Sink,
     sessions: Sink,
+    recent: Sink,
 }
 
 /// UTC day `day`'s traffic up to `now`, through the collector's path and the consumer's into a
@@ -917,11 +984,16 @@ fn run_day(
             continue;
         };
         if !part.is_empty() && part.len() + decoded.len() > EVENTS_PER_WRITE {
-            counts.stored += write_part(&mut store, std::mem::take(&mut part), keep_from, sinks)?;
+            counts.stored += write_part(
+                &mut store,
+                std::mem::take(&mut part),
+                (keep_from, now),
+                sinks,
+            )?;
         }
         part.extend(decoded);
     }
-    counts.stored += write_part(&mut store, part, keep_from, sinks)?;
+    counts.stored += write_part(&mut store, part, (keep_from, now), sinks)?;
     for (key, (version, text)) in &store.visits {
         let visit: Visit = serde_json::from_str(text)?;
         if visit.last_at >= keep_from {
@@ -938,11 +1010,12 @@ fn run_day(
     Ok((counts, rollup))
 }
 
-/// One consumer write against the store; its new events that the purge would keep go to the sink.
+/// One consumer write against the store; its new events that the purge would keep go to the sink,
+/// and those of the recent log's hours (before `now`) to its sink.
 fn write_part(
     store: &mut InMemory,
     part: Vec<Event>,
-    keep_from: i64,
+    (keep_from, now): (i64, i64),
     sinks: &mut Sinks,
 ) -> std::io::Result<usize> {
     if part.is_empty() {
@@ -956,6 +1029,7 @@ fn write_part(
     for e in write.events.iter().filter(|e| e.ts >= keep_from) {
         sinks.events.row(&event_row(e))?;
     }
+    recent_rows(&write.events, now, &mut sinks.recent)?;
     Ok(write.events.len())
 }
 
@@ -985,6 +1059,7 @@ fn main() -> std::io::Result<()> {
                     let mut sinks = Sinks {
                         events: Sink::new(out, format!("events-{t}"), EVENTS_HEAD),
                         sessions: Sink::new(out, format!("sessions-{t}"), SESSIONS_HEAD),
+                        recent: Sink::new(out, format!("recent-{t}"), RECENT_HEAD),
                     };
                     let mut total = Counts::default();
                     let mut rollups = Vec::new();
@@ -1005,6 +1080,7 @@ fn main() -> std::io::Result<()> {
                     }
                     sinks.events.close()?;
                     sinks.sessions.close()?;
+                    sinks.recent.close()?;
                     Ok((total, rollups, sinks.events.rows, sinks.sessions.rows))
                 })
             })
@@ -1045,8 +1121,10 @@ fn main() -> std::io::Result<()> {
         "INSERT INTO tenants (id, name, created_at) VALUES ('bench', 'Bench', {now});\n\
          INSERT INTO sites (id, tenant_id, timezone, retention_days, read_token_hash, created_at) \
          VALUES ('{SITE}', 'bench', 'UTC', {RETENTION_DAYS}, '{}', {now});\n\
-         INSERT INTO site_domains (site_id, domain) VALUES ('{SITE}', '{HOST}');",
-        token::hash(READ_TOKEN)
+         INSERT INTO site_domains (site_id, domain) VALUES ('{SITE}', '{HOST}');\n\
+         INSERT INTO recent_log (id, since) VALUES (1, {});",
+        token::hash(READ_TOKEN),
+        recent_from(now)
     )?;
     site_sql.flush()?;
     day_bytes.sort_unstable();

@@ -24,6 +24,9 @@ async function erasures(body, token = ADMIN_TOKEN) {
 }
 
 const eventIds = () => d1(`SELECT event_id FROM events WHERE site_id = '${SITE}'`).map((r) => r.event_id).sort();
+/** The event ids the recent log (migration 0017) holds for the site. */
+const recentIds = () =>
+  d1(`SELECT e.value ->> 1 AS id FROM recent_events r, json_each(r.data) e WHERE r.site_id = '${SITE}'`).map((r) => r.id).sort();
 const goal = async (name) => (await stats(SITE, "goals")).body.results.find((r) => r.value === name)?.count ?? 0;
 
 describe("erasure of one person", () => {
@@ -47,11 +50,13 @@ describe("erasure of one person", () => {
     assert.deepEqual([before.pageviews, before.visits, before.visitors], [4, 3, 3]);
     assert.equal(await goal("purchase"), 1);
 
+    assert.deepEqual(recentIds(), eventIds(), "the recent log holds exactly the stored events");
     const res = await erase("visitors", vA);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.erased, { events: 3, visits: 1, days_adjusted: 1 });
     assert.match(res.body.linkable_since, /^\d{4}-\d{2}-\d{2}$/);
     assert.deepEqual(eventIds(), [...b, ...u].map((e) => e.id).sort());
+    assert.deepEqual(recentIds(), eventIds(), "the erased events left the recent log too");
     assert.equal(d1(`SELECT COUNT(*) AS n FROM sessions WHERE site_id = '${SITE}'`)[0].n, 2);
 
     const after = (await stats(SITE, "overview")).body;

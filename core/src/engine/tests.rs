@@ -480,3 +480,22 @@ fn the_rollups_answer_what_they_hold_as_raw_events_do() {
         assert_eq!(rollup::parts_for(&query), None, "raw events answer {body}");
     }
 }
+
+#[test]
+fn a_read_from_an_instant_knows_when_it_may_have_cut_a_visit() {
+    let a = T0;
+    let from = T0 + 40 * MIN;
+    let pv = |v: &str, s: &str, t: i64| hit(v, s, t, "pageview", "/");
+    // A visit wholly in range, and one that ended before it: nothing is cut.
+    let whole = vec![pv("v1", "s1", from + MIN), pv("v2", "s2", a + MIN)];
+    assert!(!visits::reaches_back(&whole, from, a));
+    // A visit reaching the range whose first read event is within the idle time after `a`.
+    let chained = vec![pv("v3", "s3", a + 15 * MIN), pv("v3", "s3", from + MIN)];
+    assert!(visits::reaches_back(&chained, from, a));
+    // The same session's earlier visit (over 30 minutes before) is not the one in range.
+    let apart = vec![pv("v4", "s4", a + MIN), pv("v4", "s4", a + 45 * MIN)];
+    assert!(!visits::reaches_back(&apart, a + 45 * MIN, a));
+    // A visit that began over the idle time after `a` began where it was read.
+    let late = vec![pv("v5", "s5", a + 31 * MIN), pv("v5", "s5", from + 5 * MIN)];
+    assert!(!visits::reaches_back(&late, from, a));
+}

@@ -137,6 +137,31 @@ fn visit(hits: &[Hit], range: std::ops::Range<usize>, visitor: u32, zone: Zone) 
     }
 }
 
+/// Whether raw events read from `a` on may have cut off the start of a visit that reaches `from`
+/// or later: in some session (of one audience), the run of events with no gap over the idle
+/// time that holds its first event at or after `from` begins within the idle time after `a` (an
+/// unread event before `a` could begin that visit). A reader that gets `true` reads further
+/// back before it counts.
+pub fn reaches_back(hits: &[Hit], from: i64, a: i64) -> bool {
+    let mut sessions: HashMap<(&str, &str, bool), Vec<i64>> = HashMap::new();
+    for h in hits {
+        sessions
+            .entry((&h.visitor, &h.session, h.internal()))
+            .or_default()
+            .push(h.ts);
+    }
+    sessions.into_values().any(|mut ts| {
+        ts.sort_unstable();
+        let Some(mut i) = ts.iter().position(|t| *t >= from) else {
+            return false;
+        };
+        while i > 0 && ts[i] - ts[i - 1] <= IDLE_MS {
+            i -= 1;
+        }
+        ts[i] - a <= IDLE_MS
+    })
+}
+
 /// The events of the visits in `hits` that started on local `days` (the others' are dropped).
 pub fn started_on(hits: Vec<Hit>, zone: Zone, days: std::ops::RangeInclusive<i64>) -> Vec<Hit> {
     let data = build(hits, zone);

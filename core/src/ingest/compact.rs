@@ -131,11 +131,12 @@ pub enum Summed {
     TooBig,
 }
 
-/// A period's parts from its days.
-pub fn sum<'a>(days: impl IntoIterator<Item = &'a Day>) -> Summed {
+/// A period's parts from its days (taken one at a time: a caller that parses each day as it
+/// comes holds one parsed day beside the sum, not the period's).
+pub fn sum<D: std::borrow::Borrow<Day>>(days: impl IntoIterator<Item = D>) -> Summed {
     let mut total = Day::default();
     for day in days {
-        total.merge(day);
+        total.merge(day.borrow());
     }
     let split = parts::split(&total);
     if split.iter().any(|(_, json)| json.len() > MAX_PART_BYTES) {

@@ -290,21 +290,39 @@ fn to_json(value: &impl serde::Serialize) -> String {
 /// Joins JSON values into JSON arrays of at most `max_bytes` each (one value larger than that is
 /// an array of its own): a list bound as one D1 parameter stays under D1's size limit.
 pub fn json_arrays(values: impl IntoIterator<Item = String>, max_bytes: usize) -> Vec<String> {
-    let mut arrays: Vec<String> = Vec::new();
-    let mut current = String::from("[");
-    for value in values {
-        if current.len() > 1 && current.len() + value.len() + 2 > max_bytes {
-            current.push(']');
-            arrays.push(std::mem::replace(&mut current, String::from("[")));
+    json_arrays_by(values.into_iter().map(|v| ((), v)), max_bytes)
+        .into_iter()
+        .map(|(_, array)| array)
+        .collect()
+}
+
+/// [`json_arrays`] of keyed values, each array with the key of its first value.
+pub fn json_arrays_by<K>(
+    values: impl IntoIterator<Item = (K, String)>,
+    max_bytes: usize,
+) -> Vec<(K, String)> {
+    let mut arrays: Vec<(K, String)> = Vec::new();
+    let mut current: Option<(K, String)> = None;
+    for (key, value) in values {
+        if let Some((_, text)) = &current {
+            if text.len() + value.len() + 2 > max_bytes {
+                if let Some((k, mut text)) = current.take() {
+                    text.push(']');
+                    arrays.push((k, text));
+                }
+            }
         }
-        if current.len() > 1 {
-            current.push(',');
+        match &mut current {
+            Some((_, text)) => {
+                text.push(',');
+                text.push_str(&value);
+            }
+            None => current = Some((key, format!("[{value}"))),
         }
-        current.push_str(&value);
     }
-    if current.len() > 1 {
-        current.push(']');
-        arrays.push(current);
+    if let Some((k, mut text)) = current {
+        text.push(']');
+        arrays.push((k, text));
     }
     arrays
 }

@@ -243,20 +243,19 @@ async fn summing(store: &Store, budget: i64) -> Result<Summing, AppError> {
             left -= period.days();
             let days = store.period_days(&site.id, period).await?;
             let stamp = compact::stamp(&days.iter().map(|(d, (v, _))| (*d, *v)).collect());
-            let joined: Vec<_> = days
-                .into_values()
-                .map(|(_, stored)| {
-                    let (day, unreadable) = parts::join(stored);
-                    for (part, _, e) in unreadable {
-                        worker::console_error!(
-                            "an unreadable rollup part {part} of site {} left out of a period: {e}",
-                            site.id
-                        );
-                    }
-                    day
-                })
-                .collect();
-            let stored = match compact::sum(&joined) {
+            // Each day is parsed as the sum takes it (a busy month parsed at once outgrew the
+            // isolate's memory beside a block build).
+            let joined = days.into_values().map(|(_, stored)| {
+                let (day, unreadable) = parts::join(stored);
+                for (part, _, e) in unreadable {
+                    worker::console_error!(
+                        "an unreadable rollup part {part} of site {} left out of a period: {e}",
+                        site.id
+                    );
+                }
+                day
+            });
+            let stored = match compact::sum(joined) {
                 compact::Summed::Parts(parts) => {
                     store.store_period(&site.id, period, stamp, &parts).await?
                 }

@@ -140,7 +140,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
                     midnight(settings.zone, first),
                     midnight(settings.zone, last + 1),
                 );
-                let read = raw_hits(&store, &site, a.max(from), b.min(to)).await?;
+                let read = raw_hits(&store, &site, (a.max(from), b.min(to)), now).await?;
                 // Reads of several runs may each hold a visit long enough to touch both: each
                 // keeps only the visits that started on its own days.
                 hits.extend(if raw_runs.len() > 1 {
@@ -152,7 +152,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             let blocks = engine::Blocks { blocks, raw_days };
             (hits, None, Some(blocks))
         }
-        None => (raw_hits(&store, &site, from, to).await?, None, None),
+        None => (raw_hits(&store, &site, (from, to), now).await?, None, None),
     };
     let echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let answer = engine::answer(Input {
@@ -172,21 +172,28 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     Ok(response)
 }
 
-/// The raw events of every visit touching `[from, to)`, or a 400 when there are more than one
-/// answer reads.
-async fn raw_hits(store: &Store, site: &str, from: i64, to: i64) -> Result<Vec<Hit>, AppError> {
-    Ok(store
-        .hits(site, from, to, MAX_RAW_EVENTS)
-        .await?
-        .ok_or_else(|| {
-            QueryError::new(
-                ErrorKind::InvalidDateRange,
-                format!(
-                    "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw events \
+/// The raw events of every visit touching `[from, to)` — from the recent log when it holds
+/// them (a few rows), else from the raw log (a scan of the site's) — or a 400 when there are
+/// more than one answer reads.
+async fn raw_hits(
+    store: &Store,
+    site: &str,
+    (from, to): (i64, i64),
+    now: i64,
+) -> Result<Vec<Hit>, AppError> {
+    let read = match store.recent_hits(site, from, now, MAX_RAW_EVENTS).await? {
+        Some(read) => read,
+        None => store.hits(site, from, to, MAX_RAW_EVENTS).await?,
+    };
+    Ok(read.ok_or_else(|| {
+        QueryError::new(
+            ErrorKind::InvalidDateRange,
+            format!(
+                "Invalid date range. The range holds more than {MAX_RAW_EVENTS} raw events \
                      of this site, more than one answer reads; ask for a shorter date_range."
-                ),
-            )
-        })?)
+            ),
+        )
+    })?)
 }
 
 /// The current blocks of local days `[first, last]`, the parts named read; a block that does not

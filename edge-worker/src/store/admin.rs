@@ -47,8 +47,9 @@ const TOKENS_UPDATE_SQL: &str =
 /// Erasure: every row of the site, raw and aggregated (its summed periods, operational counters
 /// and forwards waiting or given up too), its saved segments and funnels, then the site (their
 /// references to it make a site with rows left undeletable).
-const ERASE_SQL: [&str; 11] = [
+const ERASE_SQL: [&str; 12] = [
     "DELETE FROM forward_outbox WHERE site_id = ?1",
+    "DELETE FROM recent_events WHERE site_id = ?1",
     "DELETE FROM day_blocks WHERE site_id = ?1",
     "DELETE FROM events WHERE site_id = ?1",
     "DELETE FROM sessions WHERE site_id = ?1",

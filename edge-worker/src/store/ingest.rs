@@ -8,11 +8,13 @@
 //! stored rows that core set aside are moved to `set_aside` in the same transaction.
 //! Must not: decide anything (core's `consume` stage does), or parse stored state.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use sightline_core::forward::Forwarding;
-use sightline_core::ingest::consume::{json_arrays, DayKey, Known, PartKey, Stored, Write};
+use sightline_core::ingest::consume::{
+    json_arrays, json_arrays_by, DayKey, Known, PartKey, Stored, Write,
+};
 use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
 use sightline_core::ingest::{dedupe, parts};
@@ -127,6 +129,23 @@ impl serde::Serialize for EventColumns<'_> {
         row.end()
     }
 }
+
+/// The recent log (migration 0017): a row per site, UTC hour and list of a write's events, each
+/// list the one [`EVENTS_SQL`] inserts.
+const RECENT_SQL: &str =
+    "INSERT INTO recent_events (site_id, hour, first_id, data) VALUES (?1, ?2, ?3, ?4)";
+/// The log begins with the first write that keeps it, a minute on (?1: the write's time).
+const RECENT_SINCE_SQL: &str =
+    "INSERT OR IGNORE INTO recent_log (id, since) VALUES (1, ?1 + 60000)";
+/// An erasure's events leave every row of the site's recent log that holds one (by event id).
+const ERASE_RECENT_SQL: &str =
+    "UPDATE recent_events SET data = (SELECT json_group_array(json(e.value)) \
+       FROM json_each(recent_events.data) e \
+       WHERE e.value ->> 1 NOT IN (SELECT value FROM json_each(?2))) \
+     WHERE site_id = ?1 AND EXISTS (SELECT 1 FROM json_each(recent_events.data) e \
+       WHERE e.value ->> 1 IN (SELECT value FROM json_each(?2)))";
+/// UTC hour of an instant (the recent log's key).
+pub(super) const HOUR_MS: i64 = 3_600_000;
 
 const VISITS_DELETE_SQL: &str = "DELETE FROM sessions WHERE (site_id, visitor_key, session_key, \
      visit_no) IN (SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', \
@@ -421,13 +440,26 @@ impl Store {
                 )?);
             }
         }
-        let events = write
-            .events
-            .iter()
-            .map(|e| serde_json::to_string(&EventColumns(e)).map_err(|e| internal("events", e)))
-            .collect::<Result<Vec<_>, AppError>>()?;
-        for list in json_arrays(events, PARAM_BYTES) {
-            statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
+        // Events by site and UTC hour: each list is inserted, and kept in the recent log.
+        let mut groups: BTreeMap<(&str, i64), Vec<(&str, String)>> = BTreeMap::new();
+        for e in &write.events {
+            let row = serde_json::to_string(&EventColumns(e)).map_err(|e| internal("events", e))?;
+            groups
+                .entry((&e.site_id, e.ts.div_euclid(HOUR_MS)))
+                .or_default()
+                .push((&e.event_id, row));
+        }
+        if !groups.is_empty() {
+            statements.push(self.statement(RECENT_SINCE_SQL, &[number(now)])?);
+        }
+        for ((site, hour), rows) in groups {
+            for (first_id, list) in json_arrays_by(rows, PARAM_BYTES) {
+                statements.push(self.statement(EVENTS_SQL, &[text(&list)])?);
+                statements.push(self.statement(
+                    RECENT_SQL,
+                    &[text(site), number(hour), text(first_id), text(&list)],
+                )?);
+            }
         }
         statements.extend(self.outbox_statements(&write.outbox, now, PARAM_BYTES)?);
         if let Some(erase) = &write.erase {
@@ -437,7 +469,8 @@ impl Store {
                 &ids,
                 erase.user_id.as_deref(),
             )?);
-            statements.push(self.statement(ERASE_EVENTS_SQL, &[text(&erase.site), ids])?);
+            statements.push(self.statement(ERASE_EVENTS_SQL, &[text(&erase.site), ids.clone()])?);
+            statements.push(self.statement(ERASE_RECENT_SQL, &[text(&erase.site), ids])?);
             let days: Vec<i64> = write
                 .days
                 .iter()

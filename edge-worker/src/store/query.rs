@@ -1,17 +1,21 @@
 //! Storage for the query API: what one Stats API v2 answer reads — the site's settings that
 //! resolve a query (time zone, retention, the first day with stats), the raw events of every
 //! visit that touches the query's ranges, and the browsers' reported losses per day.
-//! Must not: decide anything (core's `engine` does), or read a visit's events partly: a visit
-//! that began before the range is read from its start, so it is never counted as one that began
-//! in it.
+//! Raw events come from the recent log (migration 0017) when it holds the range, else from the
+//! raw log. Must not: decide anything (core's `engine` does), or read a visit's events partly: a
+//! visit that began before the range is read from its start, so it is never counted as one that
+//! began in it.
 
 use std::collections::BTreeMap;
 
+use serde::de::IgnoredAny;
 use serde::Deserialize;
-use sightline_core::engine::Hit;
+use sightline_core::engine::{visits, Hit};
+use sightline_core::ingest::Props;
 use sightline_core::zone::Zone;
 
-use super::{number, text, Store};
+use super::ingest::HOUR_MS;
+use super::{number, text, Store, RECENT_HOURS};
 use crate::error::AppError;
 
 const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
@@ -44,6 +48,45 @@ const BLOCK_HITS_SQL: &str = hits_sql!(
     "CASE WHEN props ->> '$.is_internal' = 1 THEN '{\"is_internal\":true}' ELSE '{}' END",
     "AND (?5 IS NULL OR visitor_key >= ?5) AND (?6 IS NULL OR visitor_key < ?6)"
 );
+
+const RECENT_SINCE_SQL: &str = "SELECT since FROM recent_log WHERE id = 1";
+/// A site's recent log over the UTC hours `[?2, ?3]`.
+const RECENT_READ_SQL: &str = "SELECT data FROM recent_events \
+     WHERE site_id = ?1 AND hour >= ?2 AND hour <= ?3";
+
+/// One event of the recent log: the `events` columns the consumer's EVENTS_SQL inserts, in its
+/// order (an array; serde reads a struct from one by position).
+#[derive(Deserialize)]
+struct RecentEvent {
+    _site_id: IgnoredAny,
+    _event_id: IgnoredAny,
+    ts: i64,
+    _received_at: IgnoredAny,
+    name: String,
+    hostname: String,
+    path: String,
+    referrer: Option<String>,
+    utm_source: Option<String>,
+    utm_medium: Option<String>,
+    utm_campaign: Option<String>,
+    utm_term: Option<String>,
+    utm_content: Option<String>,
+    country: Option<String>,
+    visitor: String,
+    session: String,
+    props: Props,
+    source: Option<String>,
+    channel: Option<String>,
+    device: Option<String>,
+    browser: Option<String>,
+    os: Option<String>,
+    _order_id: IgnoredAny,
+    _sender: IgnoredAny,
+}
+
+/// How far before a range the recent log is first read: a visit that reaches into the range
+/// from before has an event within the idle time before it.
+const LOOK_BACK_MS: i64 = 2 * HOUR_MS;
 
 const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM day_parts \
      WHERE site_id = ?1 AND part = 'totals' AND day >= ?2 AND day <= ?3 \
@@ -90,30 +133,43 @@ struct HitRow {
     os: Option<String>,
 }
 
+/// A [`Hit`] of a row that names its fields as `Hit` does, with its time and props as given.
+macro_rules! hit {
+    ($r:ident, $ts:expr, $props:expr) => {
+        Hit {
+            ts: $ts,
+            props: $props,
+            name: $r.name,
+            hostname: $r.hostname,
+            path: $r.path,
+            visitor: $r.visitor,
+            session: $r.session,
+            referrer: $r.referrer,
+            source: $r.source,
+            channel: $r.channel,
+            utm_source: $r.utm_source,
+            utm_medium: $r.utm_medium,
+            utm_campaign: $r.utm_campaign,
+            utm_content: $r.utm_content,
+            utm_term: $r.utm_term,
+            country: $r.country,
+            device: $r.device,
+            browser: $r.browser,
+            os: $r.os,
+        }
+    };
+}
+
 impl From<HitRow> for Hit {
     fn from(r: HitRow) -> Hit {
-        Hit {
-            ts: r.ts as i64,
-            name: r.name,
-            hostname: r.hostname,
-            path: r.path,
-            visitor: r.visitor,
-            session: r.session,
-            // Props were checked when stored; a row whose props cannot be read counts without them.
-            props: serde_json::from_str(&r.props).unwrap_or_default(),
-            referrer: r.referrer,
-            source: r.source,
-            channel: r.channel,
-            utm_source: r.utm_source,
-            utm_medium: r.utm_medium,
-            utm_campaign: r.utm_campaign,
-            utm_content: r.utm_content,
-            utm_term: r.utm_term,
-            country: r.country,
-            device: r.device,
-            browser: r.browser,
-            os: r.os,
-        }
+        // Props were checked when stored; a row whose props cannot be read counts without them.
+        let props = serde_json::from_str(&r.props).unwrap_or_default();
+        hit!(r, r.ts as i64, props)
+    }
+}
+impl From<RecentEvent> for Hit {
+    fn from(r: RecentEvent) -> Hit {
+        hit!(r, r.ts, r.props)
     }
 }
 
@@ -174,6 +230,61 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(rows.into_iter().map(Hit::from).collect()))
+    }
+
+    /// The raw events of every visit touching `[from, now]` from the recent log, at most `max`
+    /// (`Some(None)`: more); `None` when the log does not hold them all (it began later, or
+    /// they reach back past the hours it keeps): the caller reads the raw log. Read from a while
+    /// before `from`, and further back while a visit may begin earlier (`visits::reaches_back`).
+    pub async fn recent_hits(
+        &self,
+        site: &str,
+        from: i64,
+        now: i64,
+        max: usize,
+    ) -> Result<Option<Option<Vec<Hit>>>, AppError> {
+        #[derive(Deserialize)]
+        struct Since {
+            since: f64,
+        }
+        #[derive(Deserialize)]
+        struct Row {
+            data: String,
+        }
+        let Some(since) = self
+            .row::<Since>(self.statement(RECENT_SINCE_SQL, &[])?)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let kept_from =
+            (since.since as i64).max((now.div_euclid(HOUR_MS) - RECENT_HOURS) * HOUR_MS);
+        let mut hits: Vec<Hit> = Vec::new();
+        // Hours read: `[first, last]`.
+        let (mut first, mut last) = (
+            (from - LOOK_BACK_MS).div_euclid(HOUR_MS),
+            now.div_euclid(HOUR_MS),
+        );
+        loop {
+            if first * HOUR_MS < kept_from {
+                return Ok(None);
+            }
+            let rows: Vec<Row> = self
+                .rows(self.statement(RECENT_READ_SQL, &[text(site), number(first), number(last)])?)
+                .await?;
+            for row in rows {
+                let events: Vec<RecentEvent> = serde_json::from_str(&row.data)
+                    .map_err(|e| AppError::Internal(format!("a recent log row: {e}")))?;
+                hits.extend(events.into_iter().map(Hit::from));
+                if hits.len() > max {
+                    return Ok(Some(None));
+                }
+            }
+            if !visits::reaches_back(&hits, from, first * HOUR_MS) {
+                return Ok(Some(Some(hits)));
+            }
+            (first, last) = (first - LOOK_BACK_MS / HOUR_MS, first - 1);
+        }
     }
 
     /// Events browsers reported dropped, per local day in `first..=last`.
