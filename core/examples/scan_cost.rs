@@ -2,7 +2,8 @@
 //! query reads, and answering it (the bench's filtered page breakdown and 4-step funnel over the
 //! blocks given). The blocks are the inflated parts of a busy site's days, one file each, named
 //! `<day>.<part>` (taken from a bench's local D1: `day_blocks`, base64-decoded and inflated).
-//! Run: `cargo run --release -p sightline-core --example scan_cost -- DIR`.
+//! Run: `cargo run --release -p sightline-core --features server --example scan_cost -- DIR
+//! [OUT_DIR]` (with OUT_DIR: the blocks encoded again there, nothing timed).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -32,6 +33,17 @@ fn main() {
             .entry(day)
             .or_default()
             .push((part.to_owned(), std::fs::read(&path).unwrap()));
+    }
+    // With a second directory: the blocks written again there (as this build encodes them).
+    if let Some(out) = std::env::args().nth(2) {
+        std::fs::create_dir_all(&out).expect("the output directory");
+        for (day, parts) in &files {
+            let all: Vec<(&str, &[u8])> = parts.iter().map(|(p, b)| (p.as_str(), &b[..])).collect();
+            for (part, bytes) in Block::decode(&all).expect("a block").encode() {
+                std::fs::write(format!("{out}/{day}.{part}"), bytes).expect("a part written");
+            }
+        }
+        return;
     }
     let (first, last) = (*files.keys().next().unwrap(), *files.keys().last().unwrap());
     let zone = Zone::named("UTC");

@@ -23,7 +23,7 @@ const SECRET_KEYS = /^(?:password|api_key|apiKey|card_number|cvv)$/;
 describe("D1 scan", () => {
   test("no table holds an IP address, an email, a user agent, a card or phone number, or a secret", () => {
     const tables = d1("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").map((t) => t.name);
-    for (const expected of ["events", "sessions", "day_parts", "sites", "salts", "dead_letters"]) assert.ok(tables.includes(expected), `table ${expected} exists`);
+    for (const expected of ["events", "recent_events", "sessions", "day_parts", "sites", "salts", "dead_letters"]) assert.ok(tables.includes(expected), `table ${expected} exists`);
     let rows = 0;
     for (const table of tables) {
       const data = d1(`SELECT * FROM ${table}`);

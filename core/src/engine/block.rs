@@ -4,8 +4,10 @@
 //! Kept: dictionaries, the visits, each event's name, page, hostname and local day, in parts (see
 //! [`Block::encode`]) so a query reads only what it needs. Not kept: props and event times (a query that reads them — hours, funnels within
 //! hours — reads raw events).
-//! Encoded as LEB128 varints, column by column (runs of like numbers compress well; the worker
-//! deflates each part). Input: the day's events in visits ([`Data`]). Output: the parts, and
+//! Encoded column by column (runs of like numbers compress well; the worker deflates each part):
+//! counts and times as LEB128 varints, id columns at a fixed width (one, two or four bytes, as the
+//! dictionary needs: read without a branch per value), each event's day as the few events past
+//! midnight only. Blocks of the format before (`SLB2`: every column varints) still read. Input: the day's events in visits ([`Data`]). Output: the parts, and
 //! back. Must not: hold staff traffic, or anything the query engine would read differently
 //! from raw events.
 
@@ -18,7 +20,9 @@ use crate::zone::Zone;
 pub const ARRIVAL: usize = 12;
 
 /// Each part's first bytes (and the format's version).
-const MAGIC: &[u8; 4] = b"SLB2";
+const MAGIC: &[u8; 4] = b"SLB3";
+/// The format before (id columns and event days as varints), still read.
+const MAGIC_2: &[u8; 4] = b"SLB2";
 
 /// The part with the visits' runs of events and each event's name and day (always read).
 pub const VISITS: &str = "visits";
@@ -258,7 +262,12 @@ impl Block {
     /// (each visit's start, end, pageviews and bounce), [`HOSTS`] (each event's hostname), and
     /// one per arrival field ([`ARRIVAL_PARTS`]).
     pub fn encode(&self) -> Vec<(&'static str, Vec<u8>)> {
-        let mut w = Writer(MAGIC.to_vec());
+        self.encode_as(false)
+    }
+
+    /// The parts in this format, or (`varints`) the format before.
+    pub(crate) fn encode_as(&self, varints: bool) -> Vec<(&'static str, Vec<u8>)> {
+        let mut w = Writer::new(varints);
         w.signed(self.day);
         w.dict(&self.names);
         w.uint(self.visits() as u64);
@@ -268,21 +277,20 @@ impl Block {
             w.uint(u64::from(e - prev));
             prev = e;
         }
-        for column in [&self.name, &self.day_offset] {
-            w.uints(column.iter().map(|&n| u64::from(n)));
-        }
+        w.ids(&self.name);
+        w.sparse(&self.day_offset);
         let mut parts = vec![(VISITS, w.0)];
         let column = |dict: &[String], columns: &[&[u32]]| {
-            let mut w = Writer(MAGIC.to_vec());
+            let mut w = Writer::new(varints);
             w.dict(dict);
             for ids in columns {
-                w.uints(ids.iter().map(|&n| u64::from(n)));
+                w.ids(ids);
             }
             w.0
         };
         parts.push((PAGES, column(&self.pages, &[&self.page])));
         parts.push((ENTRIES, column(&[], &[&self.entry, &self.exit])));
-        let mut w = Writer(MAGIC.to_vec());
+        let mut w = Writer::new(varints);
         let base = self.start.first().copied().unwrap_or(0);
         w.signed(base);
         let mut prev = base;
@@ -308,7 +316,7 @@ impl Block {
     /// names; [`ENTRIES`] needs [`PAGES`]).
     pub fn decode(parts: &[(&str, &[u8])]) -> Result<Block, Unreadable> {
         let part = |name: &str| parts.iter().find(|(n, _)| *n == name).map(|(_, b)| *b);
-        let mut r = Reader::new(part(VISITS).ok_or(Unreadable)?, MAGIC)?;
+        let mut r = Reader::new(part(VISITS).ok_or(Unreadable)?)?;
         let mut b = Block {
             day: r.signed()?,
             ..Block::default()
@@ -324,12 +332,12 @@ impl Block {
             })
             .collect::<Result<_, _>>()?;
         let events = end as usize;
-        b.name = r.u32s(events)?;
-        b.day_offset = r.u32s(events)?;
+        b.name = r.ids(events)?;
+        b.day_offset = r.offsets(events)?;
         let columns = |bytes: &[u8], n: usize, k: usize| {
-            let mut r = Reader::new(bytes, MAGIC)?;
+            let mut r = Reader::new(bytes)?;
             let dict = r.dict()?;
-            let cols = (0..k).map(|_| r.u32s(n)).collect::<Result<Vec<_>, _>>()?;
+            let cols = (0..k).map(|_| r.ids(n)).collect::<Result<Vec<_>, _>>()?;
             Ok::<_, Unreadable>((dict, cols))
         };
         if let Some(bytes) = part(PAGES) {
@@ -342,7 +350,7 @@ impl Block {
             b.entry = cols.pop().ok_or(Unreadable)?;
         }
         if let Some(bytes) = part(TIMES) {
-            let mut r = Reader::new(bytes, MAGIC)?;
+            let mut r = Reader::new(bytes)?;
             let mut at = r.signed()?;
             b.start = (0..visits)
                 .map(|_| {
@@ -393,9 +401,14 @@ impl Block {
     }
 }
 
-struct Writer(Vec<u8>);
+struct Writer(Vec<u8>, bool);
 
 impl Writer {
+    /// A part's writer, its magic written: this format, or (`varints`) the one before.
+    fn new(varints: bool) -> Writer {
+        Writer(if varints { MAGIC_2 } else { MAGIC }.to_vec(), varints)
+    }
+
     fn uint(&mut self, mut n: u64) {
         loop {
             let byte = (n & 0x7f) as u8;
@@ -415,6 +428,46 @@ impl Writer {
     fn uints(&mut self, ns: impl Iterator<Item = u64>) {
         for n in ns {
             self.uint(n);
+        }
+    }
+
+    /// Ids at the narrowest fixed width that holds them all (a width byte, then little-endian).
+    fn ids(&mut self, ids: &[u32]) {
+        if self.1 {
+            return self.uints(ids.iter().map(|&n| u64::from(n)));
+        }
+        let max = ids.iter().copied().max().unwrap_or(0);
+        let width: usize = if max < 1 << 8 {
+            1
+        } else if max < 1 << 16 {
+            2
+        } else {
+            4
+        };
+        self.0.push(width as u8);
+        for id in ids {
+            self.0.extend_from_slice(&id.to_le_bytes()[..width]);
+        }
+    }
+
+    /// A column of mostly zeros: how many are not, then each one's distance from the one
+    /// before (or the start) and value.
+    fn sparse(&mut self, values: &[u32]) {
+        if self.1 {
+            return self.uints(values.iter().map(|&n| u64::from(n)));
+        }
+        let set: Vec<(usize, u32)> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0)
+            .map(|(i, v)| (i, *v))
+            .collect();
+        self.uint(set.len() as u64);
+        let mut at = 0;
+        for (i, v) in set {
+            self.uint((i - at) as u64);
+            self.uint(u64::from(v));
+            at = i;
         }
     }
 
@@ -440,14 +493,57 @@ impl Writer {
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The format before: id columns and event days as varints.
+    varints: bool,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], magic: &[u8; 4]) -> Result<Reader<'a>, Unreadable> {
-        if bytes.get(..4) != Some(&magic[..]) {
+    fn new(bytes: &'a [u8]) -> Result<Reader<'a>, Unreadable> {
+        let magic = bytes.get(..4).ok_or(Unreadable)?;
+        if magic != MAGIC && magic != MAGIC_2 {
             return Err(Unreadable);
         }
-        Ok(Reader { bytes, at: 4 })
+        Ok(Reader {
+            bytes,
+            at: 4,
+            varints: magic == MAGIC_2,
+        })
+    }
+
+    /// `n` ids of a column ([`Writer::ids`]).
+    fn ids(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {
+        if self.varints {
+            return self.u32s(n);
+        }
+        let width = usize::from(*self.take(1)?.first().ok_or(Unreadable)?);
+        let bytes = self.take(n.checked_mul(width).ok_or(Unreadable)?)?;
+        Ok(match width {
+            1 => bytes.iter().map(|&b| u32::from(b)).collect(),
+            2 => bytes
+                .chunks_exact(2)
+                .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            4 => bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            _ => return Err(Unreadable),
+        })
+    }
+
+    /// `n` values of a mostly-zero column ([`Writer::sparse`]).
+    fn offsets(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {
+        if self.varints {
+            return self.u32s(n);
+        }
+        let set = self.len()?;
+        let mut out = vec![0u32; n];
+        let mut at = 0usize;
+        for _ in 0..set {
+            at = at.checked_add(self.uint()? as usize).ok_or(Unreadable)?;
+            *out.get_mut(at).ok_or(Unreadable)? = self.u32()?;
+        }
+        Ok(out)
     }
 
     fn uint(&mut self) -> Result<u64, Unreadable> {

@@ -447,10 +447,31 @@ fn a_cut_or_foreign_block_is_unreadable() {
     foreign[3] = b'9';
     assert_eq!(read(&foreign, device), Err(block::Unreadable));
     // A huge count claims more than the bytes hold: refused, nothing allocated for it.
-    let mut huge = b"SLB2".to_vec();
-    huge.extend([0x02, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    assert_eq!(
-        block::Block::decode(&[("visits", &huge)]),
-        Err(block::Unreadable)
-    );
+    for magic in [b"SLB2", b"SLB3"] {
+        let mut huge = magic.to_vec();
+        huge.extend([0x02, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert_eq!(
+            block::Block::decode(&[("visits", &huge)]),
+            Err(block::Unreadable)
+        );
+    }
+}
+
+#[test]
+fn blocks_of_the_format_before_still_read() {
+    let zone = Zone::named("Europe/Berlin");
+    let data = visits::build(traffic(5), zone);
+    let days: BTreeSet<i64> = data.visits.iter().map(|v| v.day).collect();
+    let mut past_midnight = 0;
+    for day in days {
+        let whole = block::Block::of_day(&data, day, zone);
+        past_midnight += whole.day_offset.iter().filter(|d| **d > 0).count();
+        let (old, new) = (whole.encode_as(true), whole.encode());
+        assert_ne!(old, new);
+        for parts in [old, new] {
+            let all: Vec<(&str, &[u8])> = parts.iter().map(|(n, p)| (*n, &p[..])).collect();
+            assert_eq!(block::Block::decode(&all).unwrap(), whole);
+        }
+    }
+    assert!(past_midnight > 0, "visits past midnight were read back");
 }
