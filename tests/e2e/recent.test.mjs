@@ -3,7 +3,8 @@
 // log. Each query is answered from the log and then, with the log's start moved past it (so the
 // worker reads the raw log as before), from the raw log: the answers must be equal, the log's
 // from fewer rows. One visit began over three hours before its last events, its pages 25 minutes
-// apart: a read of the last minutes must reach back to its first page for its entry page.
+// apart: a read of the last minutes must reach back to its first page for its entry page, and a
+// read of the half hour it began in must reach on to its last page for its exit page.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { beacon, collect, createSite, d1, event, storedEvents, uid, v2query } from "./helpers.mjs";
@@ -29,6 +30,8 @@ const QUERIES = [
   { date_range: [new Date(now - 15 * MIN).toISOString(), new Date(now).toISOString()], metrics: ["visitors", "pageviews"], dimensions: ["event:page"], filters: [["is", "visit:entry_page", ["/chain/0"]]] },
   { date_range: [new Date(now - 15 * MIN).toISOString(), new Date(now).toISOString()], metrics: ["visitors", "visits"], dimensions: ["visit:entry_page"] },
   { date_range: "day", metrics: ["visitors", "total_revenue"], dimensions: ["event:goal"] },
+  // The half hour the long visit began in: it goes on for three hours, its exit page the last.
+  { date_range: [new Date(now - 186 * MIN).toISOString(), new Date(now - 150 * MIN).toISOString()], metrics: ["visitors", "visits"], dimensions: ["visit:exit_page"] },
 ];
 
 let since;
@@ -74,8 +77,13 @@ describe("the recent log", () => {
     // its pageview there passes the entry-page filter.
     const entry = logged[3].results;
     assert.deepEqual(entry.map((r) => [r.dimensions, r.metrics[1]]), [[["/chain/7"], 1]], JSON.stringify(entry));
-    // Today's page breakdown counts every page once per pageview.
+    // A read of the half hour it began in goes on to its last page.
+    assert.deepEqual(logged[6].results, [{ dimensions: ["/chain/7"], metrics: [1, 1] }], JSON.stringify(logged[6].results));
+    // Today's page breakdown counts every page once per pageview (of today's: the test may run
+    // just after midnight, UTC).
     const pages = Object.fromEntries(logged[0].results.map((r) => [r.dimensions[0], r.metrics[2]]));
-    assert.equal(pages["/busy/0"], 9);
+    const midnight = Math.floor(now / 86_400_000) * 86_400_000;
+    const expected = busy.filter((e, i) => i % 7 === 0 && e.ts >= midnight).length;
+    assert.equal(pages["/busy/0"] ?? 0, expected);
   });
 });

@@ -482,20 +482,35 @@ fn the_rollups_answer_what_they_hold_as_raw_events_do() {
 }
 
 #[test]
-fn a_read_from_an_instant_knows_when_it_may_have_cut_a_visit() {
-    let a = T0;
-    let from = T0 + 40 * MIN;
+fn a_read_over_a_while_knows_when_it_may_have_cut_a_visit() {
+    // Read over [a, b], the range [from, to) within it.
+    let (a, from, to, b) = (T0, T0 + 40 * MIN, T0 + 100 * MIN, T0 + 140 * MIN);
+    let cut = |hits: &[Hit]| visits::cut(hits, (from, to), (a, b));
     let pv = |v: &str, s: &str, t: i64| hit(v, s, t, "pageview", "/");
-    // A visit wholly in range, and one that ended before it: nothing is cut.
-    let whole = vec![pv("v1", "s1", from + MIN), pv("v2", "s2", a + MIN)];
-    assert!(!visits::reaches_back(&whole, from, a));
+    // A visit wholly in range, and ones wholly before and after it: nothing is cut.
+    let whole = [
+        pv("v1", "s1", from + MIN),
+        pv("v2", "s2", a + MIN),
+        pv("v6", "s6", b - MIN),
+    ];
+    assert_eq!(cut(&whole), (false, false));
     // A visit reaching the range whose first read event is within the idle time after `a`.
-    let chained = vec![pv("v3", "s3", a + 15 * MIN), pv("v3", "s3", from + MIN)];
-    assert!(visits::reaches_back(&chained, from, a));
+    let chained = [pv("v3", "s3", a + 15 * MIN), pv("v3", "s3", from + MIN)];
+    assert_eq!(cut(&chained), (true, false));
     // The same session's earlier visit (over 30 minutes before) is not the one in range.
-    let apart = vec![pv("v4", "s4", a + MIN), pv("v4", "s4", a + 45 * MIN)];
-    assert!(!visits::reaches_back(&apart, a + 45 * MIN, a));
+    let apart = [pv("v4", "s4", a + MIN), pv("v4", "s4", a + 45 * MIN)];
+    assert_eq!(cut(&apart), (false, false));
     // A visit that began over the idle time after `a` began where it was read.
-    let late = vec![pv("v5", "s5", a + 31 * MIN), pv("v5", "s5", from + 5 * MIN)];
-    assert!(!visits::reaches_back(&late, from, a));
+    let late = [pv("v5", "s5", a + 31 * MIN), pv("v5", "s5", from + 5 * MIN)];
+    assert_eq!(cut(&late), (false, false));
+    // A visit of the range going on past `to`, its last read event within the idle time of `b`.
+    let going = [
+        pv("v7", "s7", to - MIN),
+        pv("v7", "s7", to + 25 * MIN),
+        pv("v7", "s7", b - 10 * MIN),
+    ];
+    assert_eq!(cut(&going), (false, true));
+    // One that ended over the idle time before `b` was read to its end.
+    let ended = [pv("v8", "s8", to - MIN), pv("v8", "s8", to + 5 * MIN)];
+    assert_eq!(cut(&ended), (false, false));
 }

@@ -137,12 +137,13 @@ fn visit(hits: &[Hit], range: std::ops::Range<usize>, visitor: u32, zone: Zone) 
     }
 }
 
-/// Whether raw events read from `a` on may have cut off the start of a visit that reaches `from`
-/// or later: in some session (of one audience), the run of events with no gap over the idle
-/// time that holds its first event at or after `from` begins within the idle time after `a` (an
-/// unread event before `a` could begin that visit). A reader that gets `true` reads further
-/// back before it counts.
-pub fn reaches_back(hits: &[Hit], from: i64, a: i64) -> bool {
+/// Whether raw events read over `[a, b]` may have cut a visit that touches `[from, to)`: in
+/// some session (of one audience) with events in the range, the run of events with no gap over
+/// the idle time that holds its first one there begins within the idle time after `a`, or the
+/// run that holds its last one there ends within the idle time before `b` (an unread event
+/// could begin or continue that visit). Answers (before `a`, after `b`): a reader reads further
+/// that way before it counts.
+pub fn cut(hits: &[Hit], (from, to): (i64, i64), (a, b): (i64, i64)) -> (bool, bool) {
     let mut sessions: HashMap<(&str, &str, bool), Vec<i64>> = HashMap::new();
     for h in hits {
         sessions
@@ -150,16 +151,25 @@ pub fn reaches_back(hits: &[Hit], from: i64, a: i64) -> bool {
             .or_default()
             .push(h.ts);
     }
-    sessions.into_values().any(|mut ts| {
+    let (mut before, mut after) = (false, false);
+    for mut ts in sessions.into_values() {
         ts.sort_unstable();
-        let Some(mut i) = ts.iter().position(|t| *t >= from) else {
-            return false;
+        let inside = |t: &i64| (from..to).contains(t);
+        let (Some(mut first), Some(mut last)) =
+            (ts.iter().position(inside), ts.iter().rposition(inside))
+        else {
+            continue;
         };
-        while i > 0 && ts[i] - ts[i - 1] <= IDLE_MS {
-            i -= 1;
+        while first > 0 && ts[first] - ts[first - 1] <= IDLE_MS {
+            first -= 1;
         }
-        ts[i] - a <= IDLE_MS
-    })
+        while last + 1 < ts.len() && ts[last + 1] - ts[last] <= IDLE_MS {
+            last += 1;
+        }
+        before |= ts[first] - a <= IDLE_MS;
+        after |= b - ts[last] <= IDLE_MS;
+    }
+    (before, after)
 }
 
 /// The events of the visits in `hits` that started on local `days` (the others' are dropped).

@@ -181,7 +181,10 @@ async fn raw_hits(
     (from, to): (i64, i64),
     now: i64,
 ) -> Result<Vec<Hit>, AppError> {
-    let read = match store.recent_hits(site, from, now, MAX_RAW_EVENTS).await? {
+    let read = match store
+        .recent_hits(site, (from, to), now, MAX_RAW_EVENTS)
+        .await?
+    {
         Some(read) => read,
         None => store.hits(site, from, to, MAX_RAW_EVENTS).await?,
     };

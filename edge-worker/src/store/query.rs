@@ -84,9 +84,10 @@ struct RecentEvent {
     _sender: IgnoredAny,
 }
 
-/// How far before a range the recent log is first read: a visit that reaches into the range
-/// from before has an event within the idle time before it.
-const LOOK_BACK_MS: i64 = 2 * HOUR_MS;
+/// How far before and after a range the recent log is first read, and read further each time a
+/// visit may reach past what was read (one that reaches into the range has an event within the
+/// idle time of it).
+const LOOK_MS: i64 = 2 * HOUR_MS;
 
 const LOST_SQL: &str = "SELECT day, data ->> '$.lost' AS lost FROM day_parts \
      WHERE site_id = ?1 AND part = 'totals' AND day >= ?2 AND day <= ?3 \
@@ -232,24 +233,21 @@ impl Store {
         Ok(Some(rows.into_iter().map(Hit::from).collect()))
     }
 
-    /// The raw events of every visit touching `[from, now]` from the recent log, at most `max`
-    /// (`Some(None)`: more); `None` when the log does not hold them all (it began later, or
-    /// they reach back past the hours it keeps): the caller reads the raw log. Read from a while
-    /// before `from`, and further back while a visit may begin earlier (`visits::reaches_back`).
+    /// The raw events of every visit touching `[from, to)` from the recent log, at most `max`
+    /// (`Some(None)`: more); `None` when the log does not hold them all (it began later, or they
+    /// reach back past the hours it keeps): the caller reads the raw log. Read from a while
+    /// before `from` to a while after `to` (or now), then further either way while a visit may
+    /// begin earlier or go on later (`visits::cut`).
     pub async fn recent_hits(
         &self,
         site: &str,
-        from: i64,
+        (from, to): (i64, i64),
         now: i64,
         max: usize,
     ) -> Result<Option<Option<Vec<Hit>>>, AppError> {
         #[derive(Deserialize)]
         struct Since {
             since: f64,
-        }
-        #[derive(Deserialize)]
-        struct Row {
-            data: String,
         }
         let Some(since) = self
             .row::<Since>(self.statement(RECENT_SINCE_SQL, &[])?)
@@ -259,32 +257,80 @@ impl Store {
         };
         let kept_from =
             (since.since as i64).max((now.div_euclid(HOUR_MS) - RECENT_HOURS) * HOUR_MS);
-        let mut hits: Vec<Hit> = Vec::new();
+        let this_hour = now.div_euclid(HOUR_MS);
+        let step = LOOK_MS / HOUR_MS;
         // Hours read: `[first, last]`.
-        let (mut first, mut last) = (
-            (from - LOOK_BACK_MS).div_euclid(HOUR_MS),
-            now.div_euclid(HOUR_MS),
-        );
+        let first = (from - LOOK_MS).div_euclid(HOUR_MS);
+        let last = (to.max(from) + LOOK_MS).div_euclid(HOUR_MS).min(this_hour);
+        if first * HOUR_MS < kept_from {
+            return Ok(None);
+        }
+        let mut hits = Vec::new();
+        if !self
+            .read_recent(site, (first, last), max, &mut hits)
+            .await?
+        {
+            return Ok(Some(None));
+        }
+        let (mut first, mut last) = (first, last);
         loop {
-            if first * HOUR_MS < kept_from {
-                return Ok(None);
-            }
-            let rows: Vec<Row> = self
-                .rows(self.statement(RECENT_READ_SQL, &[text(site), number(first), number(last)])?)
-                .await?;
-            for row in rows {
-                let events: Vec<RecentEvent> = serde_json::from_str(&row.data)
-                    .map_err(|e| AppError::Internal(format!("a recent log row: {e}")))?;
-                hits.extend(events.into_iter().map(Hit::from));
-                if hits.len() > max {
-                    return Ok(Some(None));
-                }
-            }
-            if !visits::reaches_back(&hits, from, first * HOUR_MS) {
+            let (before, after) =
+                visits::cut(&hits, (from, to), (first * HOUR_MS, (last + 1) * HOUR_MS));
+            // Nothing is stored past now.
+            let after = after && last < this_hour;
+            if !before && !after {
                 return Ok(Some(Some(hits)));
             }
-            (first, last) = (first - LOOK_BACK_MS / HOUR_MS, first - 1);
+            if before {
+                if (first - step) * HOUR_MS < kept_from {
+                    return Ok(None);
+                }
+                if !self
+                    .read_recent(site, (first - step, first - 1), max, &mut hits)
+                    .await?
+                {
+                    return Ok(Some(None));
+                }
+                first -= step;
+            }
+            if after {
+                let next = (last + step).min(this_hour);
+                if !self
+                    .read_recent(site, (last + 1, next), max, &mut hits)
+                    .await?
+                {
+                    return Ok(Some(None));
+                }
+                last = next;
+            }
         }
+    }
+
+    /// Adds the recent log's events of UTC hours `[first, last]` to `hits`; false when that
+    /// makes more than `max`.
+    async fn read_recent(
+        &self,
+        site: &str,
+        (first, last): (i64, i64),
+        max: usize,
+        hits: &mut Vec<Hit>,
+    ) -> Result<bool, AppError> {
+        #[derive(Deserialize)]
+        struct Row {
+            data: String,
+        }
+        let rows: Vec<Row> = self
+            .rows(self.statement(RECENT_READ_SQL, &[text(site), number(first), number(last)])?)
+            .await?;
+        for row in rows {
+            let events: Vec<RecentEvent> = serde_json::from_str(&row.data)
+                .map_err(|e| AppError::Internal(format!("a recent log row: {e}")))?;
+            hits.extend(events.into_iter().map(Hit::from));
+            if hits.len() > max {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Events browsers reported dropped, per local day in `first..=last`.
