@@ -772,12 +772,10 @@ const EVENTS_HEAD: &str =
      referrer_host, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, \
      visitor_key, session_key, props, source, channel, device, browser, os, order_id)";
 const RECENT_HEAD: &str = "INSERT INTO recent_events (site_id, hour, first_id, data)";
-/// Hours of events the recent log keeps (the worker's store's `RECENT_HOURS`).
-const RECENT_HOURS: i64 = 48;
 
 /// The first instant the recent log holds at `now`: the start of the oldest hour it keeps.
 fn recent_from(now: i64) -> i64 {
-    (now.div_euclid(HOUR_MS) - RECENT_HOURS) * HOUR_MS
+    sightline_core::retention::recent_first_hour(now) * HOUR_MS
 }
 
 /// An event as the recent log holds it: an array of the `events` columns in the worker's

@@ -5,6 +5,7 @@
 //! with the default 30 days. The purge runs in SQL over every site at once, in UTC: it cuts a
 //! UTC day earlier than the local days need ([`purge_before`], which the worker's store mirrors
 //! in SQL), never after the first kept instant whatever the zone (offsets are within ±14 h).
+//! The recent log (the worker's `recent_events`) keeps the last [`RECENT_HOURS`] UTC hours.
 //! Must not: read the clock (`now` is an argument).
 
 use crate::query::midnight;
@@ -19,6 +20,23 @@ pub fn kept_from(zone: Zone, now: i64, retention_days: i64) -> i64 {
 /// The first local day whose raw events are all kept (the day of [`kept_from`]).
 pub fn first_kept_day(zone: Zone, now: i64, retention_days: i64) -> i64 {
     zone.local(now).day - retention_days
+}
+
+/// The first local day a query reads a block or raw events of: the day before the first kept
+/// one, for the visits that cross into it (its block holds what is left of it).
+pub fn first_read_day(zone: Zone, now: i64, retention_days: i64) -> i64 {
+    first_kept_day(zone, now, retention_days) - 1
+}
+
+/// An hour, ms (the recent log's key is the UTC hour of an event's time).
+pub const HOUR_MS: i64 = 3600 * 1000;
+
+/// Hours of events the recent log keeps, besides the hour under way.
+pub const RECENT_HOURS: i64 = 48;
+
+/// The oldest UTC hour (hours since the epoch) the recent log keeps at `now`.
+pub fn recent_first_hour(now: i64) -> i64 {
+    now.div_euclid(HOUR_MS) - RECENT_HOURS
 }
 
 /// The instant the purge deletes raw events and visits before (by their own time): the UTC
@@ -61,11 +79,11 @@ mod tests {
                         purge_before(now, retention) <= kept,
                         "{name} {retention} {now}"
                     );
-                    // The blocks purge (days before `purge_before_day - 1`) keeps the day before
-                    // the first kept one, which queries from that one read: the first kept
-                    // day is never before `purge_before_day`.
+                    // The blocks purge (days before `purge_before_day - 1`) keeps the first day
+                    // a query reads.
                     assert!(
-                        purge_before_day(now, retention) <= first_kept_day(zone, now, retention)
+                        purge_before_day(now, retention) - 1
+                            <= first_read_day(zone, now, retention)
                     );
                     assert_eq!(zone.local(kept).day, first_kept_day(zone, now, retention));
                     // The whole retention is kept: today and `retention` days before it.

@@ -456,15 +456,9 @@ impl Writer {
         if self.1 {
             return self.uints(values.iter().map(|&n| u64::from(n)));
         }
-        let set: Vec<(usize, u32)> = values
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v != 0)
-            .map(|(i, v)| (i, *v))
-            .collect();
-        self.uint(set.len() as u64);
+        self.uint(values.iter().filter(|v| **v != 0).count() as u64);
         let mut at = 0;
-        for (i, v) in set {
+        for (i, &v) in values.iter().enumerate().filter(|(_, v)| **v != 0) {
             self.uint((i - at) as u64);
             self.uint(u64::from(v));
             at = i;
@@ -605,20 +599,8 @@ impl<'a> Reader<'a> {
 
     fn u32s(&mut self, n: usize) -> Result<Vec<u32>, Unreadable> {
         let mut out = Vec::with_capacity(n.min(self.bytes.len() - self.at.min(self.bytes.len())));
-        // Ids of one and two bytes (dictionaries up to 16 384 values) are read inline: a block
-        // is millions of them.
         for _ in 0..n {
-            match self.bytes.get(self.at..self.at + 2) {
-                Some(&[a, _]) if a < 0x80 => {
-                    out.push(u32::from(a));
-                    self.at += 1;
-                }
-                Some(&[a, b]) if b < 0x80 => {
-                    out.push(u32::from(a & 0x7f) | u32::from(b) << 7);
-                    self.at += 2;
-                }
-                _ => out.push(self.u32()?),
-            }
+            out.push(self.u32()?);
         }
         Ok(out)
     }

@@ -170,9 +170,11 @@ async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
         // Every whole day the raw retention keeps, and the day before the first (a query from
         // that one reads it for the visits that cross into it; it may be partly purged, its
         // block holds what is left).
-        let first = site
-            .first_day
-            .max(retention::first_kept_day(site.zone, now, settings.retention_days) - 1);
+        let first = site.first_day.max(retention::first_read_day(
+            site.zone,
+            now,
+            settings.retention_days,
+        ));
         let last = site.zone.local(now - BLOCK_AFTER_MS).day - 1;
         if first > last {
             continue;

@@ -126,7 +126,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             // has no visit: each read scans the site's raw log, which is keyed by event id), and
             // that the retention keeps (with the day before the first whole one, for the visits
             // that cross into it; earlier ones have none).
-            let oldest = retention::first_kept_day(settings.zone, now, settings.retention_days) - 1;
+            let oldest = retention::first_read_day(settings.zone, now, settings.retention_days);
             let raw_runs = runs(
                 &raw_days
                     .intersection(&with_stats)

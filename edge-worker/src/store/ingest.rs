@@ -18,6 +18,7 @@ use sightline_core::ingest::consume::{
 use sightline_core::ingest::sessionise::VisitKey;
 use sightline_core::ingest::Event;
 use sightline_core::ingest::{dedupe, parts};
+use sightline_core::retention::HOUR_MS;
 use sightline_core::zone::Zone;
 
 use super::{number, text, Store};
@@ -144,8 +145,6 @@ const ERASE_RECENT_SQL: &str =
        WHERE e.value ->> 1 NOT IN (SELECT value FROM json_each(?2))) \
      WHERE site_id = ?1 AND EXISTS (SELECT 1 FROM json_each(recent_events.data) e \
        WHERE e.value ->> 1 IN (SELECT value FROM json_each(?2)))";
-/// UTC hour of an instant (the recent log's key).
-pub(super) const HOUR_MS: i64 = 3_600_000;
 
 const VISITS_DELETE_SQL: &str = "DELETE FROM sessions WHERE (site_id, visitor_key, session_key, \
      visit_no) IN (SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', \

@@ -120,15 +120,13 @@ const PURGE_PERIODS_SQL: &str = "DELETE FROM period_parts WHERE \
      last_day < ?1 - COALESCE((SELECT NULLIF(aggregate_retention_days, 0) FROM sites \
        WHERE sites.id = period_parts.site_id), ?1)";
 const PURGE_SALTS_SQL: &str = "DELETE FROM salts WHERE day < ?1 - 2";
-/// Day blocks go with their site's raw events (local days before the day before
-/// `core::retention::purge_before_day`, ?1 being today's UTC day: the day before a site's first
-/// whole local day is kept, in any zone), and with their site.
-/// The recent log keeps the last [`RECENT_HOURS`] UTC hours (?1: the first hour kept), and rows
-/// of erased sites go.
+/// The recent log keeps `core::retention::recent_first_hour` on (?1), and rows of erased sites
+/// go.
 const PURGE_RECENT_SQL: &str = "DELETE FROM recent_events WHERE hour < ?1 \
      OR site_id NOT IN (SELECT id FROM sites)";
-/// Hours of events the recent log keeps (with the hour under way).
-pub const RECENT_HOURS: i64 = 48;
+/// Day blocks go with their site's raw events (local days before the day before
+/// `core::retention::purge_before_day`, ?1 being today's UTC day: a site's
+/// `retention::first_read_day` is kept, in any zone), and with their site.
 const PURGE_BLOCKS_SQL: &str =
     "DELETE FROM day_blocks WHERE site_id NOT IN (SELECT id FROM sites) \
      OR day < ?1 - 2 - COALESCE((SELECT retention_days FROM sites \
@@ -341,7 +339,7 @@ impl Store {
                 self.statement(PURGE_BLOCKS_SQL, &[number(now.div_euclid(DAY_MS))])?,
                 self.statement(
                     PURGE_RECENT_SQL,
-                    &[number(now.div_euclid(3_600_000) - RECENT_HOURS)],
+                    &[number(sightline_core::retention::recent_first_hour(now))],
                 )?,
             ])
             .await?;

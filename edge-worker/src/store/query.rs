@@ -14,8 +14,9 @@ use sightline_core::engine::{visits, Hit};
 use sightline_core::ingest::Props;
 use sightline_core::zone::Zone;
 
-use super::ingest::HOUR_MS;
-use super::{number, text, Store, RECENT_HOURS};
+use sightline_core::retention::{recent_first_hour, HOUR_MS};
+
+use super::{number, text, Store};
 use crate::error::AppError;
 
 const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
@@ -255,8 +256,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let kept_from =
-            (since.since as i64).max((now.div_euclid(HOUR_MS) - RECENT_HOURS) * HOUR_MS);
+        let kept_from = (since.since as i64).max(recent_first_hour(now) * HOUR_MS);
         let this_hour = now.div_euclid(HOUR_MS);
         let step = LOOK_MS / HOUR_MS;
         // Hours read: `[first, last]`.
