@@ -6,7 +6,7 @@
 //! one ground truth). Input: a query, then the days' parts the store read. Output: which parts to
 //! read, then the groups. Must not: answer a query it does not hold exactly.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::filter::{Compiled, MEASUREMENTS};
 use super::tally::{bucket_day, date, Figures, Source};
@@ -62,7 +62,7 @@ pub fn parts_for(q: &Query) -> Option<Vec<&'static str>> {
     if !time_ok {
         return None;
     }
-    let mut want = vec![parts::TOTALS];
+    let mut want = Vec::new();
     match first {
         None => {
             let ok = q.metrics.iter().all(|m| {
@@ -81,6 +81,7 @@ pub fn parts_for(q: &Query) -> Option<Vec<&'static str>> {
             if !ok {
                 return None;
             }
+            want.push(parts::TOTALS);
             if q.metrics.contains(&Metric::Events) {
                 want.extend(parts::part_of(dim::EVENTS));
             }
@@ -96,6 +97,12 @@ pub fn parts_for(q: &Query) -> Option<Vec<&'static str>> {
             });
             if !ok {
                 return None;
+            }
+            // The totals (hours and web vitals with them) only for the share of all visitors.
+            if q.metrics.contains(&Metric::Percentage)
+                || q.metrics.contains(&Metric::ConversionRate)
+            {
+                want.push(parts::TOTALS);
             }
             want.extend(parts::part_of(name));
         }
@@ -162,30 +169,52 @@ impl Source for Rollups<'_> {
         _filter: Option<&Compiled>,
         dims: &[Dimension],
     ) -> BTreeMap<Vec<String>, Figures> {
-        let mut out: BTreeMap<Vec<String>, Figures> = BTreeMap::new();
-        let plain = dims.iter().find(|d| !d.is_time());
+        let plain = dims
+            .iter()
+            .find(|d| !d.is_time())
+            .and_then(|p| day_dimension(p).map(|x| (p, x)));
+        // (A query has at most one time dimension.)
+        let bucket = dims.iter().find_map(|d| match d {
+            Dimension::Time(b) => Some(*b),
+            _ => None,
+        });
+        // Counted under each (first day of the time bucket, stored value) as borrowed from the
+        // days — a summed month holds thousands of values — and made the answer's groups once,
+        // at the end.
+        let mut counted: HashMap<(i64, &str), Figures> = HashMap::new();
         for (n, day) in self.days.range(span.first_day..=span.last_day) {
+            let at = bucket.map_or(0, |b| bucket_day(b, *n).max(span.first_day));
             let audiences = [Some(day), day.staff.as_deref().filter(|_| self.internal)];
-            let time = |value: Option<String>| -> Vec<String> {
-                dims.iter()
-                    .map(|d| match d {
-                        Dimension::Time(b) => date(bucket_day(*b, *n).max(span.first_day)),
-                        _ => value.clone().unwrap_or_default(),
-                    })
-                    .collect()
-            };
             for d in audiences.into_iter().flatten() {
-                match plain.and_then(|p| day_dimension(p).map(|x| (p, x))) {
-                    None => add_totals(out.entry(time(None)).or_default(), d),
-                    Some((p, (name, counted))) => {
+                match plain {
+                    None => add_totals(counted.entry((at, "")).or_default(), d),
+                    Some((_, (name, how))) => {
                         for (value, t) in d.dims.get(name).into_iter().flatten() {
-                            if let Some(v) = named(p, value) {
-                                add_value(out.entry(time(Some(v))).or_default(), t, counted);
-                            }
+                            add_value(counted.entry((at, value)).or_default(), t, how);
                         }
                     }
                 }
             }
+        }
+        let mut out: BTreeMap<Vec<String>, Figures> = BTreeMap::new();
+        for ((at, value), f) in counted {
+            let value = match plain {
+                None => String::new(),
+                Some((p, _)) => match named(p, value) {
+                    Some(v) => v,
+                    None => continue,
+                },
+            };
+            let key = dims
+                .iter()
+                .map(|d| match d {
+                    Dimension::Time(_) => date(at),
+                    _ => value.clone(),
+                })
+                .collect();
+            // (Two stored values can name one group: a visit without a source and one from a
+            // source named "Direct / None".)
+            out.entry(key).or_default().add_counts(&f);
         }
         // A value whose counts all came back to zero has no row (as in raw events).
         out.retain(|_, f| *f != Figures::default());

@@ -595,18 +595,6 @@ fn pageviews(b: &Block) -> Vec<bool> {
     b.names.iter().map(|n| n == PAGEVIEW).collect()
 }
 
-/// Adds `b`'s counts to `a` (the counts blocks make).
-fn add(a: &mut Figures, b: &Figures) {
-    a.visitors += b.visitors;
-    a.visits += b.visits;
-    a.bounces += b.bounces;
-    a.duration_ms += b.duration_ms;
-    a.visit_pageviews += b.visit_pageviews;
-    a.pageviews += b.pageviews;
-    a.events += b.events;
-    a.page_visits += b.page_visits;
-}
-
 /// Blocks, and the raw events of the days they do not hold.
 pub struct Scan<'a> {
     /// The closed days' blocks.
@@ -637,7 +625,7 @@ impl Source for Scan<'_> {
         }
         .groups(span, filter, dims);
         for (k, f) in blocks_groups(self.blocks, span, filter, dims) {
-            add(out.entry(k).or_default(), &f);
+            out.entry(k).or_default().add_counts(&f);
         }
         out
     }

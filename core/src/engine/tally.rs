@@ -68,6 +68,20 @@ pub struct Figures {
     pub vitals: BTreeMap<&'static str, Vec<f64>>,
 }
 
+impl Figures {
+    /// Adds `b`'s counts (what blocks and rollups count: not revenue, engagement or vitals).
+    pub fn add_counts(&mut self, b: &Figures) {
+        self.visitors += b.visitors;
+        self.visits += b.visits;
+        self.bounces += b.bounces;
+        self.duration_ms += b.duration_ms;
+        self.visit_pageviews += b.visit_pageviews;
+        self.pageviews += b.pageviews;
+        self.events += b.events;
+        self.page_visits += b.page_visits;
+    }
+}
+
 impl From<&Acc> for Figures {
     fn from(a: &Acc) -> Figures {
         Figures {

@@ -116,7 +116,11 @@ pub fn join(parts: Vec<(String, String)>) -> (Day, Vec<Unreadable>) {
                 Err(e) => unreadable.push((name, text, e.to_string())),
             }
         } else {
-            match serde_json::from_str::<BTreeMap<String, BTreeMap<String, Tally>>>(&text) {
+            let mut reader = serde_json::Deserializer::from_str(&text);
+            match super::aggregate::dims_in_bulk(&mut reader).and_then(|dims| {
+                reader.end()?;
+                Ok(dims)
+            }) {
                 Ok(dims) => day.dims.extend(dims),
                 Err(e) => unreadable.push((name, text, e.to_string())),
             }

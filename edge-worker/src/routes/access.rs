@@ -70,21 +70,39 @@ pub async fn reader(req: &Request, store: &Store, site: &str) -> Result<(), AppE
     Ok(())
 }
 
+/// What [`site`] asks for.
+const SITE_WANTED: &str = "the site's read token, or ADMIN_TOKEN";
+
 /// A site's saved segments and funnels: the admin token (the site must exist: `404`) or the
 /// site's read token; anything else `401`.
 pub async fn site(req: &Request, env: &Env, store: &Store, site: &str) -> Result<Caller, AppError> {
-    const WANTED: &str = "the site's read token, or ADMIN_TOKEN";
-    let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
-    if is_admin(env, &hash) {
-        if !store.site_exists(site).await? {
-            return Err(AppError::Missing("site"));
-        }
-        return Ok(Caller::Admin);
+    let hash = presented_hash(req)?;
+    let found = if is_admin(env, &hash) {
+        store.site_exists(site).await?.then_some(false)
+    } else {
+        store.read_token_matches(site, &hash).await?.then_some(true)
+    };
+    site_found(env, &hash, found)
+}
+
+/// The presented token's hash, for [`site_found`]; `401` when there is none.
+pub fn presented_hash(req: &Request) -> Result<String, AppError> {
+    presented(req).ok_or(AppError::Unauthorized(SITE_WANTED))
+}
+
+/// [`site`] once the store has said whether the site exists (`None`: it does not, or it is not
+/// asked for the admin) and whether `hash` is its read token's (`Some(true)`) — for a route that
+/// reads both with the site's settings, in one round trip.
+pub fn site_found(env: &Env, hash: &str, found: Option<bool>) -> Result<Caller, AppError> {
+    if is_admin(env, hash) {
+        return found
+            .map(|_| Caller::Admin)
+            .ok_or(AppError::Missing("site"));
     }
-    if store.read_token_matches(site, &hash).await? {
-        return Ok(Caller::Reader);
+    match found {
+        Some(true) => Ok(Caller::Reader),
+        _ => Err(AppError::Unauthorized(SITE_WANTED)),
     }
-    Err(AppError::Unauthorized(WANTED))
 }
 
 /// A site's personal-data requests (export, erasure of one person): the admin token, or the

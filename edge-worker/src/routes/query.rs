@@ -32,11 +32,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let request = query::parse(&body)?;
     let site = request.site_id.clone();
     let store = Store::new(env)?;
-    access::site(&req, env, &store, &site).await?;
-    let settings = store
-        .query_settings(&site)
-        .await?
-        .ok_or(AppError::Missing("site"))?;
+    let hash = access::presented_hash(&req)?;
+    let settings = store.query_settings(&site, &hash).await?;
+    access::site_found(env, &hash, settings.as_ref().map(|s| s.reader))?;
+    let settings = settings.ok_or(AppError::Missing("site"))?;
     let request = if request.filters.iter().any(|f| !f.segments().is_empty()) {
         let segments: BTreeMap<u64, Segment> = store
             .saved(&site, Kind::Segment)

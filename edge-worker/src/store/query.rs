@@ -19,8 +19,11 @@ use sightline_core::retention::{recent_first_hour, HOUR_MS};
 use super::{number, text, Store};
 use crate::error::AppError;
 
+/// A site's settings, and whether ?2 is its read token's hash (one round trip for both: every
+/// answer needs them first).
 const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
-       (SELECT MIN(r.day) FROM day_parts r WHERE r.site_id = s.id AND r.part = 'totals') AS first_day \
+       (SELECT MIN(r.day) FROM day_parts r WHERE r.site_id = s.id AND r.part = 'totals') AS first_day, \
+       COALESCE(s.read_token_hash = ?2, 0) AS reader \
      FROM sites s WHERE s.id = ?1";
 
 /// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
@@ -103,6 +106,8 @@ pub struct QuerySettings {
     pub retention_days: i64,
     /// The first local day with a rollup.
     pub first_day: Option<i64>,
+    /// The token hash asked about is the site's read token's.
+    pub reader: bool,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +115,7 @@ struct SettingsRow {
     timezone: String,
     retention_days: f64,
     first_day: Option<f64>,
+    reader: f64,
 }
 
 #[derive(Deserialize)]
@@ -176,15 +182,21 @@ impl From<RecentEvent> for Hit {
 }
 
 impl Store {
-    /// A site's query settings; `None` for an unknown site.
-    pub async fn query_settings(&self, site: &str) -> Result<Option<QuerySettings>, AppError> {
+    /// A site's query settings, and whether `token_hash` is its read token's; `None` for an
+    /// unknown site.
+    pub async fn query_settings(
+        &self,
+        site: &str,
+        token_hash: &str,
+    ) -> Result<Option<QuerySettings>, AppError> {
         let row: Option<SettingsRow> = self
-            .row(self.statement(SETTINGS_SQL, &[text(site)])?)
+            .row(self.statement(SETTINGS_SQL, &[text(site), text(token_hash)])?)
             .await?;
         Ok(row.map(|r| QuerySettings {
             zone: Zone::named(&r.timezone),
             retention_days: r.retention_days as i64,
             first_day: r.first_day.map(|d| d as i64),
+            reader: r.reader == 1.0,
         }))
     }
 
