@@ -253,10 +253,14 @@ pub mod test_hooks {
 
     /// The response with `X-D1-Rows-Read: rows` (D1's rows read by the request's statements),
     /// for `npm run bench:reports`.
-    pub fn with_rows_read(mut response: worker::Response, rows: usize) -> worker::Response {
-        let _ = response
-            .headers_mut()
-            .set("X-D1-Rows-Read", &rows.to_string());
+    pub fn with_rows_read(response: worker::Response, rows: usize) -> worker::Response {
+        with_header(response, "X-D1-Rows-Read", rows)
+    }
+
+    /// The response with a count the tests read (`X-Blocks-Held`: the query's block parts read
+    /// from the isolate's memory).
+    pub fn with_header(mut response: worker::Response, name: &str, n: usize) -> worker::Response {
+        let _ = response.headers_mut().set(name, &n.to_string());
         response
     }
 
@@ -342,6 +346,13 @@ pub fn preflight() -> Response {
         .with_status(204)
         .with_headers(headers)
         .fixed(Vec::new())
+}
+
+/// A random id of 53 bits (exact as a JS number, so D1 stores and hands it back unchanged).
+pub fn random_id() -> i64 {
+    let mut bytes = [0u8; 8];
+    get_random_values(&mut bytes);
+    (u64::from_le_bytes(bytes) >> 11) as i64
 }
 
 /// A random number in `[0, 1)` (the retry delays' jitter).

@@ -2,8 +2,9 @@
 // real worker: a generated log is replayed, a matrix of filtered queries and a funnel is answered
 // from raw events, then every closed day gets its block (POST /api/admin/compact until none is
 // due) and the same queries must give the same answers — the ground truth of
-// tests/traffic/truth.mjs — from fewer D1 rows. A late event makes its day's block stale: counted
-// at once (that day is read raw), then built again.
+// tests/traffic/truth.mjs — from fewer D1 rows. Parts the worker holds in memory answer as parts
+// read from D1 do. A late event makes its day's block stale: counted at once (that day is read
+// raw), then built again (and its new parts read, not the ones held).
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { generate, localTime } from "../traffic/generate.mjs";
@@ -36,20 +37,22 @@ let funnelId;
 
 const rows = (body) => Object.fromEntries(body.results.map((r) => [JSON.stringify(r.dimensions), r.metrics]));
 
-/** Every query of the matrix and the funnel over `[a, b]`: { key: { rows, read } }. */
-async function ask(a, b) {
+/** Every query of the matrix and the funnel over `[a, b]`: { key: { rows, read, held } } (held:
+ * the block parts read from the worker's memory; `headers` may ask for none: a cold read). */
+async function ask(a, b, headers = {}) {
   const out = {};
+  const figures = (got) => ({ read: Number(got.headers.get("x-d1-rows-read")), held: Number(got.headers.get("x-blocks-held")) });
   for (const dims of DIMENSIONS) {
     for (const filters of FILTERS) {
       const body = { site_id: SITE.id, metrics: metricsFor(dims), date_range: [a, b], dimensions: dims, filters };
-      const got = await v2query(body, READ);
+      const got = await v2query(body, READ, headers);
       assert.equal(got.status, 200, `${JSON.stringify(body)} → ${JSON.stringify(got.body)}`);
-      out[JSON.stringify([dims, filters])] = { rows: rows(got.body), read: Number(got.headers.get("x-d1-rows-read")) };
+      out[JSON.stringify([dims, filters])] = { rows: rows(got.body), ...figures(got) };
     }
   }
-  const got = await v2query({ site_id: SITE.id, metrics: ["visitors"], date_range: [a, b], funnel: funnelId }, READ);
+  const got = await v2query({ site_id: SITE.id, metrics: ["visitors"], date_range: [a, b], funnel: funnelId }, READ, headers);
   assert.equal(got.status, 200, JSON.stringify(got.body));
-  out.funnel = { rows: got.body.results.map((r) => r.metrics[0]), read: Number(got.headers.get("x-d1-rows-read")) };
+  out.funnel = { rows: got.body.results.map((r) => r.metrics[0]), ...figures(got) };
   return out;
 }
 
@@ -115,6 +118,19 @@ describe("day blocks", () => {
       }
       console.log(`${a}..${b}: the funnel read ${fromBlocks.funnel.read} rows with blocks, ${raw[b].funnel.read} from raw events`);
     }
+  });
+
+  test("block parts the worker holds in memory answer as parts read from D1 do", { timeout: 240_000 }, async () => {
+    const yesterday = localTime(Date.now() - 3_600_000 - DAY_MS, SITE.timezone).date;
+    await buildAll();
+    const cold = await ask(from, yesterday, { "X-Test-Cold-Blocks": "1" });
+    const warm = await ask(from, yesterday);
+    for (const [key, got] of Object.entries(warm)) {
+      assert.equal(cold[key].held, 0, `${key}: a cold read holds nothing`);
+      assert.deepEqual(got.rows, cold[key].rows, key);
+    }
+    // The cold reads left their parts in memory: every query read some of them from there.
+    for (const [key, got] of Object.entries(warm)) assert.ok(got.held > 0, `${key}: ${got.held} parts from memory`);
   });
 
   test("a late event makes its day's block stale: counted at once, built again next pass", { timeout: 120_000 }, async () => {

@@ -237,10 +237,10 @@ export async function siteApi(method, site, path, { body, token = "", headers = 
 }
 
 /** POSTs a Stats API v2 query (`/api/v2/query`) with `token` as bearer (none when empty). */
-export async function v2query(body, token = TOKEN) {
+export async function v2query(body, token = TOKEN, headers = {}) {
   const res = await request(`${BASE}/api/v2/query`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -7,6 +7,7 @@
 //! `X-D1-Rows-Read`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use sightline_core::engine::block::Block;
 use sightline_core::engine::{self, visits, Hit, Input};
@@ -18,7 +19,7 @@ use worker::{Env, Request, Response};
 use super::access;
 use crate::error::AppError;
 use crate::store::Store;
-use crate::{deflate, edge};
+use crate::{block_cache, deflate, edge};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -101,6 +102,8 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     } else {
         BTreeMap::new()
     };
+    // Block parts read from this isolate's memory (the test-hooks build says how many).
+    let mut held_parts = 0;
     let (hits, days, blocks) = match rollup_parts {
         Some(parts) => {
             let days = store.rollups(&site, &ranges, &parts, periods).await?;
@@ -113,10 +116,14 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
                 .flat_map(|s| s.first_day - 1..=s.last_day)
                 .collect();
             let parts = engine::scan::parts(&q, funnel.is_some());
+            let held = held_blocks(&req, &site);
             let mut blocks = Vec::new();
             let mut with_stats = BTreeSet::new();
             for (first, last) in runs(&needed) {
-                blocks.extend(read_blocks(&store, &site, first, last, &parts).await?);
+                let (read, from_memory) =
+                    read_blocks(&store, &site, (first, last), &parts, &held).await?;
+                blocks.extend(read);
+                held_parts += from_memory;
                 with_stats.extend(store.stats_days(&site, first, last).await?);
             }
             let held: BTreeSet<i64> = blocks.iter().map(|b| b.day).collect();
@@ -168,7 +175,30 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let response = edge::json(200, &answer);
     #[cfg(feature = "test-hooks")]
     let response = edge::test_hooks::with_rows_read(response, store.rows_read());
+    #[cfg(feature = "test-hooks")]
+    let response = edge::test_hooks::with_header(response, "X-Blocks-Held", held_parts);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = held_parts;
     Ok(response)
+}
+
+/// The block parts of `site` this isolate holds, for a query to use — none in the test-hooks
+/// build when the request asks for a cold read (`X-Test-Cold-Blocks: 1`: the reports bench's
+/// cold rows, and the tests that compare both).
+fn held_blocks(req: &Request, site: &str) -> block_cache::Taken {
+    #[cfg(feature = "test-hooks")]
+    if req
+        .headers()
+        .get("X-Test-Cold-Blocks")
+        .ok()
+        .flatten()
+        .as_deref()
+        == Some("1")
+    {
+        return block_cache::Taken::new();
+    }
+    let _ = req;
+    block_cache::take(site)
 }
 
 /// The raw events of every visit touching `[from, to)` — from the recent log when it holds
@@ -198,30 +228,58 @@ async fn raw_hits(
     })?)
 }
 
-/// The current blocks of local days `[first, last]`, the parts named read; a block that does not
-/// read (or lacks a part) is left out (its day is read raw) and logged.
+/// The current blocks of local days `[first, last]`, the parts named read — those this isolate
+/// holds ([`block_cache`], `held`) from memory, the others from D1, inflated and then held; a
+/// block that does not read (or lacks a part) is left out (its day is read raw) and logged.
 async fn read_blocks(
     store: &Store,
     site: &str,
-    first: i64,
-    last: i64,
+    (first, last): (i64, i64),
     parts: &[&str],
-) -> Result<Vec<Block>, AppError> {
-    let mut blocks = Vec::new();
-    let stored_all = store.blocks(site, first, last, parts).await?;
-    // Every part inflates at once (the runtime's streams run beside each other).
+    held: &block_cache::Taken,
+) -> Result<(Vec<Block>, usize), AppError> {
+    let ids: Vec<i64> = held
+        .iter()
+        .filter(|(_, (day, part, _))| {
+            (first..=last).contains(day) && parts.contains(&part.as_str())
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    let stored_all = store.blocks(site, (first, last), parts, &ids).await?;
+    // Every part not held inflates at once (the runtime's streams run beside each other).
     let unpacked = futures_util::future::join_all(
         stored_all
             .values()
-            .flat_map(|stored| stored.iter().map(|(_, text)| deflate::unpack(text))),
+            .flatten()
+            .filter_map(|p| p.data.as_deref())
+            .map(deflate::unpack),
     )
     .await;
     let mut unpacked = unpacked.into_iter();
+    let mut blocks = Vec::new();
+    let mut from_memory = 0;
     for (day, stored) in &stored_all {
         let mut bytes = Vec::new();
-        for (part, _) in stored {
-            if let Some(b) = unpacked.next().transpose()?.flatten() {
-                bytes.push((part.as_str(), b));
+        for p in stored {
+            let read = match (&p.data, p.built) {
+                (Some(_), built) => {
+                    let b = unpacked.next().transpose()?.flatten().map(Rc::new);
+                    if let (Some(b), Some(built)) = (&b, built) {
+                        block_cache::put(site, *day, &p.part, built, Rc::clone(b));
+                    }
+                    b
+                }
+                // Held: the id D1 has for this day's part now, so the bytes are the part's.
+                (None, Some(built)) => {
+                    from_memory += 1;
+                    held.get(&built)
+                        .filter(|(d, part, _)| d == day && *part == p.part)
+                        .map(|(_, _, b)| Rc::clone(b))
+                }
+                (None, None) => None,
+            };
+            if let Some(b) = read {
+                bytes.push((p.part.as_str(), b));
             }
         }
         let all: Vec<(&str, &[u8])> = bytes.iter().map(|(p, b)| (*p, &b[..])).collect();
@@ -233,7 +291,7 @@ async fn read_blocks(
             None => worker::console_error!("the block of day {day} of a site does not read"),
         }
     }
-    Ok(blocks)
+    Ok((blocks, from_memory))
 }
 
 /// Runs of consecutive days, as (first, last).

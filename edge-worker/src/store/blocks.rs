@@ -25,15 +25,20 @@ const DUE_COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM day_parts t \
      WHERE t.site_id = ?1 AND t.part = 'totals' AND t.day >= ?2 AND t.day <= ?3 \
        AND (b.stamp IS NULL OR b.stamp != t.version)";
 
-/// One part (?5) of a day's block, stored only while the day's version is still the stamp ?3.
-const WRITE_SQL: &str = "INSERT INTO day_blocks (site_id, part, day, stamp, data) \
-     SELECT ?1, ?5, ?2, ?3, ?4 WHERE ?3 = (SELECT version FROM day_parts \
+/// One part (?5) of a day's block, with its new built id ?6 (migration 0018), stored only while
+/// the day's version is still the stamp ?3.
+const WRITE_SQL: &str = "INSERT INTO day_blocks (site_id, part, day, stamp, data, built) \
+     SELECT ?1, ?5, ?2, ?3, ?4, ?6 WHERE ?3 = (SELECT version FROM day_parts \
        WHERE site_id = ?1 AND part = 'totals' AND day = ?2) \
-     ON CONFLICT (site_id, part, day) DO UPDATE SET stamp = excluded.stamp, data = excluded.data";
+     ON CONFLICT (site_id, part, day) DO UPDATE SET stamp = excluded.stamp, data = excluded.data, \
+       built = excluded.built";
 
 /// The parts ?4 (a JSON list) of a site's current blocks of days `[?2, ?3]` (stamp = the day's
-/// version now). `CROSS JOIN` keeps the part names first: each part's days are a range of the key.
-const READ_SQL: &str = "SELECT b.day AS day, b.part AS part, b.data AS data \
+/// version now), with their built ids; a part whose id is in ?5 (a JSON list: the parts the
+/// worker holds) without its text. `CROSS JOIN` keeps the part names first: each part's days are
+/// a range of the key.
+const READ_SQL: &str = "SELECT b.day AS day, b.part AS part, b.built AS built, \
+       CASE WHEN b.built IN (SELECT value FROM json_each(?5)) THEN NULL ELSE b.data END AS data \
      FROM json_each(?4) j CROSS JOIN day_blocks b \
        ON b.site_id = ?1 AND b.part = j.value AND b.day >= ?2 AND b.day <= ?3 \
      JOIN day_parts t ON t.site_id = b.site_id AND t.part = 'totals' AND t.day = b.day \
@@ -95,8 +100,8 @@ impl Store {
         ))
     }
 
-    /// Stores a day's block, its parts in one transaction, under `stamp`; false when the day's
-    /// version moved since (the day stays due).
+    /// Stores a day's block, its parts in one transaction, under `stamp`, each with a new built
+    /// id; false when the day's version moved since (the day stays due).
     pub async fn store_block(
         &self,
         site: &str,
@@ -115,6 +120,7 @@ impl Store {
                         number(stamp),
                         text(data),
                         text(part),
+                        number(crate::edge::random_id()),
                     ],
                 )
             })
@@ -141,31 +147,55 @@ impl Store {
     }
 
     /// The parts named of a site's current blocks of days `[first, last]`, as stored: per day,
-    /// (part, text).
+    /// its parts — without the text of those whose built id is in `held`.
     pub async fn blocks(
         &self,
         site: &str,
-        first: i64,
-        last: i64,
+        (first, last): (i64, i64),
         parts: &[&str],
-    ) -> Result<std::collections::BTreeMap<i64, Vec<(String, String)>>, AppError> {
+        held: &[i64],
+    ) -> Result<std::collections::BTreeMap<i64, Vec<StoredPart>>, AppError> {
         #[derive(Deserialize)]
         struct Row {
             day: f64,
             part: String,
-            data: String,
+            built: Option<f64>,
+            data: Option<String>,
         }
         let names = serde_json::to_string(parts).map_err(|e| AppError::Internal(e.to_string()))?;
+        let held = serde_json::to_string(held).map_err(|e| AppError::Internal(e.to_string()))?;
         let rows: Vec<Row> = self
             .rows(self.statement(
                 READ_SQL,
-                &[text(site), number(first), number(last), text(&names)],
+                &[
+                    text(site),
+                    number(first),
+                    number(last),
+                    text(&names),
+                    text(&held),
+                ],
             )?)
             .await?;
-        let mut days = std::collections::BTreeMap::<i64, Vec<(String, String)>>::new();
+        let mut days = std::collections::BTreeMap::<i64, Vec<StoredPart>>::new();
         for r in rows {
-            days.entry(r.day as i64).or_default().push((r.part, r.data));
+            days.entry(r.day as i64).or_default().push(StoredPart {
+                part: r.part,
+                built: r.built.map(|b| b as i64),
+                data: r.data,
+            });
         }
         Ok(days)
     }
+}
+
+/// A block part as read: its name, its built id (none for a part stored before migration 0018
+/// that it has not reached: never held), its text (none when the reader holds it).
+#[derive(Debug)]
+pub struct StoredPart {
+    /// The part's name.
+    pub part: String,
+    /// Its built id.
+    pub built: Option<i64>,
+    /// Its text, unless held.
+    pub data: Option<String>,
 }
