@@ -76,3 +76,8 @@ pub fn put(site: &str, day: i64, part: &str, built: i64, bytes: Rc<Vec<u8>>) {
         }
     });
 }
+
+/// Drops every held part (before work that needs the memory).
+pub fn clear() {
+    CACHE.with_borrow_mut(|c| *c = Cache::default());
+}

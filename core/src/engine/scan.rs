@@ -557,8 +557,7 @@ fn count_block(
                 (true, true) => key(i, v, b.day),
             };
             let name = b.name[i] as usize;
-            if let Some(k) = event_key {
-                let c = cells.at(k);
+            let count_event = |c: &mut Cell| {
                 if pageview[name] {
                     c.pageviews += 1;
                     if c.page_visit != vu {
@@ -569,9 +568,8 @@ fn count_block(
                 if !measurement[name] {
                     c.events += 1;
                 }
-            }
-            if let Some(k) = visit_key {
-                let c = cells.at(k);
+            };
+            let count_visit = |c: &mut Cell| {
                 if c.visit != vu {
                     c.visit = vu;
                     c.visits += 1;
@@ -583,6 +581,22 @@ fn count_block(
                         c.bounces += i64::from(b.bounced[v]);
                         c.duration_ms += b.last[v] - b.start[v];
                         c.visit_pageviews += i64::from(b.pageviews[v]);
+                    }
+                }
+            };
+            match (event_key, visit_key) {
+                // Mostly one group for both: its cell is found once.
+                (Some(e), Some(k)) if e == k => {
+                    let c = cells.at(e);
+                    count_event(c);
+                    count_visit(c);
+                }
+                _ => {
+                    if let Some(k) = event_key {
+                        count_event(cells.at(k));
+                    }
+                    if let Some(k) = visit_key {
+                        count_visit(cells.at(k));
                     }
                 }
             }
