@@ -46,7 +46,7 @@ if (process.env.BENCH_ADMIN_TOKEN) {
 }
 const funnelQuery = (n, over = v2) => (funnelId === null ? null : over(n, { metrics: ["visitors"], funnel: funnelId }));
 /** A request the test-hooks build answers without the block parts its worker holds. */
-const cold = (request) => request && { ...request, headers: { "X-Test-Cold-Blocks": "1" } };
+const cold = (request) => request && { ...request, headers: { "X-Test-Cold": "1" } };
 const FILTERED = { metrics: ["visitors", "pageviews"], dimensions: ["event:page"], filters: [["is", "visit:device", ["Mobile"]], ["contains", "event:page", ["/"]]] };
 const OVERVIEW = { metrics: ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"] };
 const PAGES = { metrics: ["visitors", "pageviews"], dimensions: ["event:page"], pagination: { limit: 100 } };
@@ -62,9 +62,13 @@ export const QUERIES = [
   // before today, which day blocks hold.
   { name: "v2 filtered breakdown (visit + event filter), 30d", floor: 250, request: v2Named("30d")(30, FILTERED) },
   { name: "4-step funnel, 30d", floor: 500, request: funnelQuery(30, v2Named("30d")) },
-  // The same read cold: every request reads its block parts from D1 and inflates them, as the
-  // first request of a worker does (the rows above read those a worker holds from its memory).
-  { name: "v2 filtered breakdown, 30d, cold (no block parts held)", floor: null, request: cold(v2Named("30d")(30, FILTERED)) },
+  // The same read cold: every request reads its rollup or block parts from D1 (and parses or
+  // inflates them), as the first request of a worker does; the rows above read what a worker
+  // holds in memory from there.
+  { name: "v2 overview, 91 days, cold (nothing held)", floor: null, request: cold(v2(91, OVERVIEW)) },
+  { name: "v2 top pages, 91 days, cold", floor: null, request: cold(v2(91, PAGES)) },
+  { name: "v2 top pages, 12 months, cold", floor: null, request: cold(v2(365, PAGES)) },
+  { name: "v2 filtered breakdown, 30d, cold", floor: null, request: cold(v2Named("30d")(30, FILTERED)) },
   { name: "4-step funnel, 30d, cold", floor: null, request: cold(funnelQuery(30, v2Named("30d"))) },
   // The same with today in the range (ours: 29 closed days and the open one, read raw).
   { name: "v2 filtered breakdown, 30 days with today", floor: null, request: v2(30, FILTERED) },

@@ -257,8 +257,8 @@ pub mod test_hooks {
         with_header(response, "X-D1-Rows-Read", rows)
     }
 
-    /// The response with a count the tests read (`X-Blocks-Held`: the query's block parts read
-    /// from the isolate's memory).
+    /// The response with a count the tests read (`X-Parts-Held`: the query's block and rollup
+    /// parts read from the isolate's memory).
     pub fn with_header(mut response: worker::Response, name: &str, n: usize) -> worker::Response {
         let _ = response.headers_mut().set(name, &n.to_string());
         response

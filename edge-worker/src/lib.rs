@@ -5,12 +5,12 @@
 //! handlers, [`edge`] the only reader of the request, [`store`] the only user of D1, and [`error`] the
 //! one mapping of failures to JSON responses. Every rule lives in `sightline-core`.
 
-mod block_cache;
 mod consumer;
 mod deflate;
 mod edge;
 mod error;
 mod forwarder;
+mod held;
 mod pending;
 mod router;
 mod routes;

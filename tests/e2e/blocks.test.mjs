@@ -41,7 +41,7 @@ const rows = (body) => Object.fromEntries(body.results.map((r) => [JSON.stringif
  * the block parts read from the worker's memory; `headers` may ask for none: a cold read). */
 async function ask(a, b, headers = {}) {
   const out = {};
-  const figures = (got) => ({ read: Number(got.headers.get("x-d1-rows-read")), held: Number(got.headers.get("x-blocks-held")) });
+  const figures = (got) => ({ read: Number(got.headers.get("x-d1-rows-read")), held: Number(got.headers.get("x-parts-held")) });
   for (const dims of DIMENSIONS) {
     for (const filters of FILTERS) {
       const body = { site_id: SITE.id, metrics: metricsFor(dims), date_range: [a, b], dimensions: dims, filters };
@@ -123,7 +123,7 @@ describe("day blocks", () => {
   test("block parts the worker holds in memory answer as parts read from D1 do", { timeout: 240_000 }, async () => {
     const yesterday = localTime(Date.now() - 3_600_000 - DAY_MS, SITE.timezone).date;
     await buildAll();
-    const cold = await ask(from, yesterday, { "X-Test-Cold-Blocks": "1" });
+    const cold = await ask(from, yesterday, { "X-Test-Cold": "1" });
     const warm = await ask(from, yesterday);
     for (const [key, got] of Object.entries(warm)) {
       assert.equal(cold[key].held, 0, `${key}: a cold read holds nothing`);

@@ -2,8 +2,9 @@
 // 45 days of generated traffic are replayed (imported with the site's write token), a set of
 // queries the rollups answer is compared with tests/traffic/truth.mjs, then the closed weeks and
 // months are summed (POST /api/admin/compact until nothing is due) and the same queries must give
-// the same answers from fewer D1 rows. A late event into a summed month makes that month stale:
-// it is counted at once (its days are read) and summed again on the next pass.
+// the same answers from fewer D1 rows. Rollup parts the worker holds in memory answer as parts read
+// from D1 do. A late event into a summed month makes that month stale: it is counted at once (its
+// days are read, not the parts held) and summed again on the next pass.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { generate, localTime } from "../traffic/generate.mjs";
@@ -31,15 +32,16 @@ let to;
 
 const rows = (body) => Object.fromEntries(body.results.map((r) => [JSON.stringify(r.dimensions), r.metrics]));
 
-/** Every query over `range`, staff left out and counted: { key: [status, rows, rows read] }. */
-async function ask(range) {
+/** Every query over `range`, staff left out and counted: { key: { rows, read, held } } (held:
+ * rollup parts read from the worker's memory; `headers` may ask for none: a cold read). */
+async function ask(range, headers = {}) {
   const out = {};
   for (const internal of [false, true]) {
     for (const q of QUERIES) {
       const body = { site_id: SITE.id, metrics: q.metrics, date_range: range, dimensions: q.dims, include: { internal } };
-      const got = await v2query(body, READ);
+      const got = await v2query(body, READ, headers);
       assert.equal(got.status, 200, `${JSON.stringify(body)} → ${JSON.stringify(got.body)}`);
-      out[JSON.stringify([internal, q.dims])] = { rows: rows(got.body), read: Number(got.headers.get("x-d1-rows-read")) };
+      out[JSON.stringify([internal, q.dims])] = { rows: rows(got.body), read: Number(got.headers.get("x-d1-rows-read")), held: Number(got.headers.get("x-parts-held")) };
     }
   }
   return out;
@@ -107,6 +109,16 @@ describe("summed weeks and months", () => {
     const v1 = (await stats(SITE.id, "overview", `period=custom&from=${from}&to=${to}`, READ)).body;
     const [visitors, , pageviews] = answer(visits, { metrics: ["visitors", "visits", "pageviews"], dims: [], filters: [], from, to, internal: false })["[]"];
     assert.deepEqual([v1.visitors, v1.pageviews], [visitors, pageviews]);
+  });
+
+  test("rollup parts the worker holds in memory answer as parts read from D1 do", { timeout: 120_000 }, async () => {
+    const cold = await ask([from, to], { "X-Test-Cold": "1" });
+    const warm = await ask([from, to]);
+    for (const [key, got] of Object.entries(warm)) {
+      assert.equal(cold[key].held, 0, `${key}: a cold read holds nothing`);
+      assert.deepEqual(got.rows, cold[key].rows, key);
+      assert.ok(got.held > 0, `${key}: ${got.held} parts from memory`);
+    }
   });
 
   test("a late event makes its summed month stale: counted at once, summed again next pass", { timeout: 120_000 }, async () => {

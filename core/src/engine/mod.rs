@@ -124,9 +124,10 @@ pub struct Input<'a> {
     pub kept_from: i64,
     /// Events browsers reported dropped, per local day (from the rollups).
     pub lost: BTreeMap<i64, i64>,
-    /// The rollup days, when [`rollup::parts_for`] said the rollups answer the query (the hits
-    /// are then not read).
-    pub days: Option<BTreeMap<i64, crate::ingest::aggregate::Day>>,
+    /// The rollup pieces, when [`rollup::parts_for`] said the rollups answer the query (the
+    /// hits are then not read): per stored part of a day or summed period, its first local day
+    /// and what it holds as a day (`ingest::parts::read_part`; a piece's parts add up).
+    pub days: Option<Vec<rollup::Piece>>,
     /// Closed days' blocks, when [`scan::eligible`] said they answer the query: the hits are
     /// then read for the other days only, and count only visits that started on them.
     pub blocks: Option<Blocks>,

@@ -128,10 +128,15 @@ fn named(d: &Dimension, value: &str) -> Option<String> {
     Some(text.to_owned())
 }
 
-/// The rollup days of a site: (local day, day as read).
+/// One stored part of a rollup day or summed period: its first local day, and what it holds
+/// (as [`crate::ingest::parts::read_part`] reads it). The parts of a piece add up: each holds
+/// only its own counts. Shared (`Rc`): a worker keeps the parts it read for the next answer.
+pub type Piece = (i64, std::rc::Rc<Day>);
+
+/// The rollup pieces of a site, by first local day.
 pub struct Rollups<'a> {
-    /// The days read.
-    pub days: &'a BTreeMap<i64, Day>,
+    /// The pieces read.
+    pub days: &'a [Piece],
     /// Staff traffic counts too.
     pub internal: bool,
 }
@@ -182,9 +187,13 @@ impl Source for Rollups<'_> {
         // days — a summed month holds thousands of values — and made the answer's groups once,
         // at the end.
         let mut counted: HashMap<(i64, &str), Figures> = HashMap::new();
-        for (n, day) in self.days.range(span.first_day..=span.last_day) {
+        let within = self
+            .days
+            .iter()
+            .filter(|(n, _)| (span.first_day..=span.last_day).contains(n));
+        for (n, day) in within {
             let at = bucket.map_or(0, |b| bucket_day(b, *n).max(span.first_day));
-            let audiences = [Some(day), day.staff.as_deref().filter(|_| self.internal)];
+            let audiences = [Some(&**day), day.staff.as_deref().filter(|_| self.internal)];
             for d in audiences.into_iter().flatten() {
                 match plain {
                     None => add_totals(counted.entry((at, "")).or_default(), d),
@@ -223,11 +232,11 @@ impl Source for Rollups<'_> {
 }
 
 /// Browsers' reported losses per local day, customers' (and staff's when asked for).
-pub fn lost(days: &BTreeMap<i64, Day>, internal: bool) -> BTreeMap<i64, i64> {
-    days.iter()
-        .map(|(n, d)| {
-            let staff = d.staff.as_ref().filter(|_| internal).map_or(0, |s| s.lost);
-            (*n, d.lost + staff)
-        })
-        .collect()
+pub fn lost(days: &[Piece], internal: bool) -> BTreeMap<i64, i64> {
+    let mut out = BTreeMap::new();
+    for (n, d) in days {
+        let staff = d.staff.as_ref().filter(|_| internal).map_or(0, |s| s.lost);
+        *out.entry(*n).or_default() += d.lost + staff;
+    }
+    out
 }

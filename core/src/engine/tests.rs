@@ -337,7 +337,8 @@ fn funnels_count_visitors_in_order() {
 }
 
 /// The hits as the collector's events, through the consumer's own path into rollup days.
-fn rolled(hits: &[Hit]) -> BTreeMap<i64, crate::ingest::aggregate::Day> {
+/// The rollups of `hits` as the worker reads them: each stored part apart, by day.
+fn rolled(hits: &[Hit]) -> Vec<rollup::Piece> {
     use crate::ingest::consume::InMemory;
     use crate::ingest::enrich::Enrichment;
     use crate::ingest::Event;
@@ -374,9 +375,14 @@ fn rolled(hits: &[Hit]) -> BTreeMap<i64, crate::ingest::aggregate::Day> {
     let (a, b) = events.split_at(events.len() / 2);
     store.consume(b.to_vec());
     store.consume(a.to_vec());
-    let days: std::collections::BTreeSet<i64> = store.days.keys().map(|(_, d, _)| *d).collect();
-    days.into_iter()
-        .map(|d| (d, store.day("shop", d).unwrap()))
+    store
+        .days
+        .iter()
+        .filter(|((site, _, _), _)| site == "shop")
+        .map(|((_, day, part), (_, text))| {
+            let read = crate::ingest::parts::read_part(part, text).unwrap();
+            (*day, std::rc::Rc::new(read))
+        })
         .collect()
 }
 

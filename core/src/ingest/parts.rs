@@ -90,6 +90,33 @@ pub fn split(day: &Day) -> Vec<(&'static str, String)> {
     out
 }
 
+/// One stored part as a day holding only what the part holds: the totals (without any dimension
+/// or staff traffic), one part's dimensions, or the staff traffic — so the parts of a day add up
+/// (what a reader that keeps parts apart sums); an error says why it cannot be read.
+pub fn read_part(name: &str, text: &str) -> Result<Day, String> {
+    if name == TOTALS {
+        let mut totals = serde_json::from_str::<Day>(text).map_err(|e| e.to_string())?;
+        totals.dims.clear();
+        totals.staff = None;
+        return Ok(totals);
+    }
+    if name == STAFF {
+        let staff = serde_json::from_str::<Day>(text).map_err(|e| e.to_string())?;
+        return Ok(Day {
+            staff: Some(Box::new(staff)),
+            ..Day::default()
+        });
+    }
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let dims = super::aggregate::dims_in_bulk(&mut reader)
+        .and_then(|dims| reader.end().map(|()| dims))
+        .map_err(|e| e.to_string())?;
+    Ok(Day {
+        dims,
+        ..Day::default()
+    })
+}
+
 /// A part that could not be read: its name, its text, why.
 pub type Unreadable = (String, String, String);
 
@@ -110,20 +137,10 @@ pub fn join(parts: Vec<(String, String)>) -> (Day, Vec<Unreadable>) {
         }
     }
     for (name, text) in rest {
-        if name == STAFF {
-            match serde_json::from_str::<Day>(&text) {
-                Ok(staff) => day.staff = Some(Box::new(staff)),
-                Err(e) => unreadable.push((name, text, e.to_string())),
-            }
-        } else {
-            let mut reader = serde_json::Deserializer::from_str(&text);
-            match super::aggregate::dims_in_bulk(&mut reader).and_then(|dims| {
-                reader.end()?;
-                Ok(dims)
-            }) {
-                Ok(dims) => day.dims.extend(dims),
-                Err(e) => unreadable.push((name, text, e.to_string())),
-            }
+        match read_part(&name, &text) {
+            Ok(part) if name == STAFF => day.staff = part.staff,
+            Ok(part) => day.dims.extend(part.dims),
+            Err(e) => unreadable.push((name, text, e)),
         }
     }
     (day, unreadable)

@@ -165,7 +165,7 @@ async fn building(store: &Store, budget: usize) -> Result<Building, AppError> {
     let mut left = budget;
     // Building a busy day takes much of a worker's memory: the block parts it holds for queries
     // go first (the next query reads them from D1 again).
-    crate::block_cache::clear();
+    crate::held::clear_blocks();
     for site in store.stats_sites().await? {
         let Some(settings) = store.query_settings(&site.id, "").await? else {
             // (no token asked about)

@@ -6,11 +6,12 @@
 //! months the cron summed), else the raw events of the visits the ranges touch — and answer. The test-hooks build adds
 //! `X-D1-Rows-Read`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use sightline_core::engine::block::Block;
 use sightline_core::engine::{self, visits, Hit, Input};
+use sightline_core::ingest::parts;
 use sightline_core::query::{self, midnight, Context, ErrorKind, QueryError};
 use sightline_core::retention;
 use sightline_core::saved::{self, Funnel, Kind, Segment};
@@ -19,7 +20,7 @@ use worker::{Env, Request, Response};
 use super::access;
 use crate::error::AppError;
 use crate::store::Store;
-use crate::{block_cache, deflate, edge};
+use crate::{deflate, edge, held};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -102,12 +103,22 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     } else {
         BTreeMap::new()
     };
-    // Block parts read from this isolate's memory (the test-hooks build says how many).
+    // Block and rollup parts read from this isolate's memory (the test-hooks build says how
+    // many).
     let mut held_parts = 0;
     let (hits, days, blocks) = match rollup_parts {
         Some(parts) => {
-            let days = store.rollups(&site, &ranges, &parts, periods).await?;
-            (Vec::new(), Some(days.into_iter().collect()), None)
+            let (pieces, from_memory) = rollup_pieces(
+                &store,
+                (&site, settings.created_at),
+                warm(&req),
+                &ranges,
+                &parts,
+                periods,
+            )
+            .await?;
+            held_parts += from_memory;
+            (Vec::new(), Some(pieces), None)
         }
         None if engine::scan::eligible(&q, funnel.as_ref().map(|(_, f)| f)) => {
             // Each range's days, and the day before it (a visit that started then can reach in).
@@ -116,7 +127,11 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
                 .flat_map(|s| s.first_day - 1..=s.last_day)
                 .collect();
             let parts = engine::scan::parts(&q, funnel.is_some());
-            let held = held_blocks(&req, &site);
+            let held = if warm(&req) {
+                held::blocks(&site)
+            } else {
+                held::Blocks::new()
+            };
             let mut blocks = Vec::new();
             let mut with_stats = BTreeSet::new();
             for (first, last) in runs(&needed) {
@@ -176,29 +191,92 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     #[cfg(feature = "test-hooks")]
     let response = edge::test_hooks::with_rows_read(response, store.rows_read());
     #[cfg(feature = "test-hooks")]
-    let response = edge::test_hooks::with_header(response, "X-Blocks-Held", held_parts);
+    let response = edge::test_hooks::with_header(response, "X-Parts-Held", held_parts);
     #[cfg(not(feature = "test-hooks"))]
     let _ = held_parts;
     Ok(response)
 }
 
-/// The block parts of `site` this isolate holds, for a query to use — none in the test-hooks
-/// build when the request asks for a cold read (`X-Test-Cold-Blocks: 1`: the reports bench's
-/// cold rows, and the tests that compare both).
-fn held_blocks(req: &Request, site: &str) -> block_cache::Taken {
-    #[cfg(feature = "test-hooks")]
-    if req
-        .headers()
-        .get("X-Test-Cold-Blocks")
-        .ok()
-        .flatten()
-        .as_deref()
-        == Some("1")
+/// The rollup parts of `site` (created at `created`) over `ranges` — those this isolate holds
+/// ([`held`]) from memory, the others from D1, parsed and then held — as the engine's pieces, by
+/// first day. A part that cannot be read is left out and logged (the consumer sets it aside on
+/// its next write to that day): one damaged day never makes a report fail.
+async fn rollup_pieces(
+    store: &Store,
+    (site, created): (&str, i64),
+    warm: bool,
+    ranges: &[(i64, i64)],
+    parts: &[&str],
+    periods: bool,
+) -> Result<(Vec<engine::rollup::Piece>, usize), AppError> {
+    let held = if warm {
+        held::rollups(site, created)
+    } else {
+        HashMap::new()
+    };
+    // (Only those of the ranges and parts read: the key list is a statement's parameter.)
+    let keys: Vec<String> = held
+        .keys()
+        .filter(|k| {
+            let mut f = k.splitn(4, ':');
+            let (Some(first), Some(last), Some(part)) = (f.next(), f.next(), f.next()) else {
+                return false;
+            };
+            let (first, last) = (first.parse().unwrap_or(0), last.parse().unwrap_or(0));
+            parts.contains(&part) && ranges.iter().any(|(a, b)| *a <= first && last <= *b)
+        })
+        .cloned()
+        .collect();
+    let mut pieces = Vec::new();
+    let mut from_memory = 0;
+    for p in store
+        .rollup_parts(site, ranges, parts, periods, &keys)
+        .await?
     {
-        return block_cache::Taken::new();
+        let key = held::rollup_key(p.first, p.last, &p.part, p.version);
+        let part = match &p.data {
+            Some(text) => match parts::read_part(&p.part, text) {
+                Ok(read) => {
+                    let read = Rc::new(read);
+                    held::put_rollup(site, created, key, Rc::clone(&read), text.len());
+                    read
+                }
+                Err(e) => {
+                    worker::console_error!(
+                        "an unreadable rollup part {} of site {site} left out: {e}",
+                        p.part
+                    );
+                    continue;
+                }
+            },
+            // Held under the version D1 has for it now, so it is the stored part.
+            None => match held.get(&key) {
+                Some(read) => {
+                    from_memory += 1;
+                    Rc::clone(read)
+                }
+                None => {
+                    worker::console_error!("a rollup part held is gone: {key}");
+                    continue;
+                }
+            },
+        };
+        pieces.push((p.first, part));
+    }
+    pieces.sort_by_key(|(first, _)| *first);
+    Ok((pieces, from_memory))
+}
+
+/// True when the request may use what this isolate holds ([`held`]) — always, but in the
+/// test-hooks build when it asks for a cold read (`X-Test-Cold: 1`: the reports bench's cold rows,
+/// and the tests that compare both).
+fn warm(req: &Request) -> bool {
+    #[cfg(feature = "test-hooks")]
+    if req.headers().get("X-Test-Cold").ok().flatten().as_deref() == Some("1") {
+        return false;
     }
     let _ = req;
-    block_cache::take(site)
+    true
 }
 
 /// The raw events of every visit touching `[from, to)` — from the recent log when it holds
@@ -229,14 +307,14 @@ async fn raw_hits(
 }
 
 /// The current blocks of local days `[first, last]`, the parts named read — those this isolate
-/// holds ([`block_cache`], `held`) from memory, the others from D1, inflated and then held; a
+/// holds ([`held`]) from memory, the others from D1, inflated and then held; a
 /// block that does not read (or lacks a part) is left out (its day is read raw) and logged.
 async fn read_blocks(
     store: &Store,
     site: &str,
     (first, last): (i64, i64),
     parts: &[&str],
-    held: &block_cache::Taken,
+    held: &held::Blocks,
 ) -> Result<(Vec<Block>, usize), AppError> {
     let ids: Vec<i64> = held
         .iter()
@@ -265,7 +343,7 @@ async fn read_blocks(
                 (Some(_), built) => {
                     let b = unpacked.next().transpose()?.flatten().map(Rc::new);
                     if let (Some(b), Some(built)) = (&b, built) {
-                        block_cache::put(site, *day, &p.part, built, Rc::clone(b));
+                        held::put_block(site, *day, &p.part, built, Rc::clone(b));
                     }
                     b
                 }

@@ -132,7 +132,10 @@ const PURGE_BLOCKS_SQL: &str =
      OR day < ?1 - 2 - COALESCE((SELECT retention_days FROM sites \
        WHERE sites.id = day_blocks.site_id), 0)";
 
-/// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first day: when
+/// The parts ?4 (a JSON list) of a site's days `[?2, ?3]`, as pieces keyed by their first and last
+/// day, with the version (a day's) or stamp (a summed period's) each part is stored under — the
+/// text of those whose `first:last:part:version` is in ?6 (what the worker holds, each key between
+/// commas: a search in one text, where a list in a table would count as rows read) left out. When
 /// ?5 is 1, each summed month inside the range, then each summed week inside it that no such
 /// month overlaps, then the days of the gaps between the chosen periods (which never overlap). A stored period is its days'
 /// exact sum (a write of a day drops its periods); a negative stamp marks one too big to store.
@@ -148,11 +151,17 @@ const ROLLUPS_SQL: &str = "WITH months AS MATERIALIZED (SELECT first_day AS f, l
          AND NOT EXISTS (SELECT 1 FROM months m WHERE m.f <= w.last_day AND w.first_day <= m.l)), \
      gaps AS (SELECT COALESCE(lag(l) OVER (ORDER BY f), ?2 - 1) + 1 AS a, f - 1 AS b FROM chosen \
        UNION ALL SELECT COALESCE(MAX(l), ?2 - 1) + 1, ?3 FROM chosen) \
-     SELECT c.f AS day, p.part AS part, p.data AS data FROM chosen c CROSS JOIN json_each(?4) j \
+     SELECT c.f AS day, c.l AS last, p.part AS part, p.stamp AS version, \
+       CASE WHEN instr(?6, ',' || c.f || ':' || c.l || ':' || p.part || ':' || p.stamp || ',') \
+         THEN NULL ELSE p.data END AS data \
+     FROM chosen c CROSS JOIN json_each(?4) j \
        CROSS JOIN period_parts p ON p.site_id = ?1 AND p.part = j.value AND p.first_day = c.f \
        AND p.last_day = c.l \
      UNION ALL \
-     SELECT d.day AS day, d.part AS part, d.data AS data FROM gaps g CROSS JOIN json_each(?4) j \
+     SELECT d.day AS day, d.day AS last, d.part AS part, d.version AS version, \
+       CASE WHEN instr(?6, ',' || d.day || ':' || d.day || ':' || d.part || ':' || d.version || ',') \
+         THEN NULL ELSE d.data END AS data \
+     FROM gaps g CROSS JOIN json_each(?4) j \
        CROSS JOIN day_parts d ON d.site_id = ?1 AND d.part = j.value AND d.day >= g.a \
        AND d.day <= g.b WHERE g.a <= g.b";
 
@@ -358,33 +367,11 @@ impl Store {
         parts: &[&str],
         periods: bool,
     ) -> Result<Vec<(i64, Day)>, AppError> {
-        #[derive(Deserialize)]
-        struct Row {
-            day: f64,
-            part: String,
-            data: String,
-        }
-        let names = serde_json::to_string(parts).map_err(|e| AppError::Internal(e.to_string()))?;
-        let statements = ranges
-            .iter()
-            .map(|(first, last)| {
-                self.statement(
-                    ROLLUPS_SQL,
-                    &[
-                        text(site),
-                        number(*first),
-                        number(*last),
-                        text(&names),
-                        number(i64::from(periods)),
-                    ],
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let mut days: std::collections::BTreeMap<i64, Vec<(String, String)>> = Default::default();
-        for result in self.batch(statements).await? {
-            for r in result.results::<Row>()? {
-                days.entry(r.day as i64).or_default().push((r.part, r.data));
-            }
+        for r in self.rollup_parts(site, ranges, parts, periods, &[]).await? {
+            days.entry(r.first)
+                .or_default()
+                .extend(r.data.map(|d| (r.part, d)));
         }
         // A part that cannot be read is left out of reports (the consumer sets it aside on its
         // next write to that day): one damaged day never makes a report fail.
@@ -400,6 +387,57 @@ impl Store {
                 (day, joined)
             })
             .collect())
+    }
+
+    /// [`Store::rollups`] as stored parts, each with its version: without the text of those
+    /// whose key (`held::rollup_key`) is in `held`.
+    pub async fn rollup_parts(
+        &self,
+        site: &str,
+        ranges: &[(i64, i64)],
+        parts: &[&str],
+        periods: bool,
+        held: &[String],
+    ) -> Result<Vec<RollupPart>, AppError> {
+        #[derive(Deserialize)]
+        struct Row {
+            day: f64,
+            last: f64,
+            part: String,
+            version: f64,
+            data: Option<String>,
+        }
+        let names = serde_json::to_string(parts).map_err(|e| AppError::Internal(e.to_string()))?;
+        let held = between_commas(held);
+        let statements = ranges
+            .iter()
+            .map(|(first, last)| {
+                self.statement(
+                    ROLLUPS_SQL,
+                    &[
+                        text(site),
+                        number(*first),
+                        number(*last),
+                        text(&names),
+                        number(i64::from(periods)),
+                        text(&held),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for result in self.batch(statements).await? {
+            for r in result.results::<Row>()? {
+                out.push(RollupPart {
+                    first: r.day as i64,
+                    last: r.last as i64,
+                    part: r.part,
+                    version: r.version as i64,
+                    data: r.data,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Visitors, visits and their pageviews active since `since` (ms).
@@ -419,6 +457,32 @@ impl Store {
         let row: Option<Row> = self.row(self.statement(ZONE_SQL, &[text(site)])?).await?;
         Ok(row.map_or(Zone::named("UTC"), |r| Zone::named(&r.timezone)))
     }
+}
+
+/// Keys as one text, each between commas (`,a,b,`): what a statement searches with `instr` for
+/// `',' || key || ','`.
+pub(crate) fn between_commas<T: std::fmt::Display>(keys: &[T]) -> String {
+    let mut out = String::from(",");
+    for k in keys {
+        out.push_str(&k.to_string());
+        out.push(',');
+    }
+    out
+}
+
+/// A stored rollup part of a day or summed period, as read.
+#[derive(Debug)]
+pub struct RollupPart {
+    /// The piece's first local day.
+    pub first: i64,
+    /// Its last.
+    pub last: i64,
+    /// The part's name.
+    pub part: String,
+    /// The day's version, or the summed period's stamp, it is stored under.
+    pub version: i64,
+    /// Its text, unless the reader holds it.
+    pub data: Option<String>,
 }
 
 /// The realtime report's counts.

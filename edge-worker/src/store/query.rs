@@ -23,7 +23,7 @@ use crate::error::AppError;
 /// answer needs them first).
 const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
        (SELECT MIN(r.day) FROM day_parts r WHERE r.site_id = s.id AND r.part = 'totals') AS first_day, \
-       COALESCE(s.read_token_hash = ?2, 0) AS reader \
+       COALESCE(s.read_token_hash = ?2, 0) AS reader, s.created_at AS created_at \
      FROM sites s WHERE s.id = ?1";
 
 /// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
@@ -108,6 +108,8 @@ pub struct QuerySettings {
     pub first_day: Option<i64>,
     /// The token hash asked about is the site's read token's.
     pub reader: bool,
+    /// When the site was created, ms (a site made anew under an old id has another).
+    pub created_at: i64,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +118,7 @@ struct SettingsRow {
     retention_days: f64,
     first_day: Option<f64>,
     reader: f64,
+    created_at: f64,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +200,7 @@ impl Store {
             retention_days: r.retention_days as i64,
             first_day: r.first_day.map(|d| d as i64),
             reader: r.reader == 1.0,
+            created_at: r.created_at as i64,
         }))
     }
 
