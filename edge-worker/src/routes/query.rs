@@ -135,11 +135,16 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             let mut blocks = Vec::new();
             let mut with_stats = BTreeSet::new();
             for (first, last) in runs(&needed) {
-                let (read, from_memory) =
-                    read_blocks(&store, &site, (first, last), &parts, &held).await?;
+                // (Both reads at once: one round trip's wait.)
+                let (read, stats) = futures_util::future::join(
+                    read_blocks(&store, &site, (first, last), &parts, &held),
+                    store.stats_days(&site, first, last),
+                )
+                .await;
+                let (read, from_memory) = read?;
                 blocks.extend(read);
                 held_parts += from_memory;
-                with_stats.extend(store.stats_days(&site, first, last).await?);
+                with_stats.extend(stats?);
             }
             let held: BTreeSet<i64> = blocks.iter().map(|b| b.day).collect();
             let raw_days: BTreeSet<i64> = needed.difference(&held).copied().collect();
