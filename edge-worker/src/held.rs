@@ -7,7 +7,9 @@
 //! a site made anew under an old id another creation time — so what is held is never stale. Each
 //! store is bounded ([`MAX_BLOCK_BYTES`], [`MAX_ROLLUP_BYTES`]); the oldest go first. Must not:
 //! decide what a query reads (the route does), or hold anything but block and rollup parts (no
-//! raw events, nothing personal: neither holds any).
+//! raw events, no visitor ids or keys: block parts hold visits as columns without them; an erased
+//! person's visits, in the parts of the days the erasure built again, are never used again and
+//! go as they age out).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -20,8 +22,8 @@ use sightline_core::ingest::aggregate::Day;
 /// 11 MB) fits, well inside a worker's 128 MB.
 pub const MAX_BLOCK_BYTES: usize = 24 << 20;
 
-/// Most rollup parts held, counted as three times their text (about what they take parsed): a
-/// year of the busy site's top pages fits.
+/// Most rollup parts held, counted as three times their text (an estimate of what they take
+/// parsed; many small parts take more): a year of the busy site's top pages fits.
 pub const MAX_ROLLUP_BYTES: usize = 16 << 20;
 
 /// Values by key, at most `max` bytes of them, the oldest dropped first.
@@ -69,11 +71,12 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     }
 }
 
-/// A held block part: whose it is, and its inflated bytes.
+/// A held block part: whose it is, its stamp, and its inflated bytes.
 struct BlockPart {
     site: String,
     day: i64,
     part: String,
+    stamp: i64,
     bytes: Rc<Vec<u8>>,
 }
 
@@ -87,9 +90,10 @@ thread_local! {
         RefCell::new(Bounded::new(MAX_ROLLUP_BYTES));
 }
 
-/// What a query may use of the held block parts of `site`: by built id, (day, part, bytes) —
-/// taken when the query starts, so a part another request drops meanwhile is still there for it.
-pub type Blocks = HashMap<i64, (i64, String, Rc<Vec<u8>>)>;
+/// What a query may use of the held block parts of `site`: by built id, (day, part, stamp,
+/// bytes) — taken when the query starts, so a part another request drops meanwhile is still
+/// there for it.
+pub type Blocks = HashMap<i64, (i64, String, i64, Rc<Vec<u8>>)>;
 
 /// The held block parts of `site`.
 pub fn blocks(site: &str) -> Blocks {
@@ -97,18 +101,27 @@ pub fn blocks(site: &str) -> Blocks {
         c.values
             .iter()
             .filter(|(_, (h, _))| h.site == site)
-            .map(|(id, (h, _))| (*id, (h.day, h.part.clone(), Rc::clone(&h.bytes))))
+            .map(|(id, (h, _))| {
+                let held = (h.day, h.part.clone(), h.stamp, Rc::clone(&h.bytes));
+                (*id, held)
+            })
             .collect()
     })
 }
 
-/// Holds a block part just inflated.
-pub fn put_block(site: &str, day: i64, part: &str, built: i64, bytes: Rc<Vec<u8>>) {
+/// Holds a block part just inflated, stored under `(built, stamp)`.
+pub fn put_block(
+    site: &str,
+    (day, part): (i64, &str),
+    (built, stamp): (i64, i64),
+    bytes: Rc<Vec<u8>>,
+) {
     let size = bytes.len();
     let held = BlockPart {
         site: site.to_owned(),
         day,
         part: part.to_owned(),
+        stamp,
         bytes,
     };
     BLOCKS.with_borrow_mut(|c| c.put(built, held, size));

@@ -28,8 +28,10 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// query whose ranges hold more is refused with a 400 that says so, never half answered.
 pub const MAX_RAW_EVENTS: usize = 200_000;
 
-/// Days of blocks one statement reads (a month is read in slices, at once).
+/// Days of blocks one statement reads at least (a month is read in slices, at once).
 const BLOCK_SLICE_DAYS: usize = 8;
+/// Most statements a run of days' blocks is read in.
+const BLOCK_SLICES: usize = 8;
 
 /// Answers one query.
 pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
@@ -139,9 +141,13 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
             let mut with_stats = BTreeSet::new();
             for (first, last) in runs(&needed) {
                 // The run's blocks in slices of a few days, read at once with its days with
-                // stats: a slice is inflated while D1 still sends the next.
-                let slices = (first..=last).step_by(BLOCK_SLICE_DAYS).map(|a| {
-                    let b = (a + BLOCK_SLICE_DAYS as i64 - 1).min(last);
+                // stats: a slice is inflated while D1 still sends the next. (At most
+                // BLOCK_SLICES of them: a range of years is read in longer slices, most of
+                // them empty — blocks are kept as long as raw events.)
+                let days = usize::try_from(last - first + 1).unwrap_or(1);
+                let size = days.div_ceil(BLOCK_SLICES).max(BLOCK_SLICE_DAYS);
+                let slices = (first..=last).step_by(size).map(|a| {
+                    let b = (a + size as i64 - 1).min(last);
                     read_blocks(&store, &site, (a, b), &parts, &held)
                 });
                 let (read, stats) = futures_util::future::join(
@@ -331,12 +337,12 @@ async fn read_blocks(
     parts: &[&str],
     held: &held::Blocks,
 ) -> Result<(Vec<Block>, usize), AppError> {
-    let ids: Vec<i64> = held
+    let ids: Vec<String> = held
         .iter()
-        .filter(|(_, (day, part, _))| {
+        .filter(|(_, (day, part, _, _))| {
             (first..=last).contains(day) && parts.contains(&part.as_str())
         })
-        .map(|(id, _)| *id)
+        .map(|(id, (_, _, stamp, _))| format!("{id}:{stamp}"))
         .collect();
     let stored_all = store.blocks(site, (first, last), parts, &ids).await?;
     // Every part not held inflates at once (the runtime's streams run beside each other).
@@ -358,16 +364,20 @@ async fn read_blocks(
                 (Some(_), built) => {
                     let b = unpacked.next().transpose()?.flatten().map(Rc::new);
                     if let (Some(b), Some(built)) = (&b, built) {
-                        held::put_block(site, *day, &p.part, built, Rc::clone(b));
+                        held::put_block(site, (*day, &p.part), (built, p.stamp), Rc::clone(b));
                     }
                     b
                 }
                 // Held: the id D1 has for this day's part now, so the bytes are the part's.
                 (None, Some(built)) => {
-                    from_memory += 1;
-                    held.get(&built)
-                        .filter(|(d, part, _)| d == day && *part == p.part)
-                        .map(|(_, _, b)| Rc::clone(b))
+                    let read = held
+                        .get(&built)
+                        .filter(|(d, part, stamp, _)| {
+                            d == day && *part == p.part && *stamp == p.stamp
+                        })
+                        .map(|(_, _, _, b)| Rc::clone(b));
+                    from_memory += usize::from(read.is_some());
+                    read
                 }
                 (None, None) => None,
             };

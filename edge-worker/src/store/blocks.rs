@@ -34,12 +34,14 @@ const WRITE_SQL: &str = "INSERT INTO day_blocks (site_id, part, day, stamp, data
        built = excluded.built";
 
 /// The parts ?4 (a JSON list) of a site's current blocks of days `[?2, ?3]` (stamp = the day's
-/// version now), with their built ids; a part whose id is in ?5 (the ids of the parts the worker
-/// holds, each between commas: a search in one text, where a list in a table would count as rows
-/// read) without its text. `CROSS JOIN` keeps the part names first: each part's days are a range
-/// of the key.
-const READ_SQL: &str = "SELECT b.day AS day, b.part AS part, b.built AS built, \
-       CASE WHEN instr(?5, ',' || b.built || ',') THEN NULL ELSE b.data END AS data \
+/// version now), with their built ids and stamps; a part whose `built:stamp` is in ?5 (those of the
+/// parts the worker holds, each between commas: a search in one text, where a list in a table
+/// would count as rows read) without its text. (The stamp too: a build of the release before
+/// 0018 rewrites a part's text and stamp, not its id.) `CROSS JOIN` keeps the part names first:
+/// each part's days are a range of the key.
+const READ_SQL: &str = "SELECT b.day AS day, b.part AS part, b.built AS built, b.stamp AS stamp, \
+       CASE WHEN instr(?5, ',' || b.built || ':' || b.stamp || ',') THEN NULL ELSE b.data END \
+         AS data \
      FROM json_each(?4) j CROSS JOIN day_blocks b \
        ON b.site_id = ?1 AND b.part = j.value AND b.day >= ?2 AND b.day <= ?3 \
      JOIN day_parts t ON t.site_id = b.site_id AND t.part = 'totals' AND t.day = b.day \
@@ -148,19 +150,20 @@ impl Store {
     }
 
     /// The parts named of a site's current blocks of days `[first, last]`, as stored: per day,
-    /// its parts — without the text of those whose built id is in `held`.
+    /// its parts — without the text of those whose `built:stamp` is in `held`.
     pub async fn blocks(
         &self,
         site: &str,
         (first, last): (i64, i64),
         parts: &[&str],
-        held: &[i64],
+        held: &[String],
     ) -> Result<std::collections::BTreeMap<i64, Vec<StoredPart>>, AppError> {
         #[derive(Deserialize)]
         struct Row {
             day: f64,
             part: String,
             built: Option<f64>,
+            stamp: f64,
             data: Option<String>,
         }
         let names = serde_json::to_string(parts).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -182,6 +185,7 @@ impl Store {
             days.entry(r.day as i64).or_default().push(StoredPart {
                 part: r.part,
                 built: r.built.map(|b| b as i64),
+                stamp: r.stamp as i64,
                 data: r.data,
             });
         }
@@ -197,6 +201,8 @@ pub struct StoredPart {
     pub part: String,
     /// Its built id.
     pub built: Option<i64>,
+    /// Its stamp (the day's version it was built at).
+    pub stamp: i64,
     /// Its text, unless held.
     pub data: Option<String>,
 }
