@@ -80,9 +80,12 @@ struct BlockPart {
     bytes: Rc<Vec<u8>>,
 }
 
-/// A held rollup part's key: site, the site's creation time, and the piece's key
-/// ([`rollup_key`]).
-type RollupKey = (String, i64, String);
+/// A rollup part within its site: the piece's first and last day, the part, and the version (a
+/// day's) or stamp (a summed period's) it was stored under.
+pub type Piece = (i64, i64, String, i64);
+
+/// A held rollup part's key: site, the site's creation time, and the piece.
+type RollupKey = (String, i64, Piece);
 
 thread_local! {
     static BLOCKS: RefCell<Bounded<i64, BlockPart>> = RefCell::new(Bounded::new(MAX_BLOCK_BYTES));
@@ -132,16 +135,14 @@ pub fn clear_blocks() {
     BLOCKS.with_borrow_mut(Bounded::clear);
 }
 
-/// A rollup part's key within its site: the piece's first and last day, the part, and the
-/// version (a day's) or stamp (a summed period's) it was stored under — as the store's rollup
-/// read writes it.
-pub fn rollup_key(first: i64, last: i64, part: &str, version: i64) -> String {
+/// A rollup part's key as the store's rollup read writes it: `first:last:part:version`.
+pub fn rollup_key((first, last, part, version): &Piece) -> String {
     format!("{first}:{last}:{part}:{version}")
 }
 
-/// What a query may use of the held rollup parts of `site` (created at `created`), by
-/// [`rollup_key`] — taken when the query starts.
-pub fn rollups(site: &str, created: i64) -> HashMap<String, Rc<Day>> {
+/// What a query may use of the held rollup parts of `site` (created at `created`), by piece —
+/// taken when the query starts.
+pub fn rollups(site: &str, created: i64) -> HashMap<Piece, Rc<Day>> {
     ROLLUPS.with_borrow(|c| {
         c.values
             .iter()
@@ -152,6 +153,6 @@ pub fn rollups(site: &str, created: i64) -> HashMap<String, Rc<Day>> {
 }
 
 /// Holds a rollup part just parsed from `text_len` bytes of text.
-pub fn put_rollup(site: &str, created: i64, key: String, part: Rc<Day>, text_len: usize) {
-    ROLLUPS.with_borrow_mut(|c| c.put((site.to_owned(), created, key), part, 3 * text_len));
+pub fn put_rollup(site: &str, created: i64, piece: Piece, part: Rc<Day>, text_len: usize) {
+    ROLLUPS.with_borrow_mut(|c| c.put((site.to_owned(), created, piece), part, 3 * text_len));
 }

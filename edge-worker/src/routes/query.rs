@@ -238,15 +238,10 @@ async fn rollup_pieces(
     // (Only those of the ranges and parts read: the key list is a statement's parameter.)
     let keys: Vec<String> = held
         .keys()
-        .filter(|k| {
-            let mut f = k.splitn(4, ':');
-            let (Some(first), Some(last), Some(part)) = (f.next(), f.next(), f.next()) else {
-                return false;
-            };
-            let (first, last) = (first.parse().unwrap_or(0), last.parse().unwrap_or(0));
-            parts.contains(&part) && ranges.iter().any(|(a, b)| *a <= first && last <= *b)
+        .filter(|(first, last, part, _)| {
+            parts.contains(&part.as_str()) && ranges.iter().any(|(a, b)| a <= first && last <= b)
         })
-        .cloned()
+        .map(held::rollup_key)
         .collect();
     let mut pieces = Vec::new();
     let mut from_memory = 0;
@@ -254,30 +249,33 @@ async fn rollup_pieces(
         .rollup_parts(site, ranges, parts, periods, &keys)
         .await?
     {
-        let key = held::rollup_key(p.first, p.last, &p.part, p.version);
+        let piece = (p.first, p.last, p.part, p.version);
         let part = match &p.data {
-            Some(text) => match parts::read_part(&p.part, text) {
+            Some(text) => match parts::read_part(&piece.2, text) {
                 Ok(read) => {
                     let read = Rc::new(read);
-                    held::put_rollup(site, created, key, Rc::clone(&read), text.len());
+                    held::put_rollup(site, created, piece, Rc::clone(&read), text.len());
                     read
                 }
                 Err(e) => {
                     worker::console_error!(
                         "an unreadable rollup part {} of site {site} left out: {e}",
-                        p.part
+                        piece.2
                     );
                     continue;
                 }
             },
             // Held under the version D1 has for it now, so it is the stored part.
-            None => match held.get(&key) {
+            None => match held.get(&piece) {
                 Some(read) => {
                     from_memory += 1;
                     Rc::clone(read)
                 }
                 None => {
-                    worker::console_error!("a rollup part held is gone: {key}");
+                    worker::console_error!(
+                        "a rollup part held is gone: {}",
+                        held::rollup_key(&piece)
+                    );
                     continue;
                 }
             },
