@@ -18,8 +18,8 @@
 //!   protocols and batched.
 //! - `ingest` (feature `server`): the collector's stages, in the order `ingest::run` states once.
 //! - `query` (feature `server`): Plausible's Stats API v2 query language, parsed and validated.
-//! - `saved` (feature `server`): a site's segments and funnels, validated; segments expanded into
-//!   a query.
+//! - `saved` (feature `server`): a site's segments, funnels and share links, validated; segments
+//!   expanded into a query, a share's segment locked onto its holder's.
 //! - `stats` (feature `server`): report queries parsed into data, and result shaping.
 //! - `zone` (feature `server`): a site's local days and hours in its time zone.
 //! - `token` (feature `server`): read-token hashing and `Authorization` parsing.

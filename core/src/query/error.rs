@@ -40,6 +40,8 @@ pub enum ErrorKind {
     InvalidFunnel,
     /// A segment definition's name or shape, or a segment id (`crate::saved`).
     InvalidSegment,
+    /// A share link's name or shape, or a share id (`crate::saved::share`).
+    InvalidShare,
 }
 
 impl QueryError {
@@ -71,6 +73,7 @@ impl QueryError {
             ErrorKind::InvalidPagination => "invalid_pagination",
             ErrorKind::InvalidFunnel => "invalid_funnel",
             ErrorKind::InvalidSegment => "invalid_segment",
+            ErrorKind::InvalidShare => "invalid_share",
         }
     }
 

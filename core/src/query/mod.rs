@@ -22,7 +22,7 @@ mod range;
 mod validate;
 
 pub use error::{ErrorKind, QueryError};
-pub(crate) use parse::{json, quote, step};
+pub(crate) use parse::{id, json, quote, step};
 pub use parse::{parse, parse_filters, parse_value};
 pub use range::{midnight, Compare, CompareMode, Context, DateRange, Instant, Span};
 

@@ -539,8 +539,8 @@ fn list<'v>(v: &'v Value, path: &str, max: usize, kind: ErrorKind) -> Result<&'v
     }
 }
 
-/// A segment or funnel id: a positive integer of at most [`MAX_ID`].
-fn id(v: &Value) -> Option<u64> {
+/// A segment or funnel id: a positive integer of at most [`MAX_ID`] (also `crate::saved`'s).
+pub(crate) fn id(v: &Value) -> Option<u64> {
     v.as_u64().filter(|n| (1..=MAX_ID).contains(n))
 }
 

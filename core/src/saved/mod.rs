@@ -1,16 +1,18 @@
-//! Saved: a site's segments and funnels, as `POST /api/sites/{site}/segments` and `…/funnels` take
-//! them and as they are stored.
+//! Saved: a site's segments, funnels and share links, as `POST /api/sites/{site}/segments`,
+//! `…/funnels` and `…/shares` take them and as they are stored.
 //!
 //! Input: a request body (at most [`MAX_BODY_BYTES`]), a stored row, or an id from a URL. Output: a
 //! [`Checked`] definition (its name, and the rest as canonical JSON text for the store), the JSON
 //! answer for a stored one ([`view`]), or a [`QueryError`] whose message points at the fault
 //! (`#/steps/1/page: …`). [`segment`] checks a segment's filters with the query language's own
 //! parser and rules, and replaces segments in a query by their filters ([`expand`]); [`funnel`]
-//! reads a funnel's steps and says what each matches. Must not: touch storage, read the clock, or
+//! reads a funnel's steps and says what each matches; [`share`] reads a share link's body and
+//! locks its holder's queries to its segment. Must not: touch storage, read the clock, or
 //! keep text the collector would never store (an email, a card or phone number, a secret prop).
 
 pub mod funnel;
 pub mod segment;
+pub mod share;
 
 pub use funnel::Funnel;
 pub use segment::{expand, Segment};
@@ -69,15 +71,18 @@ impl Kind {
         }
     }
 
-    fn error_kind(self) -> ErrorKind {
-        match self {
+    fn error(self, message: impl Into<String>) -> QueryError {
+        QueryError::new(self.into(), message)
+    }
+}
+
+/// The error a fault in a body or id of this kind answers.
+impl From<Kind> for ErrorKind {
+    fn from(kind: Kind) -> ErrorKind {
+        match kind {
             Kind::Segment => ErrorKind::InvalidSegment,
             Kind::Funnel => ErrorKind::InvalidFunnel,
         }
-    }
-
-    fn error(self, message: impl Into<String>) -> QueryError {
-        QueryError::new(self.error_kind(), message)
     }
 }
 
@@ -119,18 +124,22 @@ pub fn parse(kind: Kind, body: &[u8]) -> Result<Checked, QueryError> {
 /// A segment or funnel id as a URL gives it: decimal digits, 1 to [`MAX_ID`], no sign, no leading
 /// zero.
 pub fn parse_id(kind: Kind, text: &str) -> Result<u64, QueryError> {
+    id_in_path(kind.into(), kind.singular(), text)
+}
+
+/// An id as a URL gives it ([`parse_id`]); `what` names its kind, `error` the answer's code.
+fn id_in_path(error: ErrorKind, what: &str, text: &str) -> Result<u64, QueryError> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    let id = match text.parse::<u64>() {
-        Ok(n) if digits && !text.starts_with('0') && n <= MAX_ID => n,
-        _ => {
-            return Err(kind.error(format!(
-                "Invalid {} id {}: an id is an integer from 1 to {MAX_ID}.",
-                kind.singular(),
+    match text.parse::<u64>() {
+        Ok(n) if digits && !text.starts_with('0') && n <= MAX_ID => Ok(n),
+        _ => Err(QueryError::new(
+            error,
+            format!(
+                "Invalid {what} id {}: an id is an integer from 1 to {MAX_ID}.",
                 quote(&Value::String(text.to_owned()))
-            )))
-        }
-    };
-    Ok(id)
+            ),
+        )),
+    }
 }
 
 /// A definition as stored.
@@ -161,39 +170,49 @@ pub fn view(stored: &Stored) -> Value {
 
 /// Refuses a key of the object at `path` (a JSON pointer) not in `keys`; `what` names the object.
 fn known_keys(
-    kind: Kind,
+    kind: impl Into<ErrorKind>,
     path: &str,
     fields: &Map<String, Value>,
     keys: &[&str],
     what: &str,
 ) -> Result<(), QueryError> {
     match fields.keys().find(|k| !keys.contains(&k.as_str())) {
-        Some(key) => Err(kind.error(format!(
-            "{path}/{}: Unknown key. A {what} takes {}.",
-            step(key),
-            keys.join(", ")
-        ))),
+        Some(key) => Err(QueryError::new(
+            kind.into(),
+            format!(
+                "{path}/{}: Unknown key. A {what} takes {}.",
+                step(key),
+                keys.join(", ")
+            ),
+        )),
         None => Ok(()),
     }
 }
 
 /// The `name`: the rule for event names (1–120 bytes, printable, no spaces at its ends, nothing
 /// the privacy policy calls PII), since it is stored as it is.
-fn name(kind: Kind, fields: &Map<String, Value>) -> Result<String, QueryError> {
+fn name(kind: impl Into<ErrorKind>, fields: &Map<String, Value>) -> Result<String, QueryError> {
+    let kind = kind.into();
     match fields.get("name") {
         Some(Value::String(s)) if crate::wire::is_valid_event_name(s) => Ok(s.clone()),
-        Some(v) => Err(kind.error(format!(
-            "#/name: Invalid name {}: 1 to {} bytes, no control characters or spaces at the ends, \
-             no email address, card or phone number.",
-            quote(v),
-            crate::wire::MAX_NAME_LEN
-        ))),
+        Some(v) => Err(QueryError::new(
+            kind,
+            format!(
+                "#/name: Invalid name {}: 1 to {} bytes, no control characters or spaces at the \
+                 ends, no email address, card or phone number.",
+                quote(v),
+                crate::wire::MAX_NAME_LEN
+            ),
+        )),
         None => Err(required(kind, "name")),
     }
 }
 
-fn required(kind: Kind, key: &str) -> QueryError {
-    kind.error(format!("#: Required property {key} was not present."))
+fn required(kind: impl Into<ErrorKind>, key: &str) -> QueryError {
+    QueryError::new(
+        kind.into(),
+        format!("#: Required property {key} was not present."),
+    )
 }
 
 /// Reads definition `id` as stored, by the same code and rules as a new one (`read`, given the
