@@ -4,6 +4,8 @@ import { defineConfig } from "vite";
 const page = (p) => resolve(import.meta.dirname, p);
 
 export default defineConfig({
+  // The dashboard is written in JSX for Preact (www/src/dashboard/).
+  esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     outDir: "dist",
     emptyOutDir: true,

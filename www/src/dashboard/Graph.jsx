@@ -1,0 +1,153 @@
+// The graph: the chosen metric by time bucket, drawn with uPlot, the comparison as a second line
+// and the bucket still in progress dashed. A table under it holds the same numbers for screen
+// readers (and for the tests, which compare it with the API).
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import { useApi } from "./hooks.js";
+import { graphQuery, intervals } from "./queries.js";
+import { metric, LABELS } from "./format.js";
+import { Status } from "./Status.jsx";
+
+/** "YYYY-MM-DD HH:MM:SS" of `ms` at a UTC offset "+01:00". */
+function localNow(ms, offset) {
+  const m = /([+-])(\d\d):(\d\d)$/.exec(offset || "");
+  const shift = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
+  return new Date(ms + shift).toISOString().slice(0, 19).replace("T", " ");
+}
+
+/**
+ * The buckets of an answer: label, value, comparison value, and whether it is still in progress
+ * (it holds now) or in the future. Pure: exported for the tests.
+ */
+export function buckets(answer, comparison, metricName, now) {
+  const labels = answer.meta?.time_labels ?? [];
+  const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
+  const other = comparison ? comparison.meta?.time_labels ?? [] : [];
+  const otherBy = comparison ? new Map(comparison.results.map((r) => [r.dimensions[0], r.metrics[0]])) : null;
+  const rate = ["bounce_rate", "views_per_visit", "visit_duration", "conversion_rate"].includes(metricName);
+  const [, end] = answer.query.date_range;
+  const nowLocal = localNow(now, end);
+  const endLocal = end.slice(0, 19).replace("T", " ");
+  return labels.map((label, i) => {
+    const next = labels[i + 1];
+    const future = label > nowLocal;
+    const current = !future && (next ? next > nowLocal : endLocal >= nowLocal);
+    const value = byLabel.has(label) ? byLabel.get(label) : rate ? null : 0;
+    let was = null;
+    if (otherBy && i < other.length) was = otherBy.has(other[i]) ? otherBy.get(other[i]) : rate ? null : 0;
+    return { label, value: future ? null : value, was, current, future, otherLabel: other[i] ?? null };
+  });
+}
+
+/** Seconds since the epoch of a bucket label, read as UTC (the chart shows it as written). */
+const stamp = (label) => Date.parse(`${label.replace(" ", "T")}${label.length > 10 ? "" : "T00:00:00"}Z`) / 1000;
+
+function colors() {
+  const css = getComputedStyle(document.documentElement);
+  return { line: css.getPropertyValue("--accent").trim(), was: css.getPropertyValue("--muted").trim(), grid: css.getPropertyValue("--grid").trim(), text: css.getPropertyValue("--text").trim() };
+}
+
+function Chart({ rows, metricName, interval }) {
+  const el = useRef(null);
+  useEffect(() => {
+    if (!el.current || !rows.length) return undefined;
+    const c = colors();
+    const inc = rows.findIndex((r) => r.current);
+    const x = rows.map((r) => stamp(r.label));
+    const solid = rows.map((r, i) => (inc >= 0 && i >= inc ? null : r.value));
+    const dashed = rows.map((r, i) => (inc >= 0 && (i === inc || i === inc - 1) ? r.value : null));
+    const was = rows.map((r) => r.was);
+    const hasWas = was.some((v) => v !== null);
+    const fmt = (v) => (v === null || v === undefined ? "–" : metric(metricName, v));
+    const axis = { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } };
+    const opts = {
+      width: el.current.clientWidth || 600,
+      height: 240,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: [
+        { ...axis, values: interval === "hour" ? "{HH}:00" : interval === "month" ? "{MMM} {YY}" : "{MMM} {D}" },
+        { ...axis, size: 60, values: (u, vals) => vals.map(fmt) },
+      ],
+      series: [
+        { label: "Time", value: (u, v) => (v === null ? "–" : rows[x.indexOf(v)]?.label ?? "") },
+        { label: LABELS[metricName] || metricName, stroke: c.line, width: 2, fill: `${c.line}22`, value: (u, v) => fmt(v), spanGaps: false },
+        { label: "In progress", stroke: c.line, width: 2, dash: [6, 5], value: (u, v) => fmt(v), show: inc >= 0 },
+        ...(hasWas ? [{ label: "Comparison", stroke: c.was, width: 1.5, value: (u, v) => fmt(v) }] : []),
+      ],
+    };
+    const data = [x, solid, dashed, ...(hasWas ? [was] : [])];
+    const plot = new uPlot(opts, data, el.current);
+    const resize = () => plot.setSize({ width: el.current.clientWidth, height: 240 });
+    window.addEventListener("resize", resize);
+    return () => {
+      window.removeEventListener("resize", resize);
+      plot.destroy();
+    };
+  }, [rows, metricName, interval]);
+  return <div ref={el} class="chart" role="img" aria-label={`${LABELS[metricName] || metricName} over time`} />;
+}
+
+export function Graph({ api, site, state, today, navigate, refresh }) {
+  const body = graphQuery(site, state, today);
+  const interval = body.dimensions[0].slice(5);
+  const key = JSON.stringify(body) + refresh;
+  const main = useApi(async () => {
+    const answer = await api.query(body);
+    // The comparison's own buckets, so a bucket without a row in the range still has its value.
+    const range = answer.query.comparison_date_range;
+    const other = range
+      ? await api.query({ ...body, date_range: range.map((d) => d.slice(0, 10)), include: { ...body.include, comparisons: undefined } })
+      : null;
+    return { answer, other };
+  }, key);
+  const rows = main.data ? buckets(main.data.answer, main.data.other, state.metric, Date.now()) : [];
+  return (
+    <section class="graph" aria-label="Graph">
+      <div class="graph-head">
+        <h2>{LABELS[state.metric] || state.metric}</h2>
+        <label>
+          Interval{" "}
+          <select value={interval} onChange={(e) => navigate({ interval: e.currentTarget.value })}>
+            {intervals(state.period).map((i) => (
+              <option value={i} key={i}>
+                {i[0].toUpperCase() + i.slice(1)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <Status loading={main.loading} error={main.error} empty={main.data && !rows.length}>
+        {main.data && rows.length ? (
+          <>
+            <Chart rows={rows} metricName={state.metric} interval={interval} />
+            <table class="visually-hidden graph-data">
+              <caption>{LABELS[state.metric] || state.metric} by {interval}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{interval}</th>
+                  <th scope="col">{state.metric}</th>
+                  {state.compare && <th scope="col">comparison</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.label} data-label={r.label} data-value={String(r.value)} data-was={String(r.was)} data-current={r.current ? "1" : "0"}>
+                    <th scope="row">
+                      {r.label}
+                      {r.current ? " (in progress)" : ""}
+                    </th>
+                    <td>{r.value === null ? "–" : metric(state.metric, r.value, true)}</td>
+                    {state.compare && <td>{r.was === null ? "–" : metric(state.metric, r.was, true)}</td>}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        ) : null}
+      </Status>
+    </section>
+  );
+}
