@@ -100,6 +100,7 @@ pub async fn route(req: Request, env: Env) -> Response {
                     routes::admin::tenant_token(&req, &env, id).await
                 }
                 (Method::Post, ["sites"]) => routes::admin::create_site(req, &env).await,
+                (Method::Get, ["sites"]) => routes::admin::sites(&env).await,
                 (Method::Get, ["sites", id]) => routes::admin::site(&env, id).await,
                 (Method::Patch, ["sites", id]) => routes::admin::update_site(req, &env, id).await,
                 (Method::Delete, ["sites", id]) => routes::admin::delete_site(&req, &env, id).await,

@@ -71,6 +71,13 @@ pub async fn create_site(mut req: Request, env: &Env) -> Result<Response, AppErr
     ))
 }
 
+/// `GET /api/admin/sites`: every site's settings, by id (what a dashboard holding the admin token
+/// offers to switch between).
+pub async fn sites(env: &Env) -> Result<Response, AppError> {
+    let sites = Store::new(env)?.site_views().await?;
+    Ok(edge::json(200, &json!({ "sites": sites })))
+}
+
 /// `GET /api/admin/sites/{id}`.
 pub async fn site(env: &Env, id: &str) -> Result<Response, AppError> {
     let view = Store::new(env)?

@@ -33,15 +33,26 @@ const SITE_UPDATE_SQL: &str = "UPDATE sites SET timezone = ?2, retention_days = 
 const DOMAINS_DELETE_SQL: &str = "DELETE FROM site_domains WHERE site_id = ?1";
 const DOMAINS_INSERT_SQL: &str =
     "INSERT INTO site_domains (site_id, domain) SELECT ?1, value FROM json_each(?2)";
-const SITE_SELECT_SQL: &str = "SELECT s.id AS id, s.tenant_id AS tenant, s.timezone AS timezone, \
-     s.retention_days AS retention_days, \
-     s.aggregate_retention_days AS aggregate_retention_days, \
-     s.ga4_measurement_id AS ga4_measurement_id, \
-     s.umami_website_id AS umami_website_id, s.active AS active, s.created_at AS created_at, \
-     s.forwarding AS forwarding, \
-     (SELECT json_group_array(domain) FROM (SELECT domain FROM site_domains \
-        WHERE site_id = s.id ORDER BY domain)) AS domains \
-     FROM sites s WHERE s.id = ?1";
+/// A site's settings (never its token hashes), of the sites `$which` picks.
+macro_rules! site_select {
+    ($which:literal) => {
+        concat!(
+            "SELECT s.id AS id, s.tenant_id AS tenant, s.timezone AS timezone, \
+             s.retention_days AS retention_days, \
+             s.aggregate_retention_days AS aggregate_retention_days, \
+             s.ga4_measurement_id AS ga4_measurement_id, \
+             s.umami_website_id AS umami_website_id, s.active AS active, \
+             s.created_at AS created_at, s.forwarding AS forwarding, \
+             (SELECT json_group_array(domain) FROM (SELECT domain FROM site_domains \
+                WHERE site_id = s.id ORDER BY domain)) AS domains \
+             FROM sites s ",
+            $which
+        )
+    };
+}
+const SITE_SELECT_SQL: &str = site_select!("WHERE s.id = ?1");
+/// Every site, by id (one statement: each site's domains by its key in `site_domains`).
+const SITES_SELECT_SQL: &str = site_select!("ORDER BY s.id");
 const TOKENS_UPDATE_SQL: &str =
     "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
 /// Erasure: every row of the site, raw and aggregated (its summed periods, operational counters
@@ -100,6 +111,26 @@ struct SiteSelectRow {
     created_at: f64,
     forwarding: String,
     domains: String,
+}
+
+impl From<SiteSelectRow> for SiteView {
+    fn from(r: SiteSelectRow) -> SiteView {
+        SiteView {
+            id: r.id,
+            tenant: r.tenant,
+            settings: Settings {
+                domains: serde_json::from_str(&r.domains).unwrap_or_default(),
+                timezone: r.timezone,
+                retention_days: r.retention_days as u32,
+                aggregate_retention_days: r.aggregate_retention_days as u32,
+                ga4_measurement_id: r.ga4_measurement_id,
+                umami_website_id: r.umami_website_id,
+                forwarding: serde_json::from_str(&r.forwarding).unwrap_or_default(),
+                active: r.active != 0.0,
+            },
+            created_at: r.created_at as i64,
+        }
+    }
 }
 
 /// Outcome of an insert that may clash with an existing id.
@@ -250,21 +281,13 @@ impl Store {
             .statement(SITE_SELECT_SQL, &[text(id)])?
             .first(None)
             .await?;
-        Ok(row.map(|r| SiteView {
-            id: r.id,
-            tenant: r.tenant,
-            settings: Settings {
-                domains: serde_json::from_str(&r.domains).unwrap_or_default(),
-                timezone: r.timezone,
-                retention_days: r.retention_days as u32,
-                aggregate_retention_days: r.aggregate_retention_days as u32,
-                ga4_measurement_id: r.ga4_measurement_id,
-                umami_website_id: r.umami_website_id,
-                forwarding: serde_json::from_str(&r.forwarding).unwrap_or_default(),
-                active: r.active != 0.0,
-            },
-            created_at: r.created_at as i64,
-        }))
+        Ok(row.map(SiteView::from))
+    }
+
+    /// Every site's settings, by id.
+    pub async fn site_views(&self) -> Result<Vec<SiteView>, AppError> {
+        let rows: Vec<SiteSelectRow> = self.rows(self.statement(SITES_SELECT_SQL, &[])?).await?;
+        Ok(rows.into_iter().map(SiteView::from).collect())
     }
 
     /// Replaces a site's settings (domains included) in one transaction, with `audit`.
