@@ -279,6 +279,13 @@ pub fn random_hex(n: usize) -> String {
     sightline_core::encode::hex(&bytes)
 }
 
+/// `N` bytes from the platform's crypto RNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    get_random_values(&mut bytes);
+    bytes
+}
+
 /// A JSON response (CORS headers are the router's: [`with_cors`]).
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     let body = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
@@ -350,16 +357,12 @@ pub fn preflight() -> Response {
 
 /// A random id of 53 bits (exact as a JS number, so D1 stores and hands it back unchanged).
 pub fn random_id() -> i64 {
-    let mut bytes = [0u8; 8];
-    get_random_values(&mut bytes);
-    (u64::from_le_bytes(bytes) >> 11) as i64
+    (u64::from_le_bytes(random_bytes()) >> 11) as i64
 }
 
 /// A random number in `[0, 1)` (the retry delays' jitter).
 pub fn random_unit() -> f64 {
-    let mut bytes = [0u8; 4];
-    get_random_values(&mut bytes);
-    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+    f64::from(u32::from_le_bytes(random_bytes())) / (f64::from(u32::MAX) + 1.0)
 }
 
 /// Queues' retry of a message enqueued at `enqueued_ms`: after about as long as it has waited so

@@ -38,6 +38,8 @@ pub enum AppError {
     Unauthorized(&'static str),
     /// A valid token that may not do this (403); names the token wanted.
     Forbidden(&'static str),
+    /// A share locked to a segment, on a route that cannot apply its segment (403).
+    SegmentLocked,
     /// The site keeps as many of these as it may (409): what, and how many.
     LimitReached(&'static str, usize),
     /// No such route (404).
@@ -74,7 +76,10 @@ impl AppError {
             | AppError::Gate(GateError::WrongWriteToken | GateError::WriteTokenRequired) => 401,
             AppError::Gate(GateError::SiteMismatch) => 400,
             AppError::Gate(GateError::RateLimited) => 429,
-            AppError::Gate(_) | AppError::AdminDisabled | AppError::Forbidden(_) => 403,
+            AppError::Gate(_)
+            | AppError::AdminDisabled
+            | AppError::Forbidden(_)
+            | AppError::SegmentLocked => 403,
             AppError::NotFound | AppError::Missing(_) => 404,
             AppError::Conflict(_) | AppError::LimitReached(..) => 409,
             AppError::MethodNotAllowed => 405,
@@ -101,7 +106,7 @@ impl AppError {
             AppError::BodyTooLarge(_) => "body_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Unauthorized(_) => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
+            AppError::Forbidden(_) | AppError::SegmentLocked => "forbidden",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
@@ -137,6 +142,9 @@ impl AppError {
             AppError::Forbidden(token) => {
                 format!("this token may only read; this takes `Authorization: Bearer <{token}>`")
             }
+            AppError::SegmentLocked => "a segment-locked share reads only POST /api/v2/query, \
+                 where its segment applies to every query; the stats reports cannot apply it"
+                .into(),
             AppError::NotFound => "no such endpoint".into(),
             AppError::MethodNotAllowed => "this endpoint does not take this method".into(),
             AppError::Internal(_) => "internal error; the request can be retried".into(),

@@ -9,15 +9,16 @@ use crate::error::AppError;
 use crate::routes;
 
 /// Who may call each API from a page on another origin: the collector and the stats API from
-/// any page, the query API from any page with a token, and the reading of saved segments and funnels (with a token, as the stats API);
-/// their creation and deletion (the admin token's), the admin API and anything else from none.
+/// any page, the query API from any page with a token, and the reading of saved segments, funnels
+/// and shares (with a token, as the stats API); their creation and deletion (the admin token's),
+/// the admin API and anything else from none.
 fn cors(method: &Method, segments: &[&str]) -> edge::Cors {
     let reading = matches!(method, Method::Get | Method::Options);
     match segments {
         ["api", "collect"] => edge::Cors::Beacon,
         ["api", "sites", _, "stats", _] | ["api", "health"] => edge::Cors::Reader,
         ["api", "v2", "query"] => edge::Cors::Query,
-        ["api", "sites", _, "segments" | "funnels", ..] if reading => edge::Cors::Reader,
+        ["api", "sites", _, "segments" | "funnels" | "shares", ..] if reading => edge::Cors::Reader,
         _ => edge::Cors::None,
     }
 }
@@ -91,6 +92,15 @@ pub async fn route(req: Request, env: Env) -> Response {
         (Method::Delete, ["api", "sites", site, kind @ ("segments" | "funnels"), id]) => {
             routes::saved::delete(&req, &env, site, saved_kind(kind), id).await
         }
+        (Method::Get, ["api", "sites", site, "shares"]) => {
+            routes::shares::list(&req, &env, site).await
+        }
+        (Method::Post, ["api", "sites", site, "shares"]) => {
+            routes::shares::create(req, &env, site).await
+        }
+        (Method::Delete, ["api", "sites", site, "shares", id]) => {
+            routes::shares::delete(&req, &env, site, id).await
+        }
         (method, ["api", "admin", rest @ ..]) => match routes::access::admin(&req, &env) {
             Err(e) => Err(e),
             Ok(()) => match (method, rest) {
@@ -147,7 +157,9 @@ pub async fn route(req: Request, env: Env) -> Response {
             | ["api", "v2", "query"]
             | ["api", "sites", _, "stats", _]
             | ["api", "sites", _, "segments" | "funnels"]
-            | ["api", "sites", _, "segments" | "funnels", _],
+            | ["api", "sites", _, "segments" | "funnels", _]
+            | ["api", "sites", _, "shares"]
+            | ["api", "sites", _, "shares", _],
         ) => Err(AppError::MethodNotAllowed),
         (_, ["api", ..]) => Err(AppError::NotFound),
         _ => routes::assets::handle(req, &env).await,

@@ -1,15 +1,17 @@
 //! Who is calling, from the bearer token: the admin (the `ADMIN_TOKEN` secret, every site), a
 //! tenant (its tenant token: the personal-data requests of its sites), a reader of one site (its
-//! read token), or nobody. Input: the request's `Authorization`, the
-//! secret, the site's stored read-token hash. Output: a [`Caller`] or `401`. Must not: answer a
-//! wrong token differently from another site's, compare tokens other than as hashes (the time
-//! taken says nothing about a token's prefix), or say whether a site exists to a non-admin.
+//! read token), the holder of one of its share links, or nobody. Input: the request's
+//! `Authorization`, the secret, what the store says the token's hash is to the site. Output: a
+//! [`Caller`] or `401`. Must not: answer a wrong token differently from another site's, compare
+//! tokens other than as hashes (the time taken says nothing about a token's prefix), say whether
+//! a site exists to a non-admin, or remember a share (a revoked one stops at the next request).
 
 use sightline_core::token;
 use worker::{Env, Request};
 
 use crate::edge;
 use crate::error::AppError;
+use crate::store::shares::Holder;
 use crate::store::Store;
 
 /// Who a site's API is talking to.
@@ -19,6 +21,31 @@ pub enum Caller {
     Admin,
     /// The site's read token: reads it.
     Reader,
+    /// A share link's secret: reads the site's reports and its saved segments and funnels, and
+    /// when locked to a segment, queries only what that segment matches.
+    Share {
+        /// The segment its queries are locked to.
+        segment: Option<u64>,
+    },
+}
+
+impl Caller {
+    /// The admin, or `403`: every change to a site takes the admin token.
+    pub fn admin_only(self) -> Result<(), AppError> {
+        match self {
+            Caller::Admin => Ok(()),
+            Caller::Reader | Caller::Share { .. } => Err(AppError::Forbidden("ADMIN_TOKEN")),
+        }
+    }
+
+    /// The admin or the site's read token, or `403`: what a share's holder may not see (the
+    /// site's shares).
+    pub fn not_share(self) -> Result<Caller, AppError> {
+        match self {
+            Caller::Share { .. } => Err(AppError::Forbidden(SITE_WANTED)),
+            other => Ok(other),
+        }
+    }
 }
 
 /// The hash of the request's bearer token, if it sent one.
@@ -60,29 +87,27 @@ pub fn metrics(req: &Request, env: &Env) -> Result<(), AppError> {
     )
 }
 
-/// The stats API's check: the site's read token, or `401`.
+/// The stats API's check: the site's read token, or a share of it not locked to a segment (a
+/// locked one: `403`, its segment applies only to the query API); else `401`.
 pub async fn reader(req: &Request, store: &Store, site: &str) -> Result<(), AppError> {
-    const WANTED: &str = "the site's read token";
+    const WANTED: &str = "the site's read token, or a share's secret";
     let hash = presented(req).ok_or(AppError::Unauthorized(WANTED))?;
-    if !store.read_token_matches(site, &hash).await? {
-        return Err(AppError::Unauthorized(WANTED));
+    match store.site_token(site, &hash).await? {
+        Some(Holder::Reader | Holder::Share(None)) => Ok(()),
+        Some(Holder::Share(Some(_))) => Err(AppError::SegmentLocked),
+        _ => Err(AppError::Unauthorized(WANTED)),
     }
-    Ok(())
 }
 
 /// What [`site`] asks for.
 const SITE_WANTED: &str = "the site's read token, or ADMIN_TOKEN";
 
-/// A site's saved segments and funnels: the admin token (the site must exist: `404`) or the
-/// site's read token; anything else `401`.
+/// A site's saved segments, funnels and shares: the admin token (the site must exist: `404`), the
+/// site's read token, or a share's secret; anything else `401`. Each route says which it takes
+/// ([`Caller::admin_only`], [`Caller::not_share`]).
 pub async fn site(req: &Request, env: &Env, store: &Store, site: &str) -> Result<Caller, AppError> {
     let hash = presented_hash(req)?;
-    let found = if is_admin(env, &hash) {
-        store.site_exists(site).await?.then_some(false)
-    } else {
-        store.read_token_matches(site, &hash).await?.then_some(true)
-    };
-    site_found(env, &hash, found)
+    site_found(env, &hash, store.site_token(site, &hash).await?)
 }
 
 /// The presented token's hash, for [`site_found`]; `401` when there is none.
@@ -90,17 +115,17 @@ pub fn presented_hash(req: &Request) -> Result<String, AppError> {
     presented(req).ok_or(AppError::Unauthorized(SITE_WANTED))
 }
 
-/// [`site`] once the store has said whether the site exists (`None`: it does not, or it is not
-/// asked for the admin) and whether `hash` is its read token's (`Some(true)`) — for a route that
-/// reads both with the site's settings, in one round trip.
-pub fn site_found(env: &Env, hash: &str, found: Option<bool>) -> Result<Caller, AppError> {
+/// [`site`] once the store has said what `hash` is to the site (`None`: the site does not
+/// exist) — for a route that reads it with the site's settings, in one round trip.
+pub fn site_found(env: &Env, hash: &str, found: Option<Holder>) -> Result<Caller, AppError> {
     if is_admin(env, hash) {
         return found
             .map(|_| Caller::Admin)
             .ok_or(AppError::Missing("site"));
     }
     match found {
-        Some(true) => Ok(Caller::Reader),
+        Some(Holder::Reader) => Ok(Caller::Reader),
+        Some(Holder::Share(segment)) => Ok(Caller::Share { segment }),
         _ => Err(AppError::Unauthorized(SITE_WANTED)),
     }
 }

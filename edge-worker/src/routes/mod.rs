@@ -11,4 +11,5 @@ pub mod housekeeping;
 pub mod metrics;
 pub mod query;
 pub mod saved;
+pub mod shares;
 pub mod stats;

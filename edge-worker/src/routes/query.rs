@@ -1,9 +1,10 @@
 //! `POST /api/v2/query`: Plausible's Stats API v2, answered by core's engine. Read the body (at
 //! most 64 KB), parse it (a 400 naming what is wrong), check the caller against the body's
-//! `site_id` (the site's read token or the admin token; anything else 401 with no data), replace
-//! saved segments with their filters, fetch a named funnel, resolve the ranges in the site's zone,
-//! read what answers it — the rollups' parts for what they hold (days, or the closed weeks and
-//! months the cron summed), else the raw events of the visits the ranges touch — and answer. The test-hooks build adds
+//! `site_id` (the site's read token, one of its shares, or the admin token; anything else 401
+//! with no data), lock a share's query to its segment, replace saved segments with their
+//! filters, fetch a named funnel, resolve the ranges in the site's zone, read what answers it —
+//! the rollups' parts for what they hold (days, or the closed weeks and months the cron summed),
+//! else the raw events of the visits the ranges touch — and answer. The test-hooks build adds
 //! `X-D1-Rows-Read`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -14,10 +15,10 @@ use sightline_core::engine::{self, visits, Hit, Input};
 use sightline_core::ingest::parts;
 use sightline_core::query::{self, midnight, Context, ErrorKind, QueryError};
 use sightline_core::retention;
-use sightline_core::saved::{self, Funnel, Kind, Segment};
+use sightline_core::saved::{self, share, Funnel, Kind, Segment};
 use worker::{Env, Request, Response};
 
-use super::access;
+use super::access::{self, Caller};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::{deflate, edge, held};
@@ -41,8 +42,14 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     let store = Store::new(env)?;
     let hash = access::presented_hash(&req)?;
     let settings = store.query_settings(&site, &hash).await?;
-    access::site_found(env, &hash, settings.as_ref().map(|s| s.reader))?;
+    let caller = access::site_found(env, &hash, settings.as_ref().map(|s| s.holder))?;
     let settings = settings.ok_or(AppError::Missing("site"))?;
+    let mut echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    // A share locked to a segment sees only what it matches, whatever its holder asks.
+    let request = match caller {
+        Caller::Share { segment: Some(id) } => share::lock(request, &mut echo, id),
+        _ => request,
+    };
     let request = if request.filters.iter().any(|f| !f.segments().is_empty()) {
         let segments: BTreeMap<u64, Segment> = store
             .saved(&site, Kind::Segment)
@@ -196,7 +203,6 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
         }
         None => (raw_hits(&store, &site, (from, to), now).await?, None, None),
     };
-    let echo: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let answer = engine::answer(Input {
         query: &q,
         body: &echo,

@@ -1,15 +1,15 @@
 //! `/api/sites/{site}/segments` and `/api/sites/{site}/funnels`: a site's saved segments and
-//! funnels. Reading takes the site's read token (what a dashboard holds) or the admin token;
-//! creating and deleting take the admin token, as every other change to a site does (a shared
-//! read token must not let its holder change what others' reports rely on). Read (access, edge),
-//! check (core's `saved`), store, answer. Definitions are never changed in place: a query naming
-//! an id always means what it meant.
+//! funnels. Reading takes the site's read token (what a dashboard holds), a share's secret, or the
+//! admin token; creating and deleting take the admin token, as every other change to a site does
+//! (a shared read token must not let its holder change what others' reports rely on). Read
+//! (access, edge), check (core's `saved`), store, answer. Definitions are never changed in place:
+//! a query naming an id always means what it meant.
 
 use serde_json::{json, Value};
 use sightline_core::saved::{self, Kind, Stored};
 use worker::{Env, Request, Response};
 
-use super::access::{self, Caller};
+use super::access;
 use crate::edge;
 use crate::error::AppError;
 use crate::store::saved::Saved;
@@ -54,7 +54,7 @@ pub async fn create(
     kind: Kind,
 ) -> Result<Response, AppError> {
     let store = Store::new(env)?;
-    admin_only(access::site(&req, env, &store, site).await?)?;
+    access::site(&req, env, &store, site).await?.admin_only()?;
     let checked = saved::parse(kind, &edge::definition_body(&mut req).await?)?;
     let now = edge::now();
     let id = match store.save(site, kind, &checked, now).await? {
@@ -80,17 +80,10 @@ pub async fn delete(
     id: &str,
 ) -> Result<Response, AppError> {
     let store = Store::new(env)?;
-    admin_only(access::site(req, env, &store, site).await?)?;
+    access::site(req, env, &store, site).await?.admin_only()?;
     let id = saved::parse_id(kind, id)?;
     if !store.delete_saved(site, kind, id).await? {
         return Err(AppError::Missing(kind.singular()));
     }
     Ok(edge::json(200, &json!({ "deleted": id })))
-}
-
-fn admin_only(caller: Caller) -> Result<(), AppError> {
-    match caller {
-        Caller::Admin => Ok(()),
-        Caller::Reader => Err(AppError::Forbidden("ADMIN_TOKEN")),
-    }
 }

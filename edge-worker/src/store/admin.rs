@@ -56,9 +56,9 @@ const SITES_SELECT_SQL: &str = site_select!("ORDER BY s.id");
 const TOKENS_UPDATE_SQL: &str =
     "UPDATE sites SET read_token_hash = ?2, write_token_hash = ?3 WHERE id = ?1";
 /// Erasure: every row of the site, raw and aggregated (its summed periods, operational counters
-/// and forwards waiting or given up too), its saved segments and funnels, then the site (their
-/// references to it make a site with rows left undeletable).
-const ERASE_SQL: [&str; 12] = [
+/// and forwards waiting or given up too), its saved segments and funnels, its share links, then
+/// the site (their references to it make a site with rows left undeletable).
+const ERASE_SQL: [&str; 13] = [
     "DELETE FROM forward_outbox WHERE site_id = ?1",
     "DELETE FROM recent_events WHERE site_id = ?1",
     "DELETE FROM day_blocks WHERE site_id = ?1",
@@ -69,6 +69,7 @@ const ERASE_SQL: [&str; 12] = [
     "DELETE FROM counters WHERE site_id = ?1",
     "DELETE FROM segments WHERE site_id = ?1",
     "DELETE FROM funnels WHERE site_id = ?1",
+    "DELETE FROM shares WHERE site_id = ?1",
     "DELETE FROM site_domains WHERE site_id = ?1",
     "DELETE FROM sites WHERE id = ?1",
 ];

@@ -1,6 +1,6 @@
 //! Storage: the only module that talks to D1, and the only Rust module holding SQL (this file: sites,
 //! salts, events and reports; [`admin`]: tenants and site settings; [`saved`]: segments and
-//! funnels).
+//! funnels; [`shares`]: share links, and what a token is to a site).
 //!
 //! Every statement is a `&'static str` with `?N` binds; the one choice of SQL by input (a breakdown's
 //! dimension) is a `match` over core's closed [`Dimension`] enum. Numbers are bound as `f64` (an `i64`
@@ -36,6 +36,7 @@ pub mod ingest;
 pub mod ops;
 pub mod query;
 pub mod saved;
+pub mod shares;
 
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -90,7 +91,6 @@ const SITE_SQL: &str = "SELECT s.id AS id, s.active AS active, \
      COALESCE(group_concat(d.domain, ' '), '') AS domains \
      FROM sites s LEFT JOIN site_domains d ON d.site_id = s.id WHERE s.id = ?1 GROUP BY s.id";
 
-const TOKEN_SQL: &str = "SELECT 1 AS ok FROM sites WHERE id = ?1 AND read_token_hash = ?2";
 const SITE_EXISTS_SQL: &str = "SELECT 1 AS ok FROM sites WHERE id = ?1";
 
 const SALT_INSERT_SQL: &str = "INSERT OR IGNORE INTO salts (day, salt) VALUES (?1, ?2)";
@@ -284,14 +284,6 @@ impl Store {
                     .collect(),
             }
         }))
-    }
-
-    /// True when `token_hash` is the read token hash of site `id`.
-    pub async fn read_token_matches(&self, id: &str, token_hash: &str) -> Result<bool, AppError> {
-        let row: Option<serde_json::Value> = self
-            .row(self.statement(TOKEN_SQL, &[text(id), text(token_hash)])?)
-            .await?;
-        Ok(row.is_some())
     }
 
     /// True when site `id` exists (active or not).

@@ -16,15 +16,19 @@ use sightline_core::zone::Zone;
 
 use sightline_core::retention::{recent_first_hour, HOUR_MS};
 
+use super::shares::{share_of, Holder};
 use super::{number, text, Store};
 use crate::error::AppError;
 
-/// A site's settings, and whether ?2 is its read token's hash (one round trip for both: every
-/// answer needs them first).
-const SETTINGS_SQL: &str = "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
+/// A site's settings, and whether ?2 is its read token's hash or one of its shares' (one round
+/// trip for all: every answer needs them first).
+const SETTINGS_SQL: &str = concat!(
+    "SELECT s.timezone AS timezone, s.retention_days AS retention_days, \
        (SELECT MIN(r.day) FROM day_parts r WHERE r.site_id = s.id AND r.part = 'totals') AS first_day, \
-       COALESCE(s.read_token_hash = ?2, 0) AS reader, s.created_at AS created_at \
-     FROM sites s WHERE s.id = ?1";
+       COALESCE(s.read_token_hash = ?2, 0) AS reader, ",
+    share_of!(),
+    " AS share, s.created_at AS created_at FROM sites s WHERE s.id = ?1"
+);
 
 /// Every event between the first start and the last event of the visits overlapping `[?2, ?3)`
 /// (the `sessions` rows say where each visit begins and ends), with `$props` as its props.
@@ -106,8 +110,8 @@ pub struct QuerySettings {
     pub retention_days: i64,
     /// The first local day with a rollup.
     pub first_day: Option<i64>,
-    /// The token hash asked about is the site's read token's.
-    pub reader: bool,
+    /// What the token hash asked about is to the site.
+    pub holder: Holder,
     /// When the site was created, ms (a site made anew under an old id has another).
     pub created_at: i64,
 }
@@ -118,6 +122,7 @@ struct SettingsRow {
     retention_days: f64,
     first_day: Option<f64>,
     reader: f64,
+    share: Option<f64>,
     created_at: f64,
 }
 
@@ -199,7 +204,7 @@ impl Store {
             zone: Zone::named(&r.timezone),
             retention_days: r.retention_days as i64,
             first_day: r.first_day.map(|d| d as i64),
-            reader: r.reader == 1.0,
+            holder: Holder::of(r.reader, r.share),
             created_at: r.created_at as i64,
         }))
     }
