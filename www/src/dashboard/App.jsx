@@ -88,8 +88,14 @@ export function App() {
   }
   useEffect(() => {
     const onPop = () => setState(parse(location.search));
+    // A sign-in or share link pasted into this tab: take its credentials, open its site.
+    const onHash = () => adopt(location, history) && setState(parse(location.search));
     addEventListener("popstate", onPop);
-    return () => removeEventListener("popstate", onPop);
+    addEventListener("hashchange", onHash);
+    return () => {
+      removeEventListener("popstate", onPop);
+      removeEventListener("hashchange", onHash);
+    };
   }, []);
   useShortcuts(state, navigate);
 

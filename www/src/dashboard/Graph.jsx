@@ -42,6 +42,15 @@ export function buckets(answer, comparison, metricName, now) {
 /** Seconds since the epoch of a bucket label, read as UTC (the chart shows it as written). */
 const stamp = (label) => Date.parse(`${label.replace(" ", "T")}${label.length > 10 ? "" : "T00:00:00"}Z`) / 1000;
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A bucket label as a tick: "14:00", "Dec 6", "Dec 2026". */
+function tick(label, interval) {
+  if (interval === "hour" || interval === "minute") return label.slice(11, 16);
+  const month = MONTHS[Number(label.slice(5, 7)) - 1] ?? "";
+  return interval === "month" ? `${month} ${label.slice(0, 4)}` : `${month} ${Number(label.slice(8, 10))}`;
+}
+
 function colors() {
   const css = getComputedStyle(document.documentElement);
   return { line: css.getPropertyValue("--accent").trim(), was: css.getPropertyValue("--muted").trim(), grid: css.getPropertyValue("--grid").trim(), text: css.getPropertyValue("--text").trim() };
@@ -68,17 +77,25 @@ function Chart({ rows, metricName, interval }) {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
-        { ...axis, values: interval === "hour" ? "{HH}:00" : interval === "month" ? "{MMM} {YY}" : "{MMM} {D}" },
+        // One tick a bucket, thinned to fit: uPlot's own time ticks fall between daily buckets.
+        {
+          ...axis,
+          splits: (u) => {
+            const step = Math.ceil(x.length / Math.max(2, Math.floor(u.width / 90)));
+            return x.filter((_, i) => i % step === 0);
+          },
+          values: (u, splits) => splits.map((t) => tick(rows[x.indexOf(t)]?.label ?? "", interval)),
+        },
         { ...axis, size: 60, values: (u, vals) => vals.map(fmt) },
       ],
       series: [
         { label: "Time", value: (u, v) => (v === null ? "–" : rows[x.indexOf(v)]?.label ?? "") },
         { label: LABELS[metricName] || metricName, stroke: c.line, width: 2, fill: `${c.line}22`, value: (u, v) => fmt(v), spanGaps: false },
-        { label: "In progress", stroke: c.line, width: 2, dash: [6, 5], value: (u, v) => fmt(v), show: inc >= 0 },
+        ...(inc >= 0 ? [{ label: "In progress", stroke: c.line, width: 2, dash: [6, 5], value: (u, v) => fmt(v) }] : []),
         ...(hasWas ? [{ label: "Comparison", stroke: c.was, width: 1.5, value: (u, v) => fmt(v) }] : []),
       ],
     };
-    const data = [x, solid, dashed, ...(hasWas ? [was] : [])];
+    const data = [x, solid, ...(inc >= 0 ? [dashed] : []), ...(hasWas ? [was] : [])];
     const plot = new uPlot(opts, data, el.current);
     const resize = () => plot.setSize({ width: el.current.clientWidth, height: 240 });
     window.addEventListener("resize", resize);

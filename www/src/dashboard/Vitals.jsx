@@ -37,6 +37,7 @@ export function Vitals({ api, site, state, today, refresh }) {
                 </li>
               ))}
             </ul>
+            <div class="scroll" tabIndex={0} role="region" aria-label="Web vitals per page">
             <table class="rows">
               <thead>
                 <tr>
@@ -61,6 +62,7 @@ export function Vitals({ api, site, state, today, refresh }) {
                 ))}
               </tbody>
             </table>
+            </div>
           </>
         ) : null}
       </Status>

@@ -92,18 +92,15 @@ export const COLUMNS = {
   average_revenue: "Average",
 };
 
-/** A country code with its name (the browser's own list of names). */
+/** A country code by its name (the browser's own list of names). */
 const regions = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
 export function country(code) {
   if (!/^[A-Z]{2}$/.test(code)) return code;
-  const flag = String.fromCodePoint(...[...code].map((c) => 0x1f1a5 + c.charCodeAt(0)));
-  let name = code;
   try {
-    name = regions?.of(code) ?? code;
+    return regions?.of(code) ?? code;
   } catch {
-    name = code;
+    return code;
   }
-  return `${flag} ${name}`;
 }
 
 export { whole };
