@@ -15,6 +15,7 @@ mod pending;
 mod router;
 mod routes;
 mod store;
+mod turns;
 
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,

@@ -21,7 +21,7 @@ use worker::{Env, Request, Response};
 use super::access::{self, Caller};
 use crate::error::AppError;
 use crate::store::Store;
-use crate::{deflate, edge, held};
+use crate::{deflate, edge, held, turns};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -118,6 +118,12 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response, AppError> {
     // Block and rollup parts read from this isolate's memory (the test-hooks build says how
     // many).
     let mut held_parts = 0;
+    // Raw events and blocks are read one query at a time in this isolate (turns.rs); rollups
+    // never wait.
+    let _turn = match rollup_parts {
+        Some(_) => None,
+        None => Some(turns::heavy().await),
+    };
     let (hits, days, blocks) = match rollup_parts {
         Some(parts) => {
             let (pieces, from_memory) = rollup_pieces(
@@ -318,6 +324,12 @@ async fn raw_hits(
         .await?
     {
         Some(read) => read,
+        // A range of more than a day is counted first: a busy site's month is then refused
+        // without reading (and holding) its first 200 000 events. A day's read is not: a day
+        // that holds more is rare, and counting costs the rows it would read.
+        None if to - from > DAY_MS && store.hits_over(site, (from, to), MAX_RAW_EVENTS).await? => {
+            None
+        }
         None => store.hits(site, from, to, MAX_RAW_EVENTS).await?,
     };
     Ok(read.ok_or_else(|| {

@@ -50,6 +50,13 @@ macro_rules! hits_sql {
     };
 }
 const HITS_SQL: &str = hits_sql!("props", "");
+/// How many rows [`HITS_SQL`] would read, counted up to `?4` (the index alone: no row is sent).
+const HITS_COUNT_SQL: &str =
+    "WITH w AS (SELECT MIN(started_at) AS lo, MAX(last_at) AS hi FROM sessions \
+       WHERE site_id = ?1 AND last_at >= ?2 AND started_at < ?3) \
+     SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE site_id = ?1 \
+       AND ts >= MIN(?2, COALESCE((SELECT lo FROM w), ?2)) \
+       AND ts <= MAX(?3, COALESCE((SELECT hi FROM w), ?3)) LIMIT ?4)";
 /// The same with only the staff mark of the props (what a day block keeps), of the visitors whose
 /// key is in `[?5, ?6)` (NULL: open): a busy day read at once would outgrow a worker's memory.
 const BLOCK_HITS_SQL: &str = hits_sql!(
@@ -219,6 +226,23 @@ impl Store {
         max: usize,
     ) -> Result<Option<Vec<Hit>>, AppError> {
         self.hits_of(HITS_SQL, site, (from, to), max, &[]).await
+    }
+
+    /// True when the raw events of the visits touching `[from, to)` are more than `max`:
+    /// counted, not read, so a range too long is refused without holding its events.
+    pub async fn hits_over(
+        &self,
+        site: &str,
+        (from, to): (i64, i64),
+        max: usize,
+    ) -> Result<bool, AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: f64,
+        }
+        let binds = [text(site), number(from), number(to), number(max as i64 + 1)];
+        let count: Option<Count> = self.row(self.statement(HITS_COUNT_SQL, &binds)?).await?;
+        Ok(count.is_some_and(|c| c.n as usize > max))
     }
 
     /// [`Store::hits`] without their props but the staff mark, of the visitors whose key is in
