@@ -9,12 +9,14 @@
 // body; a query this build cannot answer has `request: null` and prints as "n/a on this build".
 import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { BASE, request } from "../tests/e2e/helpers.mjs";
+import { BASE, launch, request } from "../tests/e2e/helpers.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const QUERY_SECONDS = Number(process.env.BENCH_QUERY_SECONDS ?? 90);
 const RESULTS = process.env.BENCH_RESULTS;
+/** First loads of the dashboard per row, each in a fresh browser context (nothing cached). */
+const LOADS = Number(process.env.BENCH_DASHBOARD_LOADS ?? 10);
 const seed = JSON.parse(readFileSync(process.env.BENCH_SEED_SUMMARY, "utf8"));
 
 const DAY_MS = 86_400_000;
@@ -137,6 +139,44 @@ for (const query of QUERIES) {
   const pageviews = m.answer.pageviews ?? m.answer.results?.[0]?.metrics?.[2];
   if (query.name.includes("overview") && !(pageviews > 0)) throw new Error(`${query.name}: no pageviews in ${JSON.stringify(m.answer)}`);
 }
+
+/**
+ * The dashboard's first load in Chromium, a fresh browser context each time (no cache, no
+ * session): the page opened with the read token in its link, as `npm start` prints it, for the
+ * busy site. Times are from the navigation's start (the page's own performance marks): the top
+ * stats shown, the graph drawn, and every panel loaded (read within a frame of it). `cold`: every
+ * query the page sends reads D1 (X-Test-Cold), as in a worker that holds nothing yet.
+ */
+async function dashboardLoads(browser, period, cold) {
+  const times = { top: [], graph: [], all: [] };
+  for (let i = 0; i < LOADS; i++) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders: cold ? { "X-Test-Cold": "1" } : {} });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/dashboard/?site=${seed.site}&period=${period}#site=${seed.site}&token=${seed.read_token}`);
+    await page.waitForFunction(() => (!document.querySelector('.state.loading, [aria-busy="true"]') && document.querySelector(".chart canvas")) || document.querySelector(".state.error"), null, { timeout: 180_000, polling: "raf" });
+    const t = await page.evaluate(() => ({
+      top: performance.getEntriesByName("sightline:top-stats")[0]?.startTime,
+      graph: performance.getEntriesByName("sightline:graph")[0]?.startTime,
+      all: performance.now(),
+      error: document.querySelector(".state.error")?.textContent ?? null,
+    }));
+    await ctx.close();
+    if (t.error || t.top === undefined || t.graph === undefined) throw new Error(`dashboard ${period}: ${t.error ?? "no marks"}`);
+    for (const k of ["top", "graph", "all"]) times[k].push(t[k]);
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.sort((a, b) => a - b)]));
+}
+
+const browser = await launch();
+for (const [period, label] of [["12mo", "12 months"], ["30d", "30d"]]) {
+  for (const cold of [false, true]) {
+    const t = await dashboardLoads(browser, period, cold);
+    for (const [k, what] of [["top", "top stats"], ["graph", "graph"], ["all", "every panel"]]) {
+      results.push({ name: `dashboard first load, ${label}${cold ? ", cold" : ""}: ${what}`, floor_ms: null, available: true, n: LOADS, p50_ms: percentile(t[k], 0.5), p95_ms: percentile(t[k], 0.95), rows_read: "—" });
+    }
+  }
+}
+await browser.close();
 
 let build = "unknown";
 try {

@@ -292,6 +292,7 @@ describe("dashboard", () => {
       const shown = await page.$$eval(".vital-tiles li", (lis) => lis.map((li) => JSON.parse(li.querySelector(".vital").dataset.value)));
       return JSON.stringify(shown) === JSON.stringify(whole.slice(0, 5));
     }, 20000, "the site's vitals");
+    assert.equal(await page.$("#vitals-last-day"), null, "a small site's range is read whole");
     const classes = await page.$$eval(".vital-tiles .vital", (els) => els.map((e) => e.className.replace("vital ", "")));
     assert.deepEqual(classes, Q.VITALS.map((v, i) => Q.rating(v, whole[i]) ?? "none"));
     const perPage = (await api(Q.vitalsQuery(SITE.id, stateOf(page), today, true))).results.filter((r) => r.metrics.slice(0, 5).some((v) => v !== null));

@@ -5,6 +5,17 @@ import { breakdownQuery, tabMetrics, tabDimension, TABS } from "./queries.js";
 import { metric, COLUMNS, country } from "./format.js";
 import { withValue } from "./filters.js";
 import { Status } from "./Status.jsx";
+import { queryOrLastDay } from "./narrow.js";
+
+/** The notice of a panel narrowed to the last whole day (see narrow.js). */
+export function LastDay({ read }) {
+  if (!read.data?.lastDay) return null;
+  return (
+    <p class="notice last-day">
+      Counted from raw events, and this range holds more than one answer reads: the last whole day's ({read.data.answer.query.date_range[0].slice(0, 10)}).
+    </p>
+  );
+}
 
 /** How a row's value reads (countries by name). */
 export function valueLabel(dimension, v) {
@@ -82,7 +93,8 @@ export function Breakdown({ api, site, state, today, navigate, panel, tab: chose
   const dimension = tabDimension(tab, state);
   const body = breakdownQuery(site, state, today, tab);
   const key = JSON.stringify(body) + refresh;
-  const answer = useApi(() => api.query(body), key);
+  const read = useApi(() => queryOrLastDay(api, body, today), key);
+  const answer = { ...read, data: read.data?.answer };
   const rows = answer.data?.results ?? [];
   const total = answer.data?.meta?.total_rows ?? rows.length;
   return (
@@ -100,6 +112,7 @@ export function Breakdown({ api, site, state, today, navigate, panel, tab: chose
         )}
       </div>
       {tab.id === "props" && <PropKey state={state} navigate={navigate} />}
+      <LastDay read={read} />
       <Status loading={answer.loading} error={answer.error} empty={answer.data && !rows.length}>
         {rows.length ? <Rows rows={rows} tab={tab} dimension={dimension} navigate={navigate} state={state} /> : null}
       </Status>

@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useApi } from "./hooks.js";
 import { breakdownQuery, tabMetrics, tabDimension } from "./queries.js";
 import { csv, cell } from "./csv.js";
-import { Rows } from "./Breakdown.jsx";
+import { Rows, LastDay } from "./Breakdown.jsx";
+import { queryOrLastDay } from "./narrow.js";
 import { Status } from "./Status.jsx";
 
 export const PAGE = 100;
@@ -20,7 +21,8 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
   const metrics = tabMetrics(tab);
   const sort = order ?? [metrics[0], "desc"];
   const body = breakdownQuery(site, state, today, tab, { limit: PAGE, offset: page * PAGE, order: sort, search });
-  const answer = useApi(() => api.query(body), JSON.stringify(body) + refresh);
+  const read = useApi(() => queryOrLastDay(api, body, today), JSON.stringify(body) + refresh);
+  const answer = { ...read, data: read.data?.answer };
   const rows = answer.data?.results ?? [];
   const total = answer.data?.meta?.total_rows ?? 0;
 
@@ -48,7 +50,7 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
   async function exportCsv() {
     setExporting(true);
     try {
-      const all = await api.query(breakdownQuery(site, state, today, tab, { limit: 10000, offset: 0, order: sort, search }));
+      const all = (await queryOrLastDay(api, breakdownQuery(site, state, today, tab, { limit: 10000, offset: 0, order: sort, search }), today)).answer;
       const text = csv([dimension, ...metrics], all.results.map((r) => [r.dimensions[0], ...r.metrics.map(cell)]));
       const a = document.createElement("a");
       a.href = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
@@ -74,6 +76,7 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
           ✕
         </button>
       </div>
+      <LastDay read={read} />
       <Status loading={answer.loading} error={answer.error} empty={answer.data && !rows.length}>
         {rows.length ? <Rows rows={rows} tab={tab} dimension={dimension} navigate={navigate} state={state} sort={sort} onSort={onSort} /> : null}
       </Status>

@@ -97,6 +97,7 @@ function Chart({ rows, metricName, interval }) {
     };
     const data = [x, solid, ...(inc >= 0 ? [dashed] : []), ...(hasWas ? [was] : [])];
     const plot = new uPlot(opts, data, el.current);
+    performance.mark("sightline:graph");
     const resize = () => plot.setSize({ width: el.current.clientWidth, height: 240 });
     window.addEventListener("resize", resize);
     return () => {

@@ -2,6 +2,7 @@
 // Google's thresholds (good, needs improvement, poor).
 import { useApi } from "./hooks.js";
 import { vitalsQuery, VITALS, rating } from "./queries.js";
+import { queryOrLastDay } from "./narrow.js";
 import { metric } from "./format.js";
 import { Status } from "./Status.jsx";
 
@@ -18,16 +19,25 @@ function Reading({ vital, value }) {
 }
 
 export function Vitals({ api, site, state, today, refresh }) {
-  const siteBody = vitalsQuery(site, state, today, false);
-  const pageBody = vitalsQuery(site, state, today, true);
-  const whole = useApi(() => api.query(siteBody), JSON.stringify(siteBody) + refresh);
-  const pages = useApi(() => api.query(pageBody), JSON.stringify(pageBody) + refresh);
-  const row = whole.data?.results?.[0];
-  const rows = (pages.data?.results ?? []).filter((r) => r.metrics.slice(0, 5).some((v) => v !== null));
+  const key = JSON.stringify(vitalsQuery(site, state, today, false)) + refresh;
+  // The site's first, then its pages: a range too long is then known, and asked once.
+  const read = useApi(async () => {
+    const whole = await queryOrLastDay(api, vitalsQuery(site, state, today, false), today);
+    const pages = await queryOrLastDay(api, vitalsQuery(site, state, today, true, whole.lastDay), today);
+    return { whole: whole.answer, pages: pages.answer, lastDay: whole.lastDay };
+  }, key);
+  const lastDay = read.data?.lastDay;
+  const row = read.data?.whole.results?.[0];
+  const rows = (read.data?.pages.results ?? []).filter((r) => r.metrics.slice(0, 5).some((v) => v !== null));
   return (
     <section class="panel vitals" id="panel-vitals" aria-labelledby="vitals-title">
       <h2 id="vitals-title">Web vitals (p75)</h2>
-      <Status loading={whole.loading || pages.loading} error={whole.error || pages.error} empty={whole.data && !rows.length}>
+      {lastDay && (
+        <p class="notice" id="vitals-last-day">
+          Web vitals are exact percentiles of raw events, and this range holds more than one answer reads: these are the last whole day's ({read.data.whole.query.date_range[0].slice(0, 10)}).
+        </p>
+      )}
+      <Status loading={read.loading} error={read.error} empty={read.data && !rows.length}>
         {row && rows.length ? (
           <>
             <ul class="vital-tiles">

@@ -209,16 +209,25 @@ export function breakdownQuery(site, state, today, tab, { limit = 9, offset = 0,
   };
 }
 
-/** Web vitals: p75 of each, for the whole site (no dimension) or per page. */
-export function vitalsQuery(site, state, today, byPage) {
+/**
+ * Web vitals: p75 of each, for the whole site (no dimension) or per page. Their p75s are exact,
+ * read from raw events, so a busy site's long range can hold more than one answer reads: then
+ * `lastDay` asks for the last whole day only (the page says so).
+ */
+export function vitalsQuery(site, state, today, byPage, lastDay = false) {
   return {
     site_id: site,
     metrics: [...VITALS.map((v) => v.metric), "pageviews"],
-    date_range: dateRange(state.period, today),
+    date_range: lastDay ? dateRange("yesterday", today) : dateRange(state.period, today),
     ...(byPage ? { dimensions: ["event:page"], order_by: [["pageviews", "desc"]], pagination: { limit: 20, offset: 0 } } : {}),
     filters: filtersOf(state),
     include: include(state),
   };
+}
+
+/** True for the API's refusal of a range holding more raw events than one answer reads. */
+export function tooManyRawEvents(error) {
+  return error?.status === 400 && error.code === "invalid_date_range" && /raw events/.test(error.message);
 }
 
 /** A saved funnel over the page's range and filters. */
