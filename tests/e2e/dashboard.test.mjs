@@ -45,7 +45,7 @@ function shownStats(page) {
 /** The top stats the API answers for the page's state. */
 async function expectedStats(page, token = READ) {
   const state = stateOf(page);
-  const body = Q.topStatsQuery(SITE.id, state, today);
+  const body = Q.topStatsQuery(state.site || SITE.id, state, today);
   const row = (await api(body, token)).results[0];
   return Object.fromEntries(body.metrics.map((m, i) => [m, [row.metrics[i], row.comparison ? row.comparison.change[i] : null]]));
 }
@@ -203,6 +203,41 @@ describe("dashboard", () => {
     await page.waitForSelector(".chip");
     await page.click(".chip button");
     await eventually(() => stateOf(page).filters.length === 0, 5000, "the chip removed");
+    await statsMatch(page);
+    await page.context().close();
+  });
+
+  test("goals, event properties and revenue per currency, as the API answers them", async () => {
+    const page = await open("?period=30d");
+    await panelMatches(page, "goals", "goals");
+    await page.click('#panel-goals [data-tab="props"]');
+    const props = await panelMatches(page, "goals", "props");
+    assert.ok(props.some(([v]) => v === "red-shoe"), "the product property's values");
+    await page.click('#panel-goals [data-tab="revenue"]');
+    const revenue = await panelMatches(page, "goals", "revenue");
+    assert.ok(revenue.length >= 1 && revenue.every(([, m]) => m[0].currency), "revenue is never added up across currencies");
+    // A click on a goal filters by it: conversions and the conversion rate join the top stats.
+    await page.click('#panel-goals [data-tab="goals"]');
+    await page.click('#panel-goals tr[data-value="purchase"] .filter-by');
+    await eventually(async () => (await page.$('.stat[data-metric="conversion_rate"]')) !== null, 10000, "the conversion rate");
+    await statsMatch(page);
+    await page.context().close();
+  });
+
+  test("a tab signed in to two sites switches between them", async () => {
+    const page = await open("?period=30d");
+    await statsMatch(page);
+    // A second site's link pasted into the same tab.
+    await page.evaluate(() => {
+      location.hash = "#site=demo&token=dev-demo-token";
+    });
+    await eventually(() => stateOf(page).site === "demo", 10000, "the demo site opened");
+    assert.ok(!page.url().includes("dev-demo-token"));
+    await statsMatch(page, "dev-demo-token");
+    const sites = await page.$$eval('select[aria-label="Site"] option', (os) => os.map((o) => o.value));
+    assert.ok(sites.includes("demo") && sites.includes(SITE.id), `the switcher lists both: ${sites}`);
+    await page.selectOption('select[aria-label="Site"]', SITE.id);
+    await eventually(() => stateOf(page).site === SITE.id, 10000, "back on the first site");
     await statsMatch(page);
     await page.context().close();
   });
