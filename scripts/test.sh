@@ -23,6 +23,8 @@ cargo clippy -q -p sightline-edge-worker --target wasm32-unknown-unknown --featu
 log "cargo test (core and SDK policy, native)"
 cargo test -q -p sightline-core --features server
 cargo test -q -p sightline-sdk
+log "the dashboard's pure modules (node --test tests/unit/)"
+node --test tests/unit/
 
 bash scripts/build.sh --no-worker
 

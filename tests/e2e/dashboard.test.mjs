@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { generate } from "../traffic/generate.mjs";
 import * as Q from "../../www/src/dashboard/queries.js";
 import { parse } from "../../www/src/dashboard/state.js";
+import * as F from "../../www/src/dashboard/format.js";
 import { ADMIN_TOKEN, BASE, DESKTOP_UA, ROOT, beacon, collect, createSite, event, eventually, launch, replay, settled, siteApi, storedEvents, uid, v2query } from "./helpers.mjs";
 
 const run = uid("").slice(-6);
@@ -26,20 +27,22 @@ let today;
 /** The API's answer to a body, or a failed assertion. */
 async function api(body, token = READ) {
   const got = await v2query(body, token);
-  assert.equal(got.status, 200, `${JSON.stringify(body)} → ${JSON.stringify(got.body)}`);
+  assert.equal(got.status, 200, `the API answered ${got.status}: ${JSON.stringify(body)} → ${JSON.stringify(got.body)}`);
   return got.body;
 }
 
 /** The page's state, read from its address as the page reads it. */
 const stateOf = (page) => parse(new URL(page.url()).search);
 
-/** What the top stats show: metric → [value, change]. */
-function shownStats(page) {
-  return page.$$eval(".stat", (els) =>
-    Object.fromEntries(
-      els.map((e) => [e.dataset.metric, [JSON.parse(e.querySelector(".value").dataset.value), e.querySelector(".change") ? JSON.parse(e.querySelector(".change").dataset.change) : null]]),
-    ),
+/** What the top stats show: metric → [value, change]; null while a stat has no value yet. */
+async function shownStats(page) {
+  const stats = await page.$$eval(".stat", (els) =>
+    els.map((e) => [e.dataset.metric, e.querySelector(".value")?.dataset.value, e.querySelector(".change")?.dataset.change, e.querySelector(".value")?.textContent]),
   );
+  if (stats.some(([, v]) => v === undefined)) return null;
+  // What a person reads is the value as format.js writes it.
+  for (const [name, v, , text] of stats) assert.equal(text, F.metric(name, JSON.parse(v)), `the ${name} stat reads its value`);
+  return Object.fromEntries(stats.map(([name, v, c]) => [name, [JSON.parse(v), c === undefined ? null : JSON.parse(c)]]));
 }
 
 /** The top stats the API answers for the page's state. */
@@ -50,13 +53,23 @@ async function expectedStats(page, token = READ) {
   return Object.fromEntries(body.metrics.map((m, i) => [m, [row.metrics[i], row.comparison ? row.comparison.change[i] : null]]));
 }
 
+/** A probe for `eventually`: false (tried again) when the API or the page is not there yet. */
+const probe = (fn) => async () => {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof assert.AssertionError && !/API answered/.test(e.message)) throw e;
+    return false;
+  }
+};
+
 /** Waits until the top stats show what the API answers for the page's state. */
 async function statsMatch(page, token = READ) {
   let expected;
-  await eventually(async () => {
+  await eventually(probe(async () => {
     expected = await expectedStats(page, token);
     return JSON.stringify(await shownStats(page)) === JSON.stringify(expected);
-  }, 20000, "the top stats to equal the API's");
+  }), 20000, "the top stats to equal the API's");
   return expected;
 }
 
@@ -68,12 +81,12 @@ function shownRows(page, scope) {
 /** Waits until a panel's rows equal the API's for its tab and the page's state. */
 async function panelMatches(page, panelId, tabId, options = {}, scope = `#panel-${panelId}`) {
   let want;
-  await eventually(async () => {
+  await eventually(probe(async () => {
     const body = Q.breakdownQuery(SITE.id, stateOf(page), today, Q.TABS[tabId], options);
     want = (await api(body)).results.map((r) => [r.dimensions[0], r.metrics]);
     const got = await shownRows(page, scope);
     return want.length > 0 && JSON.stringify(got) === JSON.stringify(want);
-  }, 20000, `the ${tabId} rows to equal the API's`);
+  }), 20000, `the ${tabId} rows to equal the API's`);
   return want;
 }
 
@@ -169,9 +182,20 @@ describe("dashboard", () => {
         return !row || Number(was) === row.comparison.metrics[0];
       });
     }, 20000, "the graph's buckets to equal the API's");
+    // Views per visit, refused by time bucket, is drawn from each bucket's pageviews ÷ visits.
+    await page.click('.stat[data-metric="views_per_visit"]');
+    const byDay = await api({ site_id: SITE.id, metrics: ["pageviews", "visits"], date_range: "30d", dimensions: ["time:day"] });
+    const ratio = new Map(byDay.results.map((r) => [r.dimensions[0], Math.round((r.metrics[0] / r.metrics[1]) * 100) / 100]));
+    await eventually(async () => {
+      const shown = await page.$$eval("table.graph-data tbody tr", (trs) => trs.map((tr) => [tr.dataset.label, tr.dataset.value]));
+      return shown.length === labels.length && shown.every(([label, v]) => (ratio.has(label) ? Number(v) === ratio.get(label) : v === "null"));
+    }, 20000, "views per visit by day");
+    assert.equal(await page.$(".graph .state.error"), null);
     // A day range is drawn by hour, the hour in progress marked, none after it drawn.
     await page.keyboard.press("d");
-    await eventually(async () => (await page.$$("table.graph-data tbody tr")).length === 24, 20000, "24 hourly buckets");
+    const hoursToday = (await api(Q.graphQuery(SITE.id, { ...stateOf(page), period: "day" }, today))).meta.time_labels.length;
+    assert.ok(hoursToday >= 23 && hoursToday <= 25, `a day has ${hoursToday} hours`);
+    await eventually(async () => (await page.$$("table.graph-data tbody tr[data-label]")).length === hoursToday && (await page.$eval("table.graph-data tbody tr", (tr) => tr.dataset.label.length > 10)), 20000, "hourly buckets");
     const hours = await page.$$eval("table.graph-data tbody tr", (trs) => trs.map((tr) => [tr.dataset.current, tr.dataset.value]));
     const current = hours.findIndex(([c]) => c === "1");
     assert.ok(current >= 0, "today's hour in progress is marked");
@@ -196,7 +220,7 @@ describe("dashboard", () => {
     // Back: the filter is gone, from the URL and the numbers.
     await page.goBack();
     await eventually(() => stateOf(page).filters.length === 0, 5000, "the filter to be gone");
-    assert.equal(await page.$(".chip"), null);
+    await page.waitForSelector(".chip", { state: "detached" });
     await statsMatch(page);
     // Forward again, then the chip's remove button.
     await page.goForward();
@@ -254,6 +278,13 @@ describe("dashboard", () => {
     await panelMatches(page, "pages", "pages", { limit: 100, search: "PRODUCT", order: ["pageviews", "desc"] }, "dialog.details-view");
     await page.click('dialog th button.sort:has-text("Pageviews")');
     const asc = await panelMatches(page, "pages", "pages", { limit: 100, search: "PRODUCT", order: ["pageviews", "asc"] }, "dialog.details-view");
+    // The search and order are in the URL: a reload (or the link, shared) shows the same rows.
+    assert.equal(stateOf(page).q, "PRODUCT");
+    assert.equal(stateOf(page).sort, "pageviews.asc");
+    await page.reload();
+    await page.waitForSelector("dialog.details-view[open]");
+    assert.equal(await page.inputValue('dialog input[type="search"]'), "PRODUCT");
+    await panelMatches(page, "pages", "pages", { limit: 100, search: "PRODUCT", order: ["pageviews", "asc"] }, "dialog.details-view");
     // CSV export: the same rows, a header first.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("dialog button.export")]);
     const text = readFileSync(await download.path(), "utf8");
@@ -262,7 +293,7 @@ describe("dashboard", () => {
     assert.deepEqual(lines.slice(1), asc.map(([v, m]) => [v, ...m].join(",")));
     await accessible(page, "details view");
     await page.keyboard.press("Escape");
-    await eventually(() => stateOf(page).details === "", 5000, "the details view closed");
+    await eventually(() => stateOf(page).details === "" && stateOf(page).q === "", 5000, "the details view closed");
     await page.context().close();
   });
 
@@ -329,7 +360,10 @@ describe("dashboard", () => {
     }, 20000, "the site's vitals");
     assert.equal(await page.$("#vitals-last-day"), null, "a small site's range is read whole");
     const classes = await page.$$eval(".vital-tiles .vital", (els) => els.map((e) => e.className.replace("vital ", "")));
-    assert.deepEqual(classes, Q.VITALS.map((v, i) => Q.rating(v, whole[i]) ?? "none"));
+    // Google's thresholds, written out here: good up to, poor above.
+    const google = [[2500, 4000], [200, 500], [0.1, 0.25], [1800, 3000], [800, 1800]];
+    const expected = google.map(([good, poor], i) => (whole[i] === null ? "none" : whole[i] <= good ? "good" : whole[i] <= poor ? "needs-improvement" : "poor"));
+    assert.deepEqual(classes, expected);
     const perPage = (await api(Q.vitalsQuery(SITE.id, stateOf(page), today, true))).results.filter((r) => r.metrics.slice(0, 5).some((v) => v !== null));
     assert.deepEqual(await shownRows(page, "#panel-vitals"), perPage.map((r) => [r.dimensions[0], r.metrics]));
     await page.context().close();
@@ -391,9 +425,11 @@ describe("dashboard", () => {
     // The locked link counts only its segment's traffic, whatever its holder asks.
     const locked = await openLink(links[1]);
     await locked.waitForSelector(".stat .value");
-    const lockedStats = await shownStats(locked);
+    const lockedStats = await eventually(() => shownStats(locked), 20000, "the locked link's stats");
     const segmentOnly = (await api({ ...Q.topStatsQuery(SITE.id, stateOf(locked), today), filters: [["is", "segment", [seg.body.id]]] })).results[0].metrics;
     assert.deepEqual(Object.values(lockedStats).map(([v]) => v), segmentOnly);
+    const everyone = (await api(Q.topStatsQuery(SITE.id, stateOf(locked), today))).results[0].metrics;
+    assert.ok(segmentOnly[0] < everyone[0], "the locked link counts fewer visitors than the site has");
     // Revoked from the dashboard: the link opens nothing any more.
     await page.click("button.share");
     await page.waitForSelector(`.share-list li:has-text("Everyone ${run}") .revoke`);

@@ -27,7 +27,10 @@ function SignIn({ error, site: wanted }) {
         onSubmit={(e) => {
           e.preventDefault();
           remember(site.trim(), token.trim(), "read");
-          location.assign(`${location.pathname}?site=${encodeURIComponent(site.trim())}`);
+          // The link's range and filters are kept: only the site is the one signed in to.
+          const q = new URLSearchParams(location.search);
+          q.set("site", site.trim());
+          location.assign(`${location.pathname}?${q}`);
         }}
       >
         <p>Sign in with a site's read token (or the admin token). It stays in this tab only.</p>
@@ -48,13 +51,15 @@ function SignIn({ error, site: wanted }) {
   );
 }
 
-/** Keyboard shortcuts: a letter a range (as Plausible's), X the comparison, S staff. */
+/** Keyboard shortcuts: a letter a range (as Plausible's), X the comparison. */
 function useShortcuts(state, navigate) {
   useEffect(() => {
     function onKey(e) {
       if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
       const t = e.target;
-      if (t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(t.tagName))) return;
+      // Not while typing (a checkbox or button with focus still takes the keys).
+      const typing = t instanceof HTMLInputElement ? !["checkbox", "radio", "button", "submit", "reset"].includes(t.type) : t instanceof HTMLElement && (t.isContentEditable || ["SELECT", "TEXTAREA"].includes(t.tagName));
+      if (typing) return;
       if (document.querySelector("dialog[open]")) return;
       const key = e.key.toLowerCase();
       const period = PERIODS.find((p) => p.key === key);
@@ -71,7 +76,6 @@ function useShortcuts(state, navigate) {
 export function App() {
   const [adopted] = useState(() => adopt(location, history));
   const [state, setState] = useState(() => parse(location.search));
-  const [tabs, setTabs] = useState({});
   const [sharing, setSharing] = useState(false);
   const [refresh, setRefresh] = useState(0);
   const signedIn = sessions();
@@ -113,8 +117,20 @@ export function App() {
 
   if (!session) return <SignIn site={site} />;
   if (probe.error) {
-    const wrong = probe.error.status === 401 || probe.error.status === 404;
-    return <SignIn site={site} error={wrong ? `The token does not open site "${site}": ${probe.error.message}` : probe.error.message} />;
+    if (probe.error.status === 401 || probe.error.status === 404) {
+      return <SignIn site={site} error={`The token does not open site "${site}": ${probe.error.message}`} />;
+    }
+    // Not the token's fault (offline, overloaded): say so, and try again on request.
+    return (
+      <main class="sign-in">
+        <p class="error" role="alert" id="load-error">
+          Could not reach the collector: {probe.error.message}
+        </p>
+        <button type="button" onClick={() => location.reload()}>
+          Try again
+        </button>
+      </main>
+    );
   }
   if (!probe.data) {
     return (
@@ -225,7 +241,7 @@ export function App() {
         <div class="grid">
           <Realtime api={api} site={site} state={state} kind={kind} />
           {PANELS.map((p) => (
-            <Breakdown key={p.id} {...common} panel={p} tab={tabs[p.id]} onTab={(t) => setTabs({ ...tabs, [p.id]: t })} />
+            <Breakdown key={p.id} {...common} panel={p} tab={state.tabs[p.id]} onTab={(t) => navigate({ tabs: { ...state.tabs, [p.id]: t } }, true)} />
           ))}
           <Funnels {...common} funnels={funnels} canSave={kind === "admin"} onSaved={async () => setSaved((n) => n + 1)} />
         </div>

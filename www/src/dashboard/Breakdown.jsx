@@ -52,7 +52,7 @@ export function Rows({ rows, tab, dimension, navigate, state, sort, onSort }) {
           return (
             <tr key={value} data-value={value} data-metrics={JSON.stringify(r.metrics)}>
               <th scope="row" style={`--share:${Math.round((first / top) * 100)}%`}>
-                <button type="button" class="filter-by" title={`Filter by ${value}`} onClick={() => navigate({ filters: withValue(state.filters, dimension, value), details: "" })}>
+                <button type="button" class="filter-by" title={`Filter by ${value}`} onClick={() => navigate({ filters: withValue(state.filters, dimension, value), details: "", q: "", sort: "", page: 0 })}>
                   {valueLabel(dimension, value)}
                 </button>
               </th>
@@ -117,7 +117,7 @@ export function Breakdown({ api, site, state, today, navigate, panel, tab: chose
         {rows.length ? <Rows rows={rows} tab={tab} dimension={dimension} navigate={navigate} state={state} /> : null}
       </Status>
       {rows.length ? (
-        <button type="button" class="details" onClick={() => navigate({ details: tab.id })}>
+        <button type="button" class="details" onClick={() => navigate({ details: tab.id, q: "", sort: "", page: 0 })}>
           Details{total > rows.length ? ` (${total})` : ""}
         </button>
       ) : null}

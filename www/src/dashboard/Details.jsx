@@ -10,16 +10,25 @@ import { Status } from "./Status.jsx";
 
 export const PAGE = 100;
 
+/** The details view's order from the URL (`metric.asc`), else the first column's descending. */
+function orderOf(state, metrics) {
+  const [m, dir] = (state.sort || "").split(".");
+  return metrics.includes(m) && (dir === "asc" || dir === "desc") ? [m, dir] : [metrics[0], "desc"];
+}
+
 export function Details({ api, site, state, today, navigate, tab, refresh }) {
   const dialog = useRef(null);
-  const [search, setSearch] = useState("");
-  const [typed, setTyped] = useState("");
-  const [order, setOrder] = useState(null);
-  const [page, setPage] = useState(0);
+  // The latest navigate (it closes over the page's current state), for the dialog's close event.
+  const nav = useRef(navigate);
+  nav.current = navigate;
+  const [typed, setTyped] = useState(state.q);
   const [exporting, setExporting] = useState(false);
+  const [failed, setFailed] = useState("");
   const dimension = tabDimension(tab, state);
   const metrics = tabMetrics(tab);
-  const sort = order ?? [metrics[0], "desc"];
+  const sort = orderOf(state, metrics);
+  const page = state.page;
+  const search = state.q;
   const body = breakdownQuery(site, state, today, tab, { limit: PAGE, offset: page * PAGE, order: sort, search });
   const read = useApi(() => queryOrLastDay(api, body, today), JSON.stringify(body) + refresh);
   const answer = { ...read, data: read.data?.answer };
@@ -29,36 +38,41 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
   useEffect(() => {
     const d = dialog.current;
     if (d && !d.open) d.showModal();
-    const close = () => navigate({ details: "" });
+    // Closing replaces this entry: Back then goes to what was before the view opened.
+    const close = () => nav.current({ details: "", q: "", sort: "", page: 0 }, true);
     d?.addEventListener("close", close);
     return () => d?.removeEventListener("close", close);
   }, []);
   // Search as one types, a moment after the last key.
   useEffect(() => {
-    const t = setTimeout(() => {
-      setSearch(typed.trim());
-      setPage(0);
-    }, 250);
+    if (typed.trim() === state.q) return undefined;
+    const t = setTimeout(() => nav.current({ q: typed.trim(), page: 0 }, true), 250);
     return () => clearTimeout(t);
   }, [typed]);
 
   function onSort(m) {
-    setOrder(sort[0] === m ? [m, sort[1] === "desc" ? "asc" : "desc"] : [m, "desc"]);
-    setPage(0);
+    const next = sort[0] === m ? [m, sort[1] === "desc" ? "asc" : "desc"] : [m, "desc"];
+    navigate({ sort: next.join("."), page: 0 }, true);
   }
+  const setPage = (p) => navigate({ page: p }, true);
 
   async function exportCsv() {
     setExporting(true);
+    setFailed("");
     try {
-      const all = (await queryOrLastDay(api, breakdownQuery(site, state, today, tab, { limit: 10000, offset: 0, order: sort, search }), today)).answer;
+      const { answer: all, lastDay } = await queryOrLastDay(api, breakdownQuery(site, state, today, tab, { limit: 10000, offset: 0, order: sort, search: typed.trim() }), today);
       const text = csv([dimension, ...metrics], all.results.map((r) => [r.dimensions[0], ...r.metrics.map(cell)]));
       const a = document.createElement("a");
       a.href = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
-      a.download = `${site}-${tab.id}-${state.period.replace(/[^a-z0-9-]/gi, "_")}.csv`;
+      const range = lastDay ? `${all.query.date_range[0].slice(0, 10)}` : state.period.replace(/[^a-z0-9-]/gi, "_");
+      a.download = `${site}-${tab.id}-${range}.csv`;
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      if ((all.meta?.total_rows ?? 0) > all.results.length) setFailed(`Exported the first ${all.results.length} of ${all.meta.total_rows} rows (the API's most in one answer).`);
+    } catch (e) {
+      setFailed(`Could not export: ${e.message}`);
     } finally {
       setExporting(false);
     }
@@ -72,10 +86,15 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
         <button type="button" class="export" onClick={exportCsv} disabled={exporting}>
           {exporting ? "Exporting…" : "Export CSV"}
         </button>
-        <button type="button" class="close" aria-label="Close" onClick={() => dialog.current.close()}>
+        <button type="button" class="close" aria-label="Close" onClick={() => dialog.current?.close()}>
           ✕
         </button>
       </div>
+      {failed && (
+        <p class="notice" role="status">
+          {failed}
+        </p>
+      )}
       <LastDay read={read} />
       <Status loading={answer.loading} error={answer.error} empty={answer.data && !rows.length}>
         {rows.length ? <Rows rows={rows} tab={tab} dimension={dimension} navigate={navigate} state={state} sort={sort} onSort={onSort} /> : null}

@@ -1,43 +1,13 @@
 // The graph: the chosen metric by time bucket, drawn with uPlot, the comparison as a second line
 // and the bucket still in progress dashed. A table under it holds the same numbers for screen
 // readers (and for the tests, which compare it with the API).
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { useApi } from "./hooks.js";
-import { graphQuery, intervals } from "./queries.js";
+import { graphQuery, graphMetric, intervals } from "./queries.js";
+import { buckets } from "./buckets.js";
 import { metric, LABELS } from "./format.js";
 import { Status } from "./Status.jsx";
-
-/** "YYYY-MM-DD HH:MM:SS" of `ms` at a UTC offset "+01:00". */
-function localNow(ms, offset) {
-  const m = /([+-])(\d\d):(\d\d)$/.exec(offset || "");
-  const shift = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
-  return new Date(ms + shift).toISOString().slice(0, 19).replace("T", " ");
-}
-
-/**
- * The buckets of an answer: label, value, comparison value, and whether it is still in progress
- * (it holds now) or in the future. Pure: exported for the tests.
- */
-export function buckets(answer, comparison, metricName, now) {
-  const labels = answer.meta?.time_labels ?? [];
-  const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics[0]]));
-  const other = comparison ? comparison.meta?.time_labels ?? [] : [];
-  const otherBy = comparison ? new Map(comparison.results.map((r) => [r.dimensions[0], r.metrics[0]])) : null;
-  const rate = ["bounce_rate", "views_per_visit", "visit_duration", "conversion_rate"].includes(metricName);
-  const [, end] = answer.query.date_range;
-  const nowLocal = localNow(now, end);
-  const endLocal = end.slice(0, 19).replace("T", " ");
-  return labels.map((label, i) => {
-    const next = labels[i + 1];
-    const future = label > nowLocal;
-    const current = !future && (next ? next > nowLocal : endLocal >= nowLocal);
-    const value = byLabel.has(label) ? byLabel.get(label) : rate ? null : 0;
-    let was = null;
-    if (otherBy && i < other.length) was = otherBy.has(other[i]) ? otherBy.get(other[i]) : rate ? null : 0;
-    return { label, value: future ? null : value, was, current, future, otherLabel: other[i] ?? null };
-  });
-}
 
 /** Seconds since the epoch of a bucket label, read as UTC (the chart shows it as written). */
 const stamp = (label) => Date.parse(`${label.replace(" ", "T")}${label.length > 10 ? "" : "T00:00:00"}Z`) / 1000;
@@ -110,6 +80,7 @@ function Chart({ rows, metricName, interval }) {
 
 export function Graph({ api, site, state, today, navigate, refresh }) {
   const body = graphQuery(site, state, today);
+  const metricName = graphMetric(state);
   const interval = body.dimensions[0].slice(5);
   const key = JSON.stringify(body) + refresh;
   const main = useApi(async () => {
@@ -121,11 +92,12 @@ export function Graph({ api, site, state, today, navigate, refresh }) {
       : null;
     return { answer, other };
   }, key);
-  const rows = main.data ? buckets(main.data.answer, main.data.other, state.metric, Date.now()) : [];
+  // Made again only for a new answer: the chart is drawn again only then.
+  const rows = useMemo(() => (main.data ? buckets(main.data.answer, main.data.other, metricName, Date.now()) : []), [main.data, metricName]);
   return (
     <section class="graph" aria-label="Graph">
       <div class="graph-head">
-        <h2>{LABELS[state.metric] || state.metric}</h2>
+        <h2>{LABELS[metricName] || metricName}</h2>
         <label>
           Interval{" "}
           <select value={interval} onChange={(e) => navigate({ interval: e.currentTarget.value })}>
@@ -140,13 +112,13 @@ export function Graph({ api, site, state, today, navigate, refresh }) {
       <Status loading={main.loading} error={main.error} empty={main.data && !rows.length}>
         {main.data && rows.length ? (
           <>
-            <Chart rows={rows} metricName={state.metric} interval={interval} />
+            <Chart rows={rows} metricName={metricName} interval={interval} />
             <table class="visually-hidden graph-data">
-              <caption>{LABELS[state.metric] || state.metric} by {interval}</caption>
+              <caption>{LABELS[metricName] || metricName} by {interval}</caption>
               <thead>
                 <tr>
                   <th scope="col">{interval}</th>
-                  <th scope="col">{state.metric}</th>
+                  <th scope="col">{metricName}</th>
                   {state.compare && <th scope="col">comparison</th>}
                 </tr>
               </thead>
@@ -157,8 +129,8 @@ export function Graph({ api, site, state, today, navigate, refresh }) {
                       {r.label}
                       {r.current ? " (in progress)" : ""}
                     </th>
-                    <td>{r.value === null ? "–" : metric(state.metric, r.value, true)}</td>
-                    {state.compare && <td>{r.was === null ? "–" : metric(state.metric, r.was, true)}</td>}
+                    <td>{r.value === null ? "–" : metric(metricName, r.value, true)}</td>
+                    {state.compare && <td>{r.was === null ? "–" : metric(metricName, r.was, true)}</td>}
                   </tr>
                 ))}
               </tbody>

@@ -62,14 +62,14 @@ export function Shares({ api, site, segments, canManage, onClose }) {
             </select>
           </label>
           <button type="submit">Create link</button>
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
         </form>
       ) : (
         <p class="muted">Creating and revoking links needs the admin token.</p>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
       )}
       {made && (
         <p class="made" role="status">
@@ -91,7 +91,12 @@ export function Shares({ api, site, segments, canManage, onClose }) {
                     class="revoke"
                     aria-label={`Revoke ${s.name}`}
                     onClick={async () => {
-                      await api.del(`${path}/${s.id}`);
+                      setError("");
+                      try {
+                        await api.del(`${path}/${s.id}`);
+                      } catch (err) {
+                        setError(`Could not revoke ${s.name}: ${err.message}`);
+                      }
                       setVersion((v) => v + 1);
                     }}
                   >

@@ -1,20 +1,22 @@
-// Loading data for a component: a call keyed by what it asks, its latest answer, its error, and
-// whether it is loading. An answer that comes back after the question changed is dropped.
+// Loading data for a component: a call keyed by what it asks, its answer, its error, and whether
+// it is loading. An answer is only ever shown for the key that asked it: while a new key loads,
+// `data` is null (an old answer under new labels would read as wrong numbers), and an answer that
+// comes back after the question changed is dropped.
 import { useEffect, useState } from "preact/hooks";
 
 export function useApi(call, key) {
-  const [s, set] = useState({ loading: true, data: null, error: null });
+  const [s, set] = useState({ key: null, data: null, error: null });
   useEffect(() => {
     if (key === null) return undefined;
     let live = true;
-    set((prev) => ({ ...prev, loading: true, error: null }));
     call().then(
-      (data) => live && set({ loading: false, data, error: null }),
-      (error) => live && set({ loading: false, data: null, error }),
+      (data) => live && set({ key, data, error: null }),
+      (error) => live && set({ key, data: null, error }),
     );
     return () => {
       live = false;
     };
   }, [key]);
-  return s;
+  const current = s.key === key;
+  return { loading: key !== null && !current, data: current ? s.data : null, error: current ? s.error : null };
 }

@@ -92,6 +92,7 @@ export const PANELS = [
     title: "Goals",
     tabs: [
       { id: "goals", label: "Goals", dimension: "event:goal", metrics: ["visitors", "events", "conversion_rate"] },
+      { id: "events", label: "Events", dimension: "event:name", metrics: ["visitors", "events"] },
       { id: "props", label: "Properties", dimension: "event:props:", metrics: ["visitors", "events", "percentage"] },
       { id: "revenue", label: "Revenue", dimension: "event:props:currency", metrics: ["total_revenue", "average_revenue", "events"], revenue: true },
     ],
@@ -174,17 +175,42 @@ export function lostQuery(site, state, today) {
   return { site_id: site, metrics: ["lost_in_browser"], date_range: dateRange(state.period, today), include: include(state) };
 }
 
-/** The graph's query: one metric by time bucket, every bucket labelled, with the comparison. */
+/**
+ * The metric the graph draws: the chosen one when it is a top stat now (conversion rate needs a
+ * goal filter), else visitors.
+ */
+export function graphMetric(state) {
+  return topMetrics(state).includes(state.metric) ? state.metric : "visitors";
+}
+
+/**
+ * The graph's query: its metric by time bucket, every bucket labelled, with the comparison.
+ * Views per visit is refused with a dimension (Plausible's rule): its buckets ask for pageviews
+ * and visits, divided here (`graphValue`).
+ */
 export function graphQuery(site, state, today) {
   const interval = intervals(state.period).includes(state.interval) ? state.interval : intervals(state.period)[0];
+  const metric = graphMetric(state);
   return {
     site_id: site,
-    metrics: [state.metric],
+    metrics: metric === "views_per_visit" ? ["pageviews", "visits"] : [metric],
     date_range: dateRange(state.period, today),
     dimensions: [`time:${interval}`],
     filters: filtersOf(state),
     include: include(state, { time_labels: true, ...comparisons(state) }),
   };
+}
+
+/** A bucket's value of the graph's metric from its row's metrics (null: no visits to divide by). */
+export function graphValue(metric, metrics) {
+  if (metric !== "views_per_visit") return metrics[0];
+  const [pageviews, visits] = metrics;
+  return visits ? Math.round((pageviews / visits) * 100) / 100 : null;
+}
+
+/** The top stats' query without views per visit (a segment's or share's page filter refuses it). */
+export function withoutViewsPerVisit(body) {
+  return { ...body, metrics: body.metrics.filter((m) => m !== "views_per_visit") };
 }
 
 /**
