@@ -77,6 +77,7 @@ export function App() {
   const [adopted] = useState(() => adopt(location, history));
   const [state, setState] = useState(() => parse(location.search));
   const [sharing, setSharing] = useState(false);
+  const [shown, setShown] = useState({});
   const [refresh, setRefresh] = useState(0);
   const signedIn = sessions();
   const site = state.site || adopted || Object.keys(signedIn)[0] || "";
@@ -132,18 +133,24 @@ export function App() {
       </main>
     );
   }
-  if (!probe.data) {
+  // Only "yesterday" needs today's date before asking: the rest asks at once, beside the probe.
+  if (!probe.data && state.period === "yesterday") {
     return (
       <main class="state loading" aria-busy="true">
         Loading…
       </main>
     );
   }
-  const today = probe.data.query.date_range[0].slice(0, 10);
+  const today = probe.data ? probe.data.query.date_range[0].slice(0, 10) : null;
+  // The top stats and the graph are asked first; the panels below once both have answered (and
+  // the probe has): a worker answers a dozen queries at once no faster than in turn, so the first
+  // screen would wait for all of them.
+  const ready = !!probe.data && shown.top === site && shown.graph === site;
+  const onShown = (part) => setShown((s) => (s[part] === site ? s : { ...s, [part]: site }));
   const sites = [...new Set([...Object.keys(signedIn), ...(adminSites.data ?? [])])].sort();
   const segments = segmentsList.data?.segments ?? [];
   const funnels = funnelsList.data?.funnels ?? [];
-  const common = { api, site, state, today, navigate, refresh };
+  const common = { api, site, state, today, navigate, refresh, ready };
   const detailsTab = state.details && TABS[state.details];
   const custom = state.period.startsWith("custom:") ? state.period.slice(7).split(",") : null;
 
@@ -176,7 +183,8 @@ export function App() {
             value={custom ? "custom" : state.period}
             onChange={(e) => {
               const v = e.currentTarget.value;
-              navigate({ period: v === "custom" ? `custom:${today},${today}` : v, interval: "" });
+              const day = today ?? new Date().toISOString().slice(0, 10);
+              navigate({ period: v === "custom" ? `custom:${day},${day}` : v, interval: "" });
             }}
           >
             {PERIODS.map((p) => (
@@ -189,8 +197,8 @@ export function App() {
         </label>
         {custom && (
           <span class="custom-range">
-            <input type="date" aria-label="From" value={custom[0]} max={today} onChange={(e) => navigate({ period: `custom:${e.currentTarget.value},${custom[1]}` })} />
-            <input type="date" aria-label="To" value={custom[1]} max={today} onChange={(e) => navigate({ period: `custom:${custom[0]},${e.currentTarget.value}` })} />
+            <input type="date" aria-label="From" value={custom[0]} max={today ?? undefined} onChange={(e) => navigate({ period: `custom:${e.currentTarget.value},${custom[1]}` })} />
+            <input type="date" aria-label="To" value={custom[1]} max={today ?? undefined} onChange={(e) => navigate({ period: `custom:${custom[0]},${e.currentTarget.value}` })} />
           </span>
         )}
         <label>
@@ -236,10 +244,10 @@ export function App() {
         }}
       />
       <main class="board">
-        <TopStats {...common} />
-        <Graph {...common} />
+        <TopStats {...common} onShown={onShown} />
+        <Graph {...common} onShown={onShown} />
         <div class="grid">
-          <Realtime api={api} site={site} state={state} kind={kind} />
+          <Realtime api={api} site={site} state={state} kind={kind} ready={ready} />
           {PANELS.map((p) => (
             <Breakdown key={p.id} {...common} panel={p} tab={state.tabs[p.id]} onTab={(t) => navigate({ tabs: { ...state.tabs, [p.id]: t } }, true)} />
           ))}

@@ -88,12 +88,12 @@ function PropKey({ state, navigate }) {
   );
 }
 
-export function Breakdown({ api, site, state, today, navigate, panel, tab: chosen, onTab, refresh }) {
+export function Breakdown({ api, site, state, today, navigate, panel, tab: chosen, onTab, refresh, ready }) {
   const tab = TABS[chosen] && panel.tabs.includes(TABS[chosen]) ? TABS[chosen] : panel.tabs[0];
   const dimension = tabDimension(tab, state);
   const body = breakdownQuery(site, state, today, tab);
   const key = JSON.stringify(body) + refresh;
-  const read = useApi(() => queryOrLastDay(api, body, today), key);
+  const read = useApi(() => queryOrLastDay(api, body, today), ready ? key : null);
   const answer = { ...read, data: read.data?.answer };
   const rows = answer.data?.results ?? [];
   const total = answer.data?.meta?.total_rows ?? rows.length;
@@ -113,7 +113,7 @@ export function Breakdown({ api, site, state, today, navigate, panel, tab: chose
       </div>
       {tab.id === "props" && <PropKey state={state} navigate={navigate} />}
       <LastDay read={read} />
-      <Status loading={answer.loading} error={answer.error} empty={answer.data && !rows.length}>
+      <Status loading={!ready || answer.loading} error={answer.error} empty={answer.data && !rows.length}>
         {rows.length ? <Rows rows={rows} tab={tab} dimension={dimension} navigate={navigate} state={state} /> : null}
       </Status>
       {rows.length ? (

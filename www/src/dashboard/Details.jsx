@@ -16,7 +16,7 @@ function orderOf(state, metrics) {
   return metrics.includes(m) && (dir === "asc" || dir === "desc") ? [m, dir] : [metrics[0], "desc"];
 }
 
-export function Details({ api, site, state, today, navigate, tab, refresh }) {
+export function Details({ api, site, state, today, navigate, tab, refresh, ready }) {
   const dialog = useRef(null);
   // The latest navigate (it closes over the page's current state), for the dialog's close event.
   const nav = useRef(navigate);
@@ -30,7 +30,7 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
   const page = state.page;
   const search = state.q;
   const body = breakdownQuery(site, state, today, tab, { limit: PAGE, offset: page * PAGE, order: sort, search });
-  const read = useApi(() => queryOrLastDay(api, body, today), JSON.stringify(body) + refresh);
+  const read = useApi(() => queryOrLastDay(api, body, today), ready ? JSON.stringify(body) + refresh : null);
   const answer = { ...read, data: read.data?.answer };
   const rows = answer.data?.results ?? [];
   const total = answer.data?.meta?.total_rows ?? 0;
@@ -96,7 +96,7 @@ export function Details({ api, site, state, today, navigate, tab, refresh }) {
         </p>
       )}
       <LastDay read={read} />
-      <Status loading={answer.loading} error={answer.error} empty={answer.data && !rows.length}>
+      <Status loading={!ready || answer.loading} error={answer.error} empty={answer.data && !rows.length}>
         {rows.length ? <Rows rows={rows} tab={tab} dimension={dimension} navigate={navigate} state={state} sort={sort} onSort={onSort} /> : null}
       </Status>
       <nav class="pager" aria-label="Pages">

@@ -56,13 +56,13 @@ function NewFunnel({ onSave, onCancel }) {
   );
 }
 
-function Steps({ api, site, state, today, id, refresh }) {
+function Steps({ api, site, state, today, id, refresh, ready }) {
   const body = funnelQuery(site, state, today, Number(id));
-  const answer = useApi(() => api.query(body), JSON.stringify(body) + refresh);
+  const answer = useApi(() => api.query(body), ready ? JSON.stringify(body) + refresh : null);
   const steps = answer.data?.meta?.funnel?.steps ?? [];
   const top = Math.max(1, steps[0]?.visitors ?? 0);
   return (
-    <Status loading={answer.loading} error={answer.error} empty={answer.data && !steps.length}>
+    <Status loading={!ready || answer.loading} error={answer.error} empty={answer.data && !steps.length}>
       {steps.length ? (
         <ol class="funnel-steps">
           {steps.map((s) => (
@@ -85,7 +85,7 @@ function Steps({ api, site, state, today, id, refresh }) {
   );
 }
 
-export function Funnels({ api, site, state, today, navigate, funnels, canSave, onSaved, refresh }) {
+export function Funnels({ api, site, state, today, navigate, funnels, canSave, onSaved, refresh, ready }) {
   const [adding, setAdding] = useState(false);
   return (
     <section class="panel funnels" id="panel-funnels" aria-labelledby="funnels-title">
@@ -118,7 +118,7 @@ export function Funnels({ api, site, state, today, navigate, funnels, canSave, o
         />
       )}
       {state.funnel ? (
-        <Steps api={api} site={site} state={state} today={today} id={state.funnel} refresh={refresh} />
+        <Steps api={api} site={site} state={state} today={today} id={state.funnel} refresh={refresh} ready={ready} />
       ) : (
         <p class="state empty">{funnels.length ? "Choose a funnel to see its steps." : "No funnels yet."}</p>
       )}

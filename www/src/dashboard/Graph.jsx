@@ -78,7 +78,7 @@ function Chart({ rows, metricName, interval }) {
   return <div ref={el} class="chart" role="img" aria-label={`${LABELS[metricName] || metricName} over time`} />;
 }
 
-export function Graph({ api, site, state, today, navigate, refresh }) {
+export function Graph({ api, site, state, today, navigate, refresh, onShown }) {
   const body = graphQuery(site, state, today);
   const metricName = graphMetric(state);
   const interval = body.dimensions[0].slice(5);
@@ -92,6 +92,9 @@ export function Graph({ api, site, state, today, navigate, refresh }) {
       : null;
     return { answer, other };
   }, key);
+  useEffect(() => {
+    if (main.data || main.error) onShown?.("graph");
+  }, [main.data, main.error]);
   // Made again only for a new answer: the chart is drawn again only then.
   const rows = useMemo(() => (main.data ? buckets(main.data.answer, main.data.other, metricName, Date.now()) : []), [main.data, metricName]);
   return (

@@ -20,9 +20,10 @@ async function read(api, site, state, kind) {
   return { pages: pages.results, visitors: count?.visitors ?? null, at: new Date() };
 }
 
-export function Realtime({ api, site, state, kind }) {
+export function Realtime({ api, site, state, kind, ready }) {
   const [now, setNow] = useState({ data: null, error: null, site: null });
   useEffect(() => {
+    if (!ready) return undefined;
     let live = true;
     let timer = 0;
     async function tick() {
@@ -41,7 +42,7 @@ export function Realtime({ api, site, state, kind }) {
       live = false;
       clearTimeout(timer);
     };
-  }, [api, site, kind]);
+  }, [api, site, kind, ready]);
   const d = now.site === site ? now.data : null;
   return (
     <section class="panel realtime" id="panel-realtime" aria-labelledby="realtime-title">

@@ -18,14 +18,14 @@ function Reading({ vital, value }) {
   );
 }
 
-export function Vitals({ api, site, state, today, refresh }) {
+export function Vitals({ api, site, state, today, refresh, ready }) {
   const key = JSON.stringify(vitalsQuery(site, state, today, false)) + refresh;
   // The site's first, then its pages: a range too long is then known, and asked once.
   const read = useApi(async () => {
     const whole = await queryOrLastDay(api, vitalsQuery(site, state, today, false), today);
     const pages = await queryOrLastDay(api, vitalsQuery(site, state, today, true, whole.lastDay), today);
     return { whole: whole.answer, pages: pages.answer, lastDay: whole.lastDay };
-  }, key);
+  }, ready ? key : null);
   const lastDay = read.data?.lastDay;
   const row = read.data?.whole.results?.[0];
   const rows = (read.data?.pages.results ?? []).filter((r) => r.metrics.slice(0, 5).some((v) => v !== null));
@@ -37,7 +37,7 @@ export function Vitals({ api, site, state, today, refresh }) {
           Web vitals are exact percentiles of raw events, and this range holds more than one answer reads: these are the last whole day's ({read.data.whole.query.date_range[0].slice(0, 10)}).
         </p>
       )}
-      <Status loading={read.loading} error={read.error} empty={read.data && !rows.length}>
+      <Status loading={!ready || read.loading} error={read.error} empty={read.data && !rows.length}>
         {row && rows.length ? (
           <>
             <ul class="vital-tiles">
