@@ -21,7 +21,7 @@ cat <<INFO
 
   Sightline is starting on http://127.0.0.1:$PORT
     storefront   http://127.0.0.1:$PORT/
-    dashboard    http://127.0.0.1:$PORT/dashboard/#site=demo&token=dev-demo-token
+    dashboard    http://127.0.0.1:$PORT/dashboard/?period=day#site=demo&token=dev-demo-token  (today: what you just did in the shop)
     loader       http://127.0.0.1:$PORT/sightline.js
     demo site    id "demo", read token "dev-demo-token", write token "dev-demo-write-token"
                  (server-side events; local D1 only)
