@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { client } from "./api.js";
 import { parse, serialize, sessions, remember, forget, adopt } from "./state.js";
-import { PERIODS, PANELS } from "./queries.js";
+import { PERIODS, PANELS, TABS } from "./queries.js";
 import { useApi } from "./hooks.js";
 import { TopStats } from "./TopStats.jsx";
 import { Graph } from "./Graph.jsx";
@@ -15,7 +15,6 @@ import { Vitals } from "./Vitals.jsx";
 import { Funnels } from "./Funnels.jsx";
 import { Realtime } from "./Realtime.jsx";
 import { Shares } from "./Shares.jsx";
-import { TABS } from "./queries.js";
 
 function SignIn({ error, site: wanted }) {
   const [site, setSite] = useState(wanted || "");

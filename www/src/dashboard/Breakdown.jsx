@@ -1,7 +1,7 @@
 // A breakdown panel: tabs of dimensions, the top rows with a bar of their share, a click on a row
 // filtering the page by it, and a way into the details view.
 import { useApi } from "./hooks.js";
-import { breakdownQuery, tabMetrics, tabDimension, TABS } from "./queries.js";
+import { breakdownQuery, tabMetrics, tabDimension, TABS, DEFAULT_PROP } from "./queries.js";
 import { metric, COLUMNS, country } from "./format.js";
 import { withValue } from "./filters.js";
 import { Status } from "./Status.jsx";
@@ -74,13 +74,13 @@ function PropKey({ state, navigate }) {
     <label class="prop-key">
       Property{" "}
       <input
-        value={state.prop || "product"}
+        value={state.prop || DEFAULT_PROP}
         size={10}
         list="prop-keys"
         onChange={(e) => navigate({ prop: e.currentTarget.value.trim() })}
       />
       <datalist id="prop-keys">
-        {["product", "plan", "currency", "method", "query", "path", "model"].map((k) => (
+        {[DEFAULT_PROP, "plan", "currency", "method", "query", "path", "model"].map((k) => (
           <option value={k} key={k} />
         ))}
       </datalist>

@@ -1,7 +1,7 @@
 // The details view of a breakdown: every row, searchable (the API's `contains`, case-insensitive),
 // sortable by any column, a hundred a page, and exported as CSV (up to the API's 10 000 rows).
 import { useEffect, useRef, useState } from "preact/hooks";
-import { useApi } from "./hooks.js";
+import { useApi, useDialog } from "./hooks.js";
 import { breakdownQuery, tabMetrics, tabDimension } from "./queries.js";
 import { csv, cell } from "./csv.js";
 import { Rows, LastDay } from "./Breakdown.jsx";
@@ -17,8 +17,7 @@ function orderOf(state, metrics) {
 }
 
 export function Details({ api, site, state, today, navigate, tab, refresh, ready }) {
-  const dialog = useRef(null);
-  // The latest navigate (it closes over the page's current state), for the dialog's close event.
+  // The latest navigate (it closes over the page's current state), for the search's debounce.
   const nav = useRef(navigate);
   nav.current = navigate;
   const [typed, setTyped] = useState(state.q);
@@ -35,14 +34,8 @@ export function Details({ api, site, state, today, navigate, tab, refresh, ready
   const rows = answer.data?.results ?? [];
   const total = answer.data?.meta?.total_rows ?? 0;
 
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-    // Closing replaces this entry: Back then goes to what was before the view opened.
-    const close = () => nav.current({ details: "", q: "", sort: "", page: 0 }, true);
-    d?.addEventListener("close", close);
-    return () => d?.removeEventListener("close", close);
-  }, []);
+  // Closing replaces this entry: Back then goes to what was before the view opened.
+  const dialog = useDialog(() => navigate({ details: "", q: "", sort: "", page: 0 }, true));
   // Search as one types, a moment after the last key.
   useEffect(() => {
     if (typed.trim() === state.q) return undefined;

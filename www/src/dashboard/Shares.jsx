@@ -1,12 +1,12 @@
 // Share links: read-only links that open this dashboard without a token, optionally locked to a
 // saved segment, listed and revoked here. Creating and revoking take the admin token; the secret
 // of a link is shown once, when it is made (the collector keeps only its hash).
-import { useEffect, useRef, useState } from "preact/hooks";
-import { useApi } from "./hooks.js";
+import { useState } from "preact/hooks";
+import { useApi, useDialog } from "./hooks.js";
 import { Status } from "./Status.jsx";
 
 export function Shares({ api, site, segments, canManage, onClose }) {
-  const dialog = useRef(null);
+  const dialog = useDialog(onClose);
   const [version, setVersion] = useState(0);
   const [name, setName] = useState("");
   const [segment, setSegment] = useState("");
@@ -14,18 +14,12 @@ export function Shares({ api, site, segments, canManage, onClose }) {
   const [error, setError] = useState("");
   const path = `/api/sites/${encodeURIComponent(site)}/shares`;
   const list = useApi(() => api.get(path), `${site}|${version}`);
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-    d?.addEventListener("close", onClose);
-    return () => d?.removeEventListener("close", onClose);
-  }, []);
   const shares = list.data?.shares ?? [];
   return (
     <dialog ref={dialog} class="shares-view" aria-labelledby="shares-title">
       <div class="details-head">
         <h2 id="shares-title">Share links</h2>
-        <button type="button" class="close" aria-label="Close" onClick={() => dialog.current.close()}>
+        <button type="button" class="close" aria-label="Close" onClick={() => dialog.current?.close()}>
           ✕
         </button>
       </div>

@@ -30,7 +30,7 @@ export function buckets(answer, comparison, metricName, now) {
     const value = byLabel.has(label) ? byLabel.get(label) : rate ? null : 0;
     let was = null;
     if (otherBy && i < other.length) was = otherBy.has(other[i]) ? otherBy.get(other[i]) : rate ? null : 0;
-    return { label, value: future ? null : value, was, current, future, otherLabel: other[i] ?? null };
+    return { label, value: future ? null : value, was, current, future };
   });
 }
 

@@ -107,9 +107,12 @@ export function tabMetrics(tab) {
   return tab.metrics ?? ["visitors", "percentage"];
 }
 
+/** The property key the properties tab shows until another is chosen. */
+export const DEFAULT_PROP = "product";
+
 /** The dimension a tab breaks down by (the properties tab by the chosen key). */
 export function tabDimension(tab, state) {
-  return tab.id === "props" ? `event:props:${state.prop || "product"}` : tab.dimension;
+  return tab.id === "props" ? `event:props:${state.prop || DEFAULT_PROP}` : tab.dimension;
 }
 
 /** A `date_range` for the page's period: a named range, or `custom:FROM,TO` as a pair of dates. */
@@ -124,7 +127,7 @@ export function dateRange(period, today) {
   return period;
 }
 
-/** Filters with the page's staff choice: staff traffic is left out unless asked for. */
+/** A query's `include`: staff traffic only when the page asks for it, and what the query adds. */
 function include(state, extra = {}) {
   return { ...(state.staff ? { internal: true } : {}), ...extra };
 }
